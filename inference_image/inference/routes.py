@@ -1,0 +1,68 @@
+"""The HTTP API's route table: the one definition that the handler, the local stack and the
+Pulumi program all read. Pure data, no imports beyond the standard library, so infra code can
+import it without pulling in the handler's runtime dependencies."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_ROUTE_KEY = "$default"
+
+_PARAM = re.compile(r"\{([a-z_]+)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway syntax: /models/{name}/predict
+    operation_id: str
+    summary: str
+
+    @property
+    def route_key(self) -> str:
+        """The API Gateway v2 route key, e.g. ``POST /messages``."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def resolver_path(self) -> str:
+        """The same path in Powertools' syntax: /models/<name>/predict."""
+        return _PARAM.sub(r"<\1>", self.path)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return tuple(_PARAM.findall(self.path))
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters (still percent-encoded, as API Gateway passes them) if this route matches."""
+        wanted, given = self.path.split("/"), path.split("/")
+        if method.upper() != self.method or len(wanted) != len(given):
+            return None
+        params: dict[str, str] = {}
+        for want, got in zip(wanted, given, strict=True):
+            if want.startswith("{") and want.endswith("}") and got:
+                params[want[1:-1]] = got
+            elif want != got:
+                return None
+        return params
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "health", "Store and model status"),
+    Route("GET", "/openapi.json", "openapi", "This API's OpenAPI document"),
+    Route("POST", "/messages", "create_message", "Store a timestamped message"),
+    Route("GET", "/messages", "list_messages", "List messages, newest first, with a cursor"),
+    Route("GET", "/models", "list_models", "Models and versions on the file system"),
+    Route("POST", "/predict", "predict_default", "Run the default model on a batch of inputs"),
+    Route("POST", "/models/{name}/predict", "predict", "Run a named model on a batch of inputs"),
+)
+
+ROUTE_KEYS: tuple[str, ...] = (*(route.route_key for route in ROUTES), DEFAULT_ROUTE_KEY)
+
+
+def match_route_key(method: str, path: str) -> str:
+    """The route key API Gateway would report for a request: an explicit route, else ``$default``."""
+    for route in ROUTES:
+        if route.match(method, path) is not None:
+            return route.route_key
+    return DEFAULT_ROUTE_KEY

@@ -1,0 +1,64 @@
+"""The handler's settings, read once from the environment (set by the Pulumi program on AWS and
+by the local stack on a laptop). A bad value fails the cold start with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from inference.layout import DEFAULT_DATA_DIR, DataLayout
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    max_text_bytes: int = 16 * 1024
+    legacy_listing_lines: int = 1000
+    default_model: str = "digits"
+    model_refresh_seconds: float = 5.0
+    model_cache_size: int = 4
+    max_batch: int = 256
+
+    @property
+    def layout(self) -> DataLayout:
+        return DataLayout(self.data_dir)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        return cls(
+            data_dir=Path(env.get("DATA_DIR") or DEFAULT_DATA_DIR),
+            max_text_bytes=_positive_int(env, "MAX_TEXT_BYTES", cls.max_text_bytes),
+            legacy_listing_lines=_positive_int(env, "LEGACY_LISTING_LINES", cls.legacy_listing_lines),
+            default_model=env.get("DEFAULT_MODEL") or cls.default_model,
+            model_refresh_seconds=_positive_float(env, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds),
+            model_cache_size=_positive_int(env, "MODEL_CACHE_SIZE", cls.model_cache_size),
+            max_batch=_positive_int(env, "MAX_BATCH", cls.max_batch),
+        )
+
+
+def _positive_int(env: Mapping[str, str], key: str, default: int) -> int:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {key} must be a positive integer, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"environment variable {key} must be a positive integer, got {raw!r}")
+    return value
+
+
+def _positive_float(env: Mapping[str, str], key: str, default: float) -> float:
+    raw = env.get(key)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"environment variable {key} must be a positive number, got {raw!r}") from None
+    if not value > 0:
+        raise ValueError(f"environment variable {key} must be a positive number, got {raw!r}")
+    return value

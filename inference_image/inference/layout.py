@@ -1,7 +1,7 @@
 """Where things live under the data root (the EFS access point, or a local folder).
 
-    $DATA_DIR/messages/   the message store (format: docs/STORAGE.md)
-    $DATA_DIR/models/     <name>/<version>/{model.onnx,metadata.json}, plus <name>/LATEST
+$DATA_DIR/messages/   the message store (format: docs/STORAGE.md)
+$DATA_DIR/models/     <name>/<version>/{model.onnx,metadata.json}, plus <name>/LATEST
 """
 
 from __future__ import annotations

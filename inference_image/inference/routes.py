@@ -60,6 +60,11 @@ ROUTES: tuple[Route, ...] = (
 ROUTE_KEYS: tuple[str, ...] = (*(route.route_key for route in ROUTES), DEFAULT_ROUTE_KEY)
 
 
+def allowed_methods(path: str) -> tuple[str, ...]:
+    """The methods the explicit routes accept on this path (for a 405's Allow header)."""
+    return tuple(route.method for route in ROUTES if route.match(route.method, path) is not None)
+
+
 def match_route_key(method: str, path: str) -> str:
     """The route key API Gateway would report for a request: an explicit route, else ``$default``."""
     for route in ROUTES:

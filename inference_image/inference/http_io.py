@@ -1,0 +1,126 @@
+"""HTTP concerns shared by the routes: request bodies, content types, query parameters,
+cursors and JSON responses. No Powertools here, so the rules are testable on plain values."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from inference.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+JSON_TYPE = "application/json"
+TEXT_TYPE = "text/plain"
+_UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
+_CURSOR_PREFIX = "v1:"
+
+
+def raw_body(body: str | None, is_base64: bool) -> bytes:
+    """The request body as bytes, undoing API Gateway's base64 for binary payloads."""
+    if not body:
+        return b""
+    if not is_base64:
+        return body.encode("utf-8")
+    try:
+        return base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("the request body is marked base64 but is not valid base64", "invalid_body") from None
+
+
+def media_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
+    """(type, charset) of the content-type header, lowercased; ('', None) when absent."""
+    header = next((value for key, value in headers.items() if key.lower() == "content-type"), "")
+    kind, _, params = header.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, value = param.strip().partition("=")
+        if key.lower() == "charset":
+            charset = value.strip().strip('"').lower()
+    return kind.strip().lower(), charset
+
+
+def decode_text(data: bytes, charset: str | None = None) -> str:
+    if charset is not None and charset not in _UTF8_CHARSETS:
+        raise UnsupportedMediaType(f"charset {charset!r} is not supported; send UTF-8", "unsupported_charset")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the request body is not valid UTF-8 text", "invalid_encoding") from None
+
+
+def parse_json_object(data: bytes) -> dict[str, Any]:
+    """A JSON object from the body, or a 400 that says what is wrong."""
+    if not data:
+        raise BadRequest("the request body is empty; send a JSON object", "invalid_json")
+    try:
+        value = json.loads(decode_text(data))
+    except json.JSONDecodeError as error:
+        raise BadRequest(
+            f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}", "invalid_json"
+        ) from None
+    if not isinstance(value, dict):
+        raise BadRequest("the JSON body must be an object", "invalid_json")
+    return value
+
+
+def require_json(headers: Mapping[str, str]) -> None:
+    kind, _ = media_type(headers)
+    if kind != JSON_TYPE:
+        raise UnsupportedMediaType(
+            f"content-type must be {JSON_TYPE}, got {kind or 'none'!r}", "unsupported_media_type"
+        )
+
+
+def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str:
+    """The text of a new message from a JSON ``{"text": ...}`` or a text/plain body."""
+    kind, charset = media_type(headers)
+    if kind == JSON_TYPE:
+        text = parse_json_object(data).get("text")
+        if not isinstance(text, str):
+            raise BadRequest('the JSON body needs a "text" field that is a string', "invalid_text")
+    elif kind == TEXT_TYPE:
+        text = decode_text(data, charset)
+    else:
+        raise UnsupportedMediaType(
+            f"content-type must be {JSON_TYPE} or {TEXT_TYPE}, got {kind or 'none'!r}", "unsupported_media_type"
+        )
+    return checked_text(text, max_bytes)
+
+
+def checked_text(text: str, max_bytes: int) -> str:
+    if not text.strip():
+        raise BadRequest("the message text is empty", "invalid_text")
+    if len(text.encode("utf-8")) > max_bytes:
+        raise PayloadTooLarge(f"the message text is over the limit of {max_bytes} bytes", "text_too_large")
+    return text
+
+
+def int_param(params: Mapping[str, str] | None, name: str, default: int, low: int, high: int) -> int:
+    raw = (params or {}).get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise BadRequest(f"query parameter {name!r} must be an integer from {low} to {high}", f"invalid_{name}")
+    return value
+
+
+def encode_cursor(before: int) -> str:
+    return base64.urlsafe_b64encode(f"{_CURSOR_PREFIX}{before}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        if text.startswith(_CURSOR_PREFIX) and text[len(_CURSOR_PREFIX) :].isdigit():
+            return int(text[len(_CURSOR_PREFIX) :])
+    except (binascii.Error, ValueError):
+        pass
+    raise BadRequest("the cursor is not one this API issued", "invalid_cursor")

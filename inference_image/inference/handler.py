@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import warnings
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
@@ -72,7 +73,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 def _body() -> bytes:
     event = app.current_event
-    return http_io.raw_body(event.body, event.is_base64_encoded)
+    return http_io.raw_body(event.body, bool(event.is_base64_encoded))
 
 
 def health() -> Response:
@@ -139,7 +140,7 @@ def _predict(name: str | None) -> Response:
     return json_response(200, model_registry().predict(name, request["inputs"], version=version))
 
 
-_OPERATIONS = {
+_OPERATIONS: dict[str, Callable[..., Response]] = {
     "health": health,
     "openapi": openapi,
     "create_message": create_message,

@@ -1,0 +1,79 @@
+"""Lambda handler (same image, ``image_config.command = ["inference.publisher.handler"]``) that copies
+a model version from S3 onto EFS through ``inference.publishing``, so it lands atomically.
+
+Event: ``{"bucket": str, "prefix": str, "name": str, "version": str}``, where the objects directly
+under ``prefix`` are the model folder's files (model.onnx, metadata.json, ...).
+Result: ``{"name", "version", "path", "files"}``. Invoking it again for a version that is already
+there with the same model changes nothing but re-points LATEST at it."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from inference.model_metadata import METADATA_FILE, MODEL_FILE, is_valid_name
+from inference.publishing import PublishError, durable_file, publish_files
+from inference.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+_EVENT_FIELDS = ("bucket", "prefix", "name", "version")
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    import boto3  # in the Lambda base image; imported here so the API handler never pays for it
+
+    return publish_from_s3(event, boto3.client("s3"), Settings.from_env().layout.models_dir)
+
+
+def publish_from_s3(event: object, s3: Any, models_dir: Path) -> dict[str, Any]:
+    """Download every object under the event's prefix into a staged version, then publish it."""
+    bucket, prefix, name, version = _event_fields(event)
+    files = _files_under(s3, bucket, prefix)
+
+    def download_all(stage: Path) -> None:
+        for filename, key in files.items():
+            with durable_file(stage / filename) as target:
+                s3.download_fileobj(bucket, key, target)
+
+    path = publish_files(models_dir, name, version, download_all)
+    count = sum(1 for entry in path.iterdir() if entry.is_file())
+    logger.info("published model %s version %s from s3://%s/%s (%d files)", name, version, bucket, prefix, count)
+    return {"name": name, "version": version, "path": str(path), "files": count}
+
+
+def _event_fields(event: object) -> tuple[str, str, str, str]:
+    if not isinstance(event, dict):
+        raise PublishError(f"the event must be an object with {', '.join(_EVENT_FIELDS)}")
+    values = [event.get(field) for field in _EVENT_FIELDS]
+    for field, value in zip(_EVENT_FIELDS, values, strict=True):
+        if not isinstance(value, str) or (field != "prefix" and not value):
+            raise PublishError(f"the event's {field!r} must be a non-empty string, got {value!r}")
+    bucket, prefix, name, version = (str(value) for value in values)
+    # "models/abc" must not also match "models/abcdef/...".
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return bucket, prefix, name, version
+
+
+def _files_under(s3: Any, bucket: str, prefix: str) -> dict[str, str]:
+    """File name -> object key for the objects directly under ``prefix``."""
+    files: dict[str, str] = {}
+    request = {"Bucket": bucket, "Prefix": prefix}
+    while True:
+        page = s3.list_objects_v2(**request)
+        for item in page.get("Contents", []):
+            filename = item["Key"][len(prefix) :]
+            if not filename:
+                continue  # a "folder" marker object
+            if not is_valid_name(filename):
+                raise PublishError(f"s3://{bucket}/{item['Key']} is not a plain file name; publish a flat folder")
+            files[filename] = item["Key"]
+        if not page.get("IsTruncated"):
+            break
+        request["ContinuationToken"] = page["NextContinuationToken"]
+    missing = {MODEL_FILE, METADATA_FILE} - set(files)
+    if missing:
+        raise PublishError(f"s3://{bucket}/{prefix} lacks {', '.join(sorted(missing))}")
+    return files

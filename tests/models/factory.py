@@ -1,0 +1,90 @@
+"""Tiny ONNX models and model folders for the model tests (the real example model lives in models/digits)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType
+from sklearn.linear_model import LinearRegression, LogisticRegression
+
+from inference.model_metadata import METADATA_FILE, MODEL_FILE, sha256_hex
+
+REPO = Path(__file__).resolve().parents[2]
+DIGITS_DIR = REPO / "models" / "digits"
+
+# The tiny classifier answers labels[1] when x[0] > x[1], else labels[0].
+FIRST_WINS = [0.9, 0.1]
+SECOND_WINS = [0.1, 0.9]
+
+
+@functools.cache
+def tiny_onnx(variant: str = "a", task: str = "classification") -> bytes:
+    """A two-feature model; each variant has its own graph name, hence different bytes and sha256."""
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (60, 2))
+    options: dict[int, dict[str, bool]] = {}
+    estimator: Any
+    if task == "classification":
+        estimator = LogisticRegression().fit(x, (x[:, 0] > x[:, 1]).astype(int))
+        options = {id(estimator): {"zipmap": False}}
+    else:
+        estimator = LinearRegression().fit(x, x.sum(axis=1))
+    onnx_model = convert_sklearn(
+        estimator,
+        initial_types=[("x", FloatTensorType([None, 2]))],
+        options=options,
+        target_opset={"": 17, "ai.onnx.ml": 3},
+        name=f"tiny-{variant}",
+    )
+    return bytes(onnx_model.SerializeToString())
+
+
+def tiny_metadata(
+    model_bytes: bytes, *, name: str = "tiny", version: str = "1", labels: tuple[str, str] = ("a", "b")
+) -> dict[str, Any]:
+    return {
+        "format_version": 1,
+        "name": name,
+        "version": version,
+        "description": "a tiny test classifier",
+        "task": "classification",
+        "model_sha256": sha256_hex(model_bytes),
+        "model_bytes": len(model_bytes),
+        "input": {"name": "x", "dtype": "float32", "shape": [None, 2], "range": [0, 1]},
+        "outputs": ["label", "probabilities"],
+        "labels": list(labels),
+        "probabilities_output": "probabilities",
+        "training": {"metrics": {}},
+    }
+
+
+def write_model_dir(folder: Path, model_bytes: bytes, metadata: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MODEL_FILE).write_bytes(model_bytes)
+    (folder / METADATA_FILE).write_text(json.dumps(metadata))
+    return folder
+
+
+def tiny_model_dir(
+    folder: Path, *, variant: str = "a", name: str = "tiny", version: str = "1", labels: tuple[str, str] = ("a", "b")
+) -> Path:
+    model_bytes = tiny_onnx(variant)
+    return write_model_dir(folder, model_bytes, tiny_metadata(model_bytes, name=name, version=version, labels=labels))
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand, so refresh intervals need no sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

@@ -1,0 +1,48 @@
+"""Fixtures for the UI tests: the app under AppTest, with its API client replaced by a fake."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.ui.fakes import FakeApi
+from tests.ui.paths import APP_FILE, UI_DIR
+from ui import api_client
+
+
+@pytest.fixture
+def fake_api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
+    fake = FakeApi()
+    monkeypatch.setattr(api_client, "get_client", lambda: fake)
+    return fake
+
+
+@pytest.fixture
+def app(fake_api: FakeApi) -> AppTest:
+    """The app, not yet run, talking to ``fake_api``."""
+    return AppTest.from_file(APP_FILE, default_timeout=30)
+
+
+@pytest.fixture(scope="session")
+def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv holding only ui_image/requirements.txt, as the image does (pip's cache is reused)."""
+    venv = tmp_path_factory.mktemp("ui-image") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [
+            venv / "bin" / "python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            UI_DIR / "requirements.txt",
+        ],
+        check=True,
+    )
+    return venv

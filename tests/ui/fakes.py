@@ -1,0 +1,90 @@
+"""An in-memory stand-in for the UI's API client: same methods, same typed results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ui.api_client import (
+    ApiError,
+    Health,
+    InputSpec,
+    Message,
+    MessagePage,
+    ModelCatalog,
+    ModelInfo,
+    Output,
+    Prediction,
+)
+
+DIGIT_LABELS = [str(digit) for digit in range(10)]
+DIGITS = ModelInfo(
+    name="digits",
+    versions=["2", "1"],
+    serving="2",
+    input=InputSpec(name="input", shape=[None, 64], dtype="float32"),
+    labels=DIGIT_LABELS,
+    description="Handwritten digits, 8x8",
+)
+
+
+@dataclass
+class PredictCall:
+    model: str
+    inputs: list[Any]
+    version: str | None
+
+
+@dataclass
+class FakeApi:
+    base_url: str = "http://api.test"
+    messages: list[Message] = field(default_factory=list)  # oldest first, as stored
+    catalog: ModelCatalog = field(default_factory=lambda: ModelCatalog(default_model="digits", models=[DIGITS]))
+    predicted_label: str = "3"
+    failures: dict[str, ApiError] = field(default_factory=dict)  # method name -> the error it raises
+    predict_calls: list[PredictCall] = field(default_factory=list)
+
+    def _maybe_fail(self, method: str) -> None:
+        if method in self.failures:
+            raise self.failures[method]
+
+    def add_messages(self, count: int) -> None:
+        for _ in range(count):
+            self._store(f"message {len(self.messages) + 1}")
+
+    def _store(self, text: str) -> Message:
+        message = Message(id=len(self.messages) + 1, text=text, created_at="2026-11-26T08:00:00.000000Z")
+        self.messages.append(message)
+        return message
+
+    def health(self) -> Health:
+        self._maybe_fail("health")
+        return Health(status="ok", details={"store": {"ok": True}, "models": {"ok": True}})
+
+    def post_message(self, text: str) -> Message:
+        self._maybe_fail("post_message")
+        return self._store(text)
+
+    def list_messages(self, limit: int, cursor: str | None = None) -> MessagePage:
+        self._maybe_fail("list_messages")
+        newest_first = [m for m in reversed(self.messages) if cursor is None or m.id < int(cursor)]
+        items = newest_first[:limit]
+        more = len(newest_first) > limit
+        return MessagePage(items=items, next_cursor=str(items[-1].id) if more else None)
+
+    def list_models(self) -> ModelCatalog:
+        self._maybe_fail("list_models")
+        return self.catalog
+
+    def predict(self, model: str, inputs: list[Any], version: str | None = None) -> Prediction:
+        self._maybe_fail("predict")
+        self.predict_calls.append(PredictCall(model, inputs, version))
+        probabilities = {label: (0.91 if label == self.predicted_label else 0.01) for label in DIGIT_LABELS}
+        return Prediction(
+            model=model,
+            version=version or "2",
+            outputs=[Output(label=self.predicted_label, probabilities=probabilities) for _ in inputs],
+            inference_ms=0.4,
+            total_ms=1.2,
+            round_trip_ms=5.0,
+        )

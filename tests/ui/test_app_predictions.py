@@ -1,0 +1,153 @@
+"""The Predictions section under AppTest: model and version, sample/upload/draw inputs, results, errors."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.ui.fakes import DIGITS, FakeApi
+from tests.ui.images import digit_png
+from ui.api_client import ApiError, InputSpec, ModelCatalog, ModelInfo
+from ui.digit_input import load_samples
+
+MODEL_UNAVAILABLE = ApiError(
+    "model digits version 2 cannot be loaded (model_unavailable, HTTP 503)", status=503, code="model_unavailable"
+)
+
+
+def sample(label: str) -> list[float]:
+    return [value for row in next(s for s in load_samples() if s.label == label).pixels for value in row]
+
+
+def captions(app: AppTest) -> list[str]:
+    return [caption.value for caption in app.caption]
+
+
+def test_a_sample_prediction_shows_class_probabilities_and_latency(app: AppTest, fake_api: FakeApi) -> None:
+    """Predicting a chosen sample sends its 64 pixels and shows the class, a probability chart and timings."""
+    app.run()
+    seven = next(s for s in load_samples() if s.label == "7")
+    app.selectbox(key="digit_sample").set_value(seven).run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert fake_api.predict_calls[0].model == "digits"
+    assert fake_api.predict_calls[0].inputs == [sample("7")]
+    assert fake_api.predict_calls[0].version is None
+    assert [(metric.label, metric.value) for metric in app.metric] == [("Predicted", "3")]
+    assert app.get("vega_lite_chart")  # the bar chart of the class probabilities
+    latency = "**0.4 ms** inference · **1.2 ms** in the API · **5.0 ms** round trip"
+    assert any(latency in markdown.value for markdown in app.markdown)
+
+
+def test_the_chosen_version_is_sent(app: AppTest, fake_api: FakeApi) -> None:
+    """No version is sent until one is chosen (the API serves its own); a chosen version 1 is sent."""
+    app.run()
+    version = app.selectbox(key="model_version_digits")
+    assert version.options == ["2", "1"]
+    assert version.value is None
+    assert version.placeholder == "Serving (2)"
+    app.button(key="predict").click().run()
+    app.selectbox(key="model_version_digits").set_value("1").run()
+    app.button(key="predict").click().run()
+    assert [call.version for call in fake_api.predict_calls] == [None, "1"]
+    assert "Model digits, version 1." in captions(app)
+
+
+def test_the_default_model_is_preselected(app: AppTest, fake_api: FakeApi) -> None:
+    """The model list starts on the API's default model, not on the first one listed."""
+    other = ModelInfo("iris", ["1"], "1", InputSpec("x", [None, 4], "float32"), ["a", "b", "c"], "Iris")
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[other, DIGITS])
+    app.run()
+    assert app.selectbox(key="model_name").value == "digits"
+
+
+def test_an_uploaded_picture_is_turned_into_the_model_input(app: AppTest, fake_api: FakeApi) -> None:
+    """An uploaded dark-on-light picture becomes 64 values in 0..16, previewed, and predicted."""
+    app.run()
+    app.segmented_control(key="input_mode").set_value("Upload").run()
+    assert app.button(key="predict").disabled
+    app.file_uploader(key="digit_upload").set_value(("seven.png", digit_png("7"), "image/png")).run()
+    assert not app.exception
+    assert app.image  # the 8x8 preview
+    app.button(key="predict").click().run()
+    (inputs,) = fake_api.predict_calls[0].inputs
+    assert len(inputs) == 64
+    assert min(inputs) >= 0
+    assert max(inputs) == 16
+
+
+def test_an_upload_that_is_not_an_image_is_refused(app: AppTest, fake_api: FakeApi) -> None:
+    """A file that is not an image gives a clear error and cannot be predicted."""
+    app.run()
+    app.segmented_control(key="input_mode").set_value("Upload").run()
+    app.file_uploader(key="digit_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
+    assert not app.exception
+    assert app.error[0].value == "This file is not an image that can be read (try PNG or JPEG)."
+    assert app.button(key="predict").disabled
+
+
+def test_draw_mode_waits_for_a_drawing(app: AppTest, fake_api: FakeApi) -> None:
+    """The Draw input shows the pad and keeps Predict disabled until something is drawn."""
+    app.run()
+    app.segmented_control(key="input_mode").set_value("Draw").run()
+    assert not app.exception
+    assert "Draw one digit, large, in the middle of the pad." in captions(app)
+    assert app.button(key="predict").disabled
+
+
+def test_a_failed_prediction_shows_the_api_error_and_retry_predicts_again(app: AppTest, fake_api: FakeApi) -> None:
+    """A prediction error shows the API's message with Retry; Retry sends the same input again."""
+    fake_api.failures["predict"] = MODEL_UNAVAILABLE
+    app.run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert app.error[0].value == MODEL_UNAVAILABLE.message
+    assert not app.metric
+
+    del fake_api.failures["predict"]
+    app.button(key="retry_predict").click().run()
+    assert not app.error
+    assert app.metric[0].value == "3"
+    assert fake_api.predict_calls[0].inputs == [sample("0")]
+
+
+def test_a_failed_model_listing_shows_the_error_and_retry_recovers(app: AppTest, fake_api: FakeApi) -> None:
+    """If GET /models fails, the section says why and offers Retry, which brings the model list back."""
+    fake_api.failures["list_models"] = ApiError("The API at http://api.test did not answer within 15 s.")
+    app.run()
+    assert not app.exception
+    assert app.error[0].value == "The API at http://api.test did not answer within 15 s."
+    del fake_api.failures["list_models"]
+    app.button(key="retry_models").click().run()
+    assert app.selectbox(key="model_name").value == "digits"
+
+
+def test_no_models_says_how_to_get_one(app: AppTest, fake_api: FakeApi) -> None:
+    """An API without models says so instead of showing empty inputs."""
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[])
+    app.run()
+    assert not app.exception
+    assert "no models yet" in app.info[0].value
+
+
+def test_a_model_taking_8x8_grids_gets_nested_pixels(app: AppTest, fake_api: FakeApi) -> None:
+    """A digit model whose input is shaped (N, 8, 8) gets an 8x8 grid instead of 64 flat values."""
+    square = ModelInfo("digits", ["1"], "1", InputSpec("x", [None, 8, 8], "float32"), None, "")
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[square])
+    app.run()
+    app.button(key="predict").click().run()
+    (inputs,) = fake_api.predict_calls[0].inputs
+    assert inputs == next(s for s in load_samples() if s.label == "0").pixels
+
+
+def test_other_models_take_json_input(app: AppTest, fake_api: FakeApi) -> None:
+    """A model that is not a digit model takes one input as JSON; bad JSON is explained, good JSON sent."""
+    iris = ModelInfo("iris", ["1"], "1", InputSpec("x", [None, 4], "float32"), ["a", "b", "c"], "Iris")
+    fake_api.catalog = ModelCatalog(default_model="iris", models=[iris])
+    app.run()
+    assert app.button(key="predict").disabled
+    app.text_area(key="raw_input").input("[5.1, 3.5,").run()
+    assert app.error[0].value.startswith("This is not valid JSON")
+    app.text_area(key="raw_input").input("[5.1, 3.5, 1.4, 0.2]").run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert fake_api.predict_calls[0].inputs == [[5.1, 3.5, 1.4, 0.2]]

@@ -1,0 +1,114 @@
+"""The real UI (`streamlit run` as the image runs it) against the real local API, driven in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import FilePayload, Page, expect, sync_playwright
+
+from inference.publishing import publish_version
+from tests.local.stack import REPO, start_server, stop
+from tests.ui.images import digit_png
+from tests.ui.streamlit_process import running_ui
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOT = REPO / "test-artifacts" / "ui.png"
+WAIT_MS = 30_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium; its absence skips the test, except where REQUIRE_BROWSER=1 (CI) makes it fail."""
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        print(f"skipping the browser test: {reason}")
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The local API (real handler, the example model published) and the UI pointed at it."""
+    folder = tmp_path_factory.mktemp("browser")
+    publish_version(REPO / "models" / "digits", folder / "data" / "models", "digits")
+    api = start_server(
+        folder / "data", folder / "api.log", "--workers", "1", handler="inference.handler.lambda_handler"
+    )
+    try:
+        with running_ui(Path(sys.executable).parent, api.url, folder / "ui.log") as url:
+            yield url
+    finally:
+        stop(api)
+
+
+@pytest.fixture
+def page(chromium: Path, ui_url: str) -> Iterator[Page]:
+    """A fresh browser page on the UI, once the sidebar says the API is healthy."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1200})
+            page.goto(ui_url)
+            expect(page.get_by_text("Healthy")).to_be_visible(timeout=WAIT_MS)
+            yield page
+        finally:
+            browser.close()
+
+
+def expect_predicted(page: Page, label: str) -> None:
+    page.get_by_role("button", name="Predict").click()
+    predicted = page.get_by_test_id("stMetric").filter(has_text="Predicted")
+    expect(predicted).to_contain_text(label, timeout=WAIT_MS)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible(timeout=WAIT_MS)
+
+
+def test_a_person_posts_a_message_and_gets_a_prediction(page: Page) -> None:
+    """In Chromium a posted message appears in the list, and the default sample (a 0) is predicted as 0."""
+    page.get_by_label("New message").fill("Hello from Chromium")
+    page.get_by_role("button", name="Post").click()
+    expect(page.get_by_role("cell", name="Hello from Chromium")).to_be_visible(timeout=WAIT_MS)
+
+    expect_predicted(page, "0")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_uploaded_and_drawn_digits_are_predicted(page: Page) -> None:
+    """An uploaded picture of a 4 is predicted 4 (through Streamlit's XSRF-checked upload); a 7 drawn on the pad, 7."""
+    page.get_by_text("Upload", exact=True).click()
+    picture = FilePayload(name="four.png", mimeType="image/png", buffer=digit_png("4"))
+    page.locator("input[type=file]").set_input_files(files=[picture])
+    expect(page.get_by_text("What the model sees (8x8)")).to_be_visible(timeout=WAIT_MS)
+    expect_predicted(page, "4")
+
+    page.get_by_text("Draw", exact=True).click()
+    pad = page.get_by_label("Drawing pad")
+    expect(pad).to_be_visible(timeout=WAIT_MS)
+    box = pad.bounding_box()
+    assert box is not None
+    x, y = box["x"], box["y"]
+    page.mouse.move(x + 60, y + 50)  # a 7: the bar, then the stem
+    page.mouse.down()
+    page.mouse.move(x + 170, y + 50, steps=10)
+    page.mouse.move(x + 100, y + 190, steps=10)
+    page.mouse.up()
+    expect(page.get_by_text("What the model sees (8x8)")).to_be_visible(timeout=WAIT_MS)
+    expect_predicted(page, "7")
+    page.screenshot(path=str(SCREENSHOT.with_name("ui-draw.png")))

@@ -1,0 +1,238 @@
+"""The UI's only way to reach data: the JSON API at ``API_URL``.
+
+Every call has a bounded timeout, returns a typed result, and fails with one exception type,
+``ApiError``, whose message can be shown to a person as it is."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import requests
+import streamlit as st
+
+T = TypeVar("T")
+
+DEFAULT_API_URL = "http://127.0.0.1:8080"  # the local stack's API (make dev)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 3.0
+    read: float = 15.0  # a cold Lambda that loads a model from EFS takes a few seconds
+
+
+class ApiError(Exception):
+    """A failed API call, with a message meant for the person using the UI."""
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    text: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    items: list[Message]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    shape: list[int | None]
+    dtype: str
+
+    @property
+    def sample_shape(self) -> list[int]:
+        """The shape of one input: the model's shape without its batch dimension."""
+        dims = self.shape[1:] if len(self.shape) > 1 else self.shape
+        return [dim if isinstance(dim, int) and dim > 0 else 1 for dim in dims]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    versions: list[str]
+    serving: str | None
+    input: InputSpec
+    labels: list[str] | None
+    description: str
+
+
+@dataclass(frozen=True)
+class ModelCatalog:
+    default_model: str
+    models: list[ModelInfo]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One prediction; ``probabilities`` is empty when the model is not a classifier."""
+
+    label: str
+    probabilities: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    model: str
+    version: str
+    outputs: list[Output]
+    inference_ms: float
+    total_ms: float
+    round_trip_ms: float  # measured here: network, API Gateway and Lambda included
+
+
+@dataclass(frozen=True)
+class Health:
+    status: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+class ApiClient:
+    def __init__(self, base_url: str, timeouts: Timeouts | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeouts = timeouts or Timeouts()
+        self._session = requests.Session()
+
+    def health(self) -> Health:
+        body = self._call("GET", "/health")
+        return _parsed(
+            lambda: Health(status=str(body["status"]), details={k: v for k, v in body.items() if k != "status"})
+        )
+
+    def post_message(self, text: str) -> Message:
+        body = self._call("POST", "/messages", json={"text": text})
+        return _parsed(lambda: _message(body))
+
+    def list_messages(self, limit: int, cursor: str | None = None) -> MessagePage:
+        params: dict[str, str | int] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        body = self._call("GET", "/messages", params=params)
+        return _parsed(
+            lambda: MessagePage(
+                items=[_message(item) for item in body["items"]],
+                next_cursor=None if body["next_cursor"] is None else str(body["next_cursor"]),
+            )
+        )
+
+    def list_models(self) -> ModelCatalog:
+        body = self._call("GET", "/models")
+        return _parsed(
+            lambda: ModelCatalog(
+                default_model=str(body["default_model"]),
+                models=[_model_info(model) for model in body["models"]],
+            )
+        )
+
+    def predict(self, model: str, inputs: list[Any], version: str | None = None) -> Prediction:
+        request: dict[str, Any] = {"inputs": inputs}
+        if version is not None:
+            request["version"] = version
+        started = time.perf_counter()
+        body = self._call("POST", f"/models/{quote(model, safe='')}/predict", json=request)
+        round_trip_ms = (time.perf_counter() - started) * 1000
+        return _parsed(lambda: _prediction(body, round_trip_ms))
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        url = self.base_url + path
+        try:
+            response = self._session.request(method, url, timeout=(self.timeouts.connect, self.timeouts.read), **kwargs)
+        except requests.Timeout:
+            raise ApiError(
+                f"The API at {self.base_url} did not answer within {self.timeouts.read:g} s. It may be busy or "
+                "starting up; try again."
+            ) from None
+        except requests.RequestException:
+            raise ApiError(
+                f"The API at {self.base_url} cannot be reached. Check that it is running and that API_URL is right."
+            ) from None
+        if response.status_code >= 400:
+            raise _http_error(response)
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(f"The API answered {method} {path} with something that is not JSON.") from None
+
+
+def _http_error(response: requests.Response) -> ApiError:
+    """The API's own ``{"error": {"code", "message"}}`` when it sent one, else the HTTP status."""
+    try:
+        error = response.json()["error"]
+        code, message = str(error["code"]), str(error["message"])
+    except (ValueError, KeyError, TypeError):
+        reason = response.reason or "error"
+        return ApiError(f"The API answered {response.status_code} {reason}.", status=response.status_code)
+    return ApiError(f"{message} ({code}, HTTP {response.status_code})", status=response.status_code, code=code)
+
+
+def _parsed(build: Callable[[], T]) -> T:
+    """Build a typed result; a body that does not follow the API contract becomes an ApiError."""
+    try:
+        return build()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        raise ApiError("The API answered with a response this UI does not understand.") from None
+
+
+def _message(body: Any) -> Message:
+    return Message(id=int(body["id"]), text=str(body["text"]), created_at=str(body["created_at"]))
+
+
+def _model_info(body: Any) -> ModelInfo:
+    spec = body["input"]
+    labels = body.get("labels")
+    return ModelInfo(
+        name=str(body["name"]),
+        versions=[str(version) for version in body["versions"]],
+        serving=None if body.get("serving") is None else str(body["serving"]),
+        input=InputSpec(
+            name=str(spec["name"]),
+            shape=[dim if isinstance(dim, int) else None for dim in spec["shape"]],
+            dtype=str(spec["dtype"]),
+        ),
+        labels=None if labels is None else [str(label) for label in labels],
+        description=str(body.get("description") or ""),
+    )
+
+
+def _output(body: Any) -> Output:
+    if isinstance(body, dict) and "label" in body:
+        probabilities = body.get("probabilities") or {}
+        return Output(label=str(body["label"]), probabilities={str(k): float(v) for k, v in probabilities.items()})
+    return Output(label=str(body), probabilities={})
+
+
+def _prediction(body: Any, round_trip_ms: float) -> Prediction:
+    timing = body["timing_ms"]
+    return Prediction(
+        model=str(body["model"]),
+        version=str(body["version"]),
+        outputs=[_output(output) for output in body["outputs"]],
+        inference_ms=float(timing["inference"]),
+        total_ms=float(timing["total"]),
+        round_trip_ms=round_trip_ms,
+    )
+
+
+@st.cache_resource
+def get_client() -> ApiClient:
+    """One client (and connection pool) per server process, pointed at ``API_URL``."""
+    return ApiClient(os.environ.get("API_URL") or DEFAULT_API_URL)

@@ -1,0 +1,210 @@
+"""The stack's settings: every key with its type, default and meaning, declared once, here.
+
+`Pulumi.yaml` repeats the declarations for the CLI, which applies the defaults there; the SDK does
+not, so the program applies the same defaults from these dataclasses (a test keeps the two equal).
+`load_stack_config` reads and validates every key before the program registers any resource."""
+
+from __future__ import annotations
+
+import json
+import typing
+from dataclasses import Field, dataclass, field, fields
+from typing import Any, Literal
+
+import pulumi
+
+from infra.validation import ConfigError, validate_stack_config
+
+ConfigType = Literal["string", "integer", "boolean", "array"]
+
+_TYPE_OF_ANNOTATION: dict[Any, ConfigType] = {
+    str: "string",
+    int: "integer",
+    bool: "boolean",
+    tuple[str, ...]: "array",
+}
+
+
+def setting(key: str, default: Any, description: str) -> Any:
+    """A dataclass field that is also a config key: its name in Pulumi.yaml, its default and its meaning."""
+    return field(default=default, metadata={"key": key, "description": description})
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    nat_strategy: str = setting(
+        "natStrategy",
+        "none",
+        "NAT gateways for a new VPC: none, single or onePerAz. The function needs only EFS and S3 "
+        "(reached through a free gateway endpoint), so none is the default; the UI then runs in the public subnets.",
+    )
+    availability_zones: int = setting("availabilityZones", 2, "Availability zones of a new VPC (2 to 6).")
+    vpc_cidr: str = setting("vpcCidr", "10.0.0.0/16", "IPv4 range of a new VPC (/16 to /22).")
+    existing_vpc_id: str = setting("existingVpcId", "", "Use this VPC instead of creating one (vpc-...).")
+    existing_private_subnet_ids: tuple[str, ...] = setting(
+        "existingPrivateSubnetIds", (), "Subnets of existingVpcId for the functions and the file system."
+    )
+    existing_public_subnet_ids: tuple[str, ...] = setting(
+        "existingPublicSubnetIds", (), "Subnets of existingVpcId for the UI's load balancer (two or more)."
+    )
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    efs_throughput_mode: str = setting("efsThroughputMode", "elastic", "EFS throughput mode: elastic or bursting.")
+    efs_transition_to_ia: str = setting(
+        "efsTransitionToIa",
+        "AFTER_30_DAYS",
+        "When idle files move to EFS Infrequent Access (AFTER_1_DAY ... AFTER_365_DAYS).",
+    )
+    existing_file_system_id: str = setting(
+        "existingFileSystemId", "", "Mount this EFS file system (fs-...) instead of creating one, e.g. a retained one."
+    )
+    allow_deletion: bool = setting(
+        "allowDeletion",
+        False,
+        "Let `pulumi destroy` delete stored data: the file system, the model bucket and the images. "
+        "Otherwise the file system is retained and non-empty repositories and buckets block the destroy.",
+    )
+    ecr_keep_images: int = setting("ecrKeepImages", 10, "Images kept per ECR repository; older ones expire.")
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    architecture: str = setting(
+        "architecture", "x86_64", "CPU architecture of the function and the UI tasks: x86_64 or arm64."
+    )
+    memory_mb: int = setting("memoryMb", 1024, "Function memory in MB (128 to 10240); CPU share grows with it.")
+    timeout_seconds: int = setting(
+        "timeoutSeconds", 30, "Function timeout in seconds (1 to 30: the HTTP API stops waiting after 30 s)."
+    )
+    reserved_concurrency: int = setting(
+        "reservedConcurrency", -1, "Reserved concurrent executions; -1 leaves the function unreserved."
+    )
+    max_text_bytes: int = setting("maxTextBytes", 16384, "Largest message text accepted, in bytes.")
+    legacy_listing_lines: int = setting(
+        "legacyListingLines", 1000, "How many of the most recent lines the old app's text listing returns."
+    )
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    throttle_burst: int = setting("throttleBurst", 100, "HTTP API stage burst limit (requests).")
+    throttle_rate: int = setting("throttleRate", 50, "HTTP API stage steady rate limit (requests per second).")
+    cors_allow_origins: tuple[str, ...] = setting(
+        "corsAllowOrigins", (), "Browser origins allowed by CORS besides the UI's own (e.g. https://ui.example.com)."
+    )
+
+
+@dataclass(frozen=True)
+class ObservabilityConfig:
+    log_retention_days: int = setting(
+        "logRetentionDays", 14, "Retention of every log group, in days (a CloudWatch value: 1, 3, 5, 7, 14, 30, ...)."
+    )
+    log_level: str = setting("logLevel", "INFO", "Log level of the functions: DEBUG, INFO, WARNING or ERROR.")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    model_dir: str = setting(
+        "modelDir", "models/digits", "Model directory published to EFS on `pulumi up` (relative to the project)."
+    )
+    default_model: str = setting(
+        "defaultModel", "", "Model served by POST /predict; empty means the published model's name."
+    )
+
+
+@dataclass(frozen=True)
+class UiConfig:
+    enabled: bool = setting("uiEnabled", False, "Run the Streamlit UI on Fargate behind a load balancer.")
+    cpu: int = setting("uiCpu", 256, "UI task CPU units: 256, 512, 1024, 2048 or 4096.")
+    memory_mb: int = setting("uiMemoryMb", 512, "UI task memory in MB, a Fargate size valid for uiCpu.")
+    desired_count: int = setting("uiDesiredCount", 1, "UI tasks to run (1 to 10); more than one turns on stickiness.")
+    certificate_arn: str = setting(
+        "uiCertificateArn", "", "ACM certificate for an HTTPS listener; HTTP then redirects to HTTPS."
+    )
+    ingress_cidrs: tuple[str, ...] = setting(
+        "uiIngressCidrs", ("0.0.0.0/0",), "IPv4 ranges allowed to reach the UI's load balancer."
+    )
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    function: FunctionConfig = field(default_factory=FunctionConfig)
+    api: ApiConfig = field(default_factory=ApiConfig)
+    observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    ui: UiConfig = field(default_factory=UiConfig)
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One key as Pulumi.yaml declares it."""
+
+    key: str
+    type: ConfigType
+    default: Any
+    description: str
+
+
+def _sections() -> list[type]:
+    hints = typing.get_type_hints(StackConfig)
+    return [hints[section.name] for section in fields(StackConfig)]
+
+
+def _key_fields() -> list[tuple[type, Field[Any], ConfigType]]:
+    found: list[tuple[type, Field[Any], ConfigType]] = []
+    for section in _sections():
+        hints = typing.get_type_hints(section)
+        found.extend((section, item, _TYPE_OF_ANNOTATION[hints[item.name]]) for item in fields(section))
+    return found
+
+
+def config_schema() -> tuple[KeySpec, ...]:
+    """Every key in declaration order, as Pulumi.yaml must declare it (tuples become lists)."""
+    return tuple(
+        KeySpec(
+            key=item.metadata["key"],
+            type=config_type,
+            default=list(item.default) if isinstance(item.default, tuple) else item.default,
+            description=item.metadata["description"],
+        )
+        for _, item, config_type in _key_fields()
+    )
+
+
+def _read(config: pulumi.Config, key: str, config_type: ConfigType, default: Any) -> Any:
+    if config_type == "integer":
+        return config.get_int(key, default)
+    if config_type == "boolean":
+        return config.get_bool(key, default)
+    if config_type == "string":
+        return config.get(key, default)
+    raw = config.get(key)
+    if raw is None:
+        return default
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError:
+        items = None
+    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        raise ConfigError(key, raw, "a list of strings")
+    return tuple(items)
+
+
+def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
+    """The stack's settings with defaults applied, validated; a bad key raises one ConfigError naming it."""
+    config = config or pulumi.Config()
+    values: dict[type, dict[str, Any]] = {section: {} for section in _sections()}
+    for section, item, config_type in _key_fields():
+        values[section][item.name] = _read(config, item.metadata["key"], config_type, item.default)
+    stack_config = StackConfig(
+        **{
+            section_field.name: section(**values[section])
+            for section_field, section in zip(fields(StackConfig), _sections(), strict=True)
+        }
+    )
+    validate_stack_config(stack_config)
+    return stack_config

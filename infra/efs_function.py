@@ -1,0 +1,136 @@
+"""A Lambda function from a container image, in the private subnets, with the shared file system mounted
+at the data root through the access point, its own log group, and a role limited to those."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from inference.layout import DEFAULT_DATA_DIR
+from infra.policies import assume_role_document, document, efs_client_statements, eni_statements, log_statements
+from infra.validation import DOCKER_PLATFORMS, LAMBDA_MEMORY_MB, LAMBDA_NAME_MAX, LOG_RETENTION_DAYS
+
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+
+@dataclass
+class FunctionPlacement:
+    """Where a function runs and what it mounts; shared by every function of the stack."""
+
+    subnet_ids: pulumi.Input[Sequence[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+    file_system_arn: pulumi.Input[str]
+    access_point_arn: pulumi.Input[str]
+    mount_targets: Sequence[pulumi.Resource]  # the function waits for all of them, or its first mount fails
+
+
+@dataclass
+class EfsFunctionArgs:
+    function_name: str  # physical name, fixed so that the program can own /aws/lambda/<name>
+    image_uri: pulumi.Input[str]
+    placement: FunctionPlacement
+    architecture: str = "x86_64"
+    memory_mb: int = 1024
+    timeout_seconds: int = 30
+    reserved_concurrency: int = -1  # -1: unreserved
+    log_retention_days: int = 14
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    command: Sequence[str] | None = None  # another handler of the same image
+    extra_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
+
+
+def validate_efs_function_args(args: EfsFunctionArgs) -> None:
+    problems = [
+        (
+            not 0 < len(args.function_name) <= LAMBDA_NAME_MAX,
+            f"function_name must have 1 to {LAMBDA_NAME_MAX} characters",
+        ),
+        (args.architecture not in DOCKER_PLATFORMS, f"architecture must be one of {', '.join(DOCKER_PLATFORMS)}"),
+        (not LAMBDA_MEMORY_MB[0] <= args.memory_mb <= LAMBDA_MEMORY_MB[1], "memory_mb must be from 128 to 10240"),
+        (not 1 <= args.timeout_seconds <= LAMBDA_MAX_TIMEOUT_SECONDS, "timeout_seconds must be from 1 to 900"),
+        (args.reserved_concurrency < -1, "reserved_concurrency must be -1 (unreserved) or more"),
+        (args.log_retention_days not in LOG_RETENTION_DAYS, "log_retention_days must be a CloudWatch retention value"),
+        (not args.placement.mount_targets, "placement.mount_targets must not be empty"),
+    ]
+    for failed, message in problems:
+        if failed:
+            raise ValueError(f"EfsFunctionArgs.{message}")
+
+
+class EfsFunction(pulumi.ComponentResource):
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EfsFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_efs_function_args(args)
+        super().__init__("efs-inference:efs_function:EfsFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        placement = args.placement
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            name, name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days, opts=child
+        )
+        self.role = aws.iam.Role(
+            name, assume_role_policy=json.dumps(assume_role_document("lambda.amazonaws.com")), opts=child
+        )
+        self.role_policy = aws.iam.RolePolicy(
+            name,
+            role=self.role.id,
+            policy=pulumi.Output.all(
+                self.log_group.arn, placement.file_system_arn, placement.access_point_arn, args.extra_statements or []
+            ).apply(
+                lambda values: json.dumps(
+                    document(
+                        [
+                            *log_statements(values[0]),
+                            *efs_client_statements(values[1], values[2]),
+                            *eni_statements(),
+                            *values[3],
+                        ]
+                    )
+                )
+            ),
+            opts=child,
+        )
+        self.function = aws.lambda_.Function(
+            name,
+            name=args.function_name,
+            package_type="Image",
+            image_uri=args.image_uri,
+            image_config=aws.lambda_.FunctionImageConfigArgs(commands=list(args.command)) if args.command else None,
+            role=self.role.arn,
+            architectures=[args.architecture],
+            memory_size=args.memory_mb,
+            timeout=args.timeout_seconds,
+            reserved_concurrent_executions=args.reserved_concurrency,
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(
+                subnet_ids=placement.subnet_ids, security_group_ids=list(placement.security_group_ids)
+            ),
+            file_system_config=aws.lambda_.FunctionFileSystemConfigArgs(
+                arn=placement.access_point_arn, local_mount_path=DEFAULT_DATA_DIR
+            ),
+            environment=aws.lambda_.FunctionEnvironmentArgs(
+                variables={"DATA_DIR": DEFAULT_DATA_DIR, **args.environment}
+            ),
+            # The role's policy and the log group must exist before the first invocation; the mount
+            # targets before the function, or Lambda cannot attach the file system.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[self.log_group, self.role_policy, *placement.mount_targets]
+            ),
+        )
+        self.function_name = self.function.name
+        self.function_arn = self.function.arn
+        self.log_group_name = self.log_group.name
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )

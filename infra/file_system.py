@@ -1,0 +1,149 @@
+"""The shared file system: EFS (new, or an existing one by id), a mount target per private subnet, the
+old app's access point, a TLS-only file-system policy, and the security groups that let only the
+functions in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.policies import deny_insecure_transport_document
+from infra.validation import EFS_THROUGHPUT_MODES
+
+NFS_PORT = 2049
+# The old app's access point, kept so data written by it lines up.
+ACCESS_POINT_PATH = "/export/lambda"
+POSIX_ID = 1001
+ACCESS_POINT_PERMISSIONS = "750"
+
+
+@dataclass
+class SharedFileSystemArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    subnet_count: int
+    throughput_mode: str = "elastic"
+    transition_to_ia: str = "AFTER_30_DAYS"
+    existing_file_system_id: str | None = None
+    allow_deletion: bool = False  # otherwise `pulumi destroy` leaves the file system (and its data) in place
+
+
+def validate_shared_file_system_args(args: SharedFileSystemArgs) -> None:
+    if args.subnet_count < 1:
+        raise ValueError(f"SharedFileSystemArgs.subnet_count must be at least 1, not {args.subnet_count}")
+    if args.throughput_mode not in EFS_THROUGHPUT_MODES:
+        raise ValueError(
+            f"SharedFileSystemArgs.throughput_mode must be one of {', '.join(EFS_THROUGHPUT_MODES)}, "
+            f"not {args.throughput_mode!r}"
+        )
+
+
+class SharedFileSystem(pulumi.ComponentResource):
+    """Attach `client_security_group_id` to anything that mounts it: the NFS port admits that group only."""
+
+    file_system_id: pulumi.Output[str]
+    file_system_arn: pulumi.Output[str]
+    access_point_arn: pulumi.Output[str]
+    client_security_group_id: pulumi.Output[str]
+    mount_targets: list[aws.efs.MountTarget]
+
+    def __init__(self, name: str, args: SharedFileSystemArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_shared_file_system_args(args)
+        super().__init__("efs-inference:file_system:SharedFileSystem", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.file_system_id, self.file_system_arn = self._file_system(name, args)
+
+        self.security_group = aws.ec2.SecurityGroup(
+            name, vpc_id=args.vpc_id, description="EFS mount targets: NFS from the functions only", opts=child
+        )
+        self.client_security_group = aws.ec2.SecurityGroup(
+            f"{name}-client", vpc_id=args.vpc_id, description="Clients of the shared file system", opts=child
+        )
+        self.client_security_group_id = self.client_security_group.id
+        self.nfs_ingress = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nfs-from-clients",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=self.client_security_group.id,
+            ip_protocol="tcp",
+            from_port=NFS_PORT,
+            to_port=NFS_PORT,
+            description="NFS from the file system's clients",
+            opts=child,
+        )
+        self.nfs_egress = aws.vpc.SecurityGroupEgressRule(
+            f"{name}-client-nfs",
+            security_group_id=self.client_security_group.id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=NFS_PORT,
+            to_port=NFS_PORT,
+            description="NFS to the shared file system",
+            opts=child,
+        )
+
+        self.mount_targets = [
+            aws.efs.MountTarget(
+                f"{name}-{index}",
+                file_system_id=self.file_system_id,
+                subnet_id=_nth(args.subnet_ids, index),
+                security_groups=[self.security_group.id],
+                opts=child,
+            )
+            for index in range(args.subnet_count)
+        ]
+        self.access_point = aws.efs.AccessPoint(
+            name,
+            file_system_id=self.file_system_id,
+            posix_user=aws.efs.AccessPointPosixUserArgs(uid=POSIX_ID, gid=POSIX_ID),
+            root_directory=aws.efs.AccessPointRootDirectoryArgs(
+                path=ACCESS_POINT_PATH,
+                creation_info=aws.efs.AccessPointRootDirectoryCreationInfoArgs(
+                    owner_uid=POSIX_ID, owner_gid=POSIX_ID, permissions=ACCESS_POINT_PERMISSIONS
+                ),
+            ),
+            opts=child,
+        )
+        self.access_point_arn = self.access_point.arn
+        self.policy = aws.efs.FileSystemPolicy(
+            name,
+            file_system_id=self.file_system_id,
+            policy=self.file_system_arn.apply(lambda arn: json.dumps(deny_insecure_transport_document(arn))),
+            opts=child,
+        )
+        self.register_outputs(
+            {
+                "file_system_id": self.file_system_id,
+                "file_system_arn": self.file_system_arn,
+                "access_point_arn": self.access_point_arn,
+                "client_security_group_id": self.client_security_group_id,
+            }
+        )
+
+    def _file_system(self, name: str, args: SharedFileSystemArgs) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        if args.existing_file_system_id:
+            existing = aws.efs.get_file_system_output(
+                file_system_id=args.existing_file_system_id, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            return existing.file_system_id, existing.arn
+        self.file_system = aws.efs.FileSystem(
+            name,
+            encrypted=True,
+            performance_mode="generalPurpose",
+            throughput_mode=args.throughput_mode,
+            lifecycle_policies=[
+                aws.efs.FileSystemLifecyclePolicyArgs(transition_to_ia=args.transition_to_ia),
+                # Models are read again and again: one read brings a file back to the faster, cheaper-to-read class.
+                aws.efs.FileSystemLifecyclePolicyArgs(transition_to_primary_storage_class="AFTER_1_ACCESS"),
+            ],
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=not args.allow_deletion),
+        )
+        return self.file_system.id, self.file_system.arn
+
+
+def _nth(values: pulumi.Input[Sequence[str]], index: int) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(values).apply(lambda resolved: resolved[index])

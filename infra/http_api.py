@@ -1,0 +1,140 @@
+"""The public HTTP API: API Gateway v2 with a Lambda proxy integration (payload 2.0), one route per key
+of the handler's route table plus `$default`, a throttled auto-deploying `$default` stage with JSON
+access logs, CORS for the UI, and an invoke permission scoped to this API."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.validation import HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
+
+# One JSON object per request; $context variables of HTTP APIs.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "userAgent": "$context.identity.userAgent",
+    "httpMethod": "$context.httpMethod",
+    "path": "$context.path",
+    "routeKey": "$context.routeKey",
+    "status": "$context.status",
+    "protocol": "$context.protocol",
+    "responseLength": "$context.responseLength",
+    "responseLatency": "$context.responseLatency",
+    "integrationLatency": "$context.integrationLatency",
+    "integrationStatus": "$context.integrationStatus",
+    "integrationError": "$context.integrationErrorMessage",
+}
+
+
+@dataclass
+class HttpApiArgs:
+    function_arn: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+    route_keys: Sequence[str]
+    access_log_group_name: str
+    timeout_seconds: int = HTTP_API_TIMEOUT_SECONDS
+    throttle_burst: int = 100
+    throttle_rate: int = 50
+    cors_origins: pulumi.Input[Sequence[str]] = field(default_factory=list)
+    log_retention_days: int = 14
+
+
+def validate_http_api_args(args: HttpApiArgs) -> None:
+    if not 1 <= args.timeout_seconds <= HTTP_API_TIMEOUT_SECONDS:
+        raise ValueError(
+            f"HttpApiArgs.timeout_seconds must be from 1 to {HTTP_API_TIMEOUT_SECONDS} "
+            f"(the integration's ceiling), not {args.timeout_seconds}"
+        )
+    if not args.route_keys or len(set(args.route_keys)) != len(args.route_keys):
+        raise ValueError("HttpApiArgs.route_keys must be a non-empty list without duplicates")
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"HttpApiArgs.log_retention_days must be a CloudWatch retention value, not {args.log_retention_days}"
+        )
+
+
+def route_child_name(api_name: str, route_key: str) -> str:
+    """A stable, readable resource name per route: `POST /models/{name}/predict` → `<api>-post-models-name-predict`."""
+    slug = re.sub(r"[^a-z0-9]+", "-", route_key.lower()).strip("-")
+    return f"{api_name}-{slug}"
+
+
+class HttpApi(pulumi.ComponentResource):
+    api_endpoint: pulumi.Output[str]
+    execution_arn: pulumi.Output[str]
+    access_log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: HttpApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_http_api_args(args)
+        super().__init__("efs-inference:http_api:HttpApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.api = aws.apigatewayv2.Api(
+            name,
+            protocol_type="HTTP",
+            cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
+                allow_origins=args.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["content-type"],
+                max_age=3600,
+            ),
+            opts=child,
+        )
+        self.integration = aws.apigatewayv2.Integration(
+            name,
+            api_id=self.api.id,
+            integration_type="AWS_PROXY",
+            integration_method="POST",
+            integration_uri=args.function_arn,
+            payload_format_version="2.0",
+            timeout_milliseconds=args.timeout_seconds * 1000,
+            opts=child,
+        )
+        target = self.integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
+        self.routes = [
+            aws.apigatewayv2.Route(
+                route_child_name(name, route_key), api_id=self.api.id, route_key=route_key, target=target, opts=child
+            )
+            for route_key in args.route_keys
+        ]
+        self.access_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-access", name=args.access_log_group_name, retention_in_days=args.log_retention_days, opts=child
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            name,
+            api_id=self.api.id,
+            name="$default",
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_burst_limit=args.throttle_burst, throttling_rate_limit=args.throttle_rate
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=self.access_log_group.arn, format=json.dumps(ACCESS_LOG_FORMAT)
+            ),
+            opts=child,
+        )
+        self.permission = aws.lambda_.Permission(
+            name,
+            action="lambda:InvokeFunction",
+            function=args.function_name,
+            principal="apigateway.amazonaws.com",
+            source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+            opts=child,
+        )
+        self.api_endpoint = self.api.api_endpoint
+        self.execution_arn = self.api.execution_arn
+        self.access_log_group_name = self.access_log_group.name
+        self.register_outputs(
+            {
+                "api_endpoint": self.api_endpoint,
+                "execution_arn": self.execution_arn,
+                "access_log_group_name": self.access_log_group_name,
+            }
+        )

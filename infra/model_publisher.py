@@ -1,0 +1,157 @@
+"""Model publishing during `pulumi up`: the model directory goes to a private, encrypted, versioned S3
+bucket; a function from the inference image copies it onto EFS atomically; the invocation runs again
+only when the content (or the file system) changes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement
+from infra.model_bundle import ModelBundle
+from infra.policies import s3_read_statements
+
+PUBLISHER_COMMAND = ("inference.publisher.handler",)
+PUBLISHER_TIMEOUT_SECONDS = 300  # not behind the API, so not capped at 30 s
+PUBLISHER_MEMORY_MB = 1024
+
+
+@dataclass
+class ModelPublisherArgs:
+    bundle: ModelBundle
+    image_uri: pulumi.Input[str]
+    function_name: str
+    placement: FunctionPlacement
+    vpc_id: pulumi.Input[str]
+    architecture: str = "x86_64"
+    log_retention_days: int = 14
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    allow_deletion: bool = False  # whether `pulumi destroy` may empty the bucket
+    # Anything whose change calls for publishing again, e.g. the file system id (a new file system is empty).
+    republish_triggers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+def validate_model_publisher_args(args: ModelPublisherArgs) -> None:
+    if not args.bundle.files:
+        raise ValueError("ModelPublisherArgs.bundle must hold at least one file")
+    if "content_sha256" in args.republish_triggers:
+        raise ValueError("ModelPublisherArgs.republish_triggers must not redefine content_sha256")
+
+
+class ModelPublisher(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ModelPublisherArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_model_publisher_args(args)
+        super().__init__("efs-inference:model_publisher:ModelPublisher", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        bundle = args.bundle
+
+        self.bucket = aws.s3.Bucket(name, force_destroy=args.allow_deletion, opts=child)
+        bucket_settings = [
+            aws.s3.BucketPublicAccessBlock(
+                name,
+                bucket=self.bucket.id,
+                block_public_acls=True,
+                block_public_policy=True,
+                ignore_public_acls=True,
+                restrict_public_buckets=True,
+                opts=child,
+            ),
+            aws.s3.BucketOwnershipControls(
+                name,
+                bucket=self.bucket.id,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+                opts=child,
+            ),
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                name,
+                bucket=self.bucket.id,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                            sse_algorithm="AES256"
+                        )
+                    )
+                ],
+                opts=child,
+            ),
+            aws.s3.BucketVersioning(
+                name,
+                bucket=self.bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                opts=child,
+            ),
+        ]
+        self.objects = [
+            aws.s3.BucketObjectv2(
+                f"{name}-{item.name}",
+                bucket=self.bucket.id,
+                key=f"{bundle.s3_prefix}{item.name}",
+                source=pulumi.FileAsset(item.path),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=bucket_settings),
+            )
+            for item in bundle.files
+        ]
+        # The shared placement allows NFS only; the publisher also reads S3 (through the gateway endpoint or NAT).
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-publisher", vpc_id=args.vpc_id, description="Model publisher: HTTPS out to S3", opts=child
+        )
+        self.https_egress = aws.vpc.SecurityGroupEgressRule(
+            f"{name}-publisher-https",
+            security_group_id=self.security_group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            opts=child,
+        )
+        placement = replace(
+            args.placement, security_group_ids=[*args.placement.security_group_ids, self.security_group.id]
+        )
+        self.publisher = EfsFunction(
+            f"{name}-publisher",
+            EfsFunctionArgs(
+                function_name=args.function_name,
+                image_uri=args.image_uri,
+                placement=placement,
+                architecture=args.architecture,
+                memory_mb=PUBLISHER_MEMORY_MB,
+                timeout_seconds=PUBLISHER_TIMEOUT_SECONDS,
+                log_retention_days=args.log_retention_days,
+                environment=args.environment,
+                command=PUBLISHER_COMMAND,
+                extra_statements=self.bucket.arn.apply(lambda arn: s3_read_statements(arn, bundle.s3_prefix)),
+            ),
+            opts=child,
+        )
+        self.invocation = aws.lambda_.Invocation(
+            name,
+            function_name=self.publisher.function_name,
+            input=pulumi.Output.json_dumps(
+                {
+                    "bucket": self.bucket.bucket,
+                    "prefix": bundle.s3_prefix,
+                    "name": bundle.name,
+                    "version": bundle.version,
+                    "content_sha256": bundle.content_sha256,
+                }
+            ),
+            triggers={"content_sha256": bundle.content_sha256, **args.republish_triggers},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.objects, self.publisher]),
+        )
+        self.bucket_name = self.bucket.bucket
+        self.function_name = self.publisher.function_name
+        self.log_group_name = self.publisher.log_group_name
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "function_name": self.function_name,
+                "log_group_name": self.log_group_name,
+            }
+        )

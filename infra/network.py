@@ -1,0 +1,105 @@
+"""Where everything runs: a new VPC (awsx) with private and public subnets and an S3 gateway endpoint,
+or an existing VPC and subnets named in config."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+from infra.validation import NAT_STRATEGIES
+
+
+@dataclass
+class NetworkArgs:
+    nat_strategy: str = "none"  # none | single | onePerAz (a new VPC only)
+    availability_zones: int = 2
+    cidr_block: str = "10.0.0.0/16"
+    existing_vpc_id: str | None = None
+    existing_private_subnet_ids: Sequence[str] = ()
+    existing_public_subnet_ids: Sequence[str] = ()
+
+
+def validate_network_args(args: NetworkArgs) -> None:
+    if args.nat_strategy not in NAT_STRATEGIES:
+        raise ValueError(
+            f"NetworkArgs.nat_strategy must be one of {', '.join(NAT_STRATEGIES)}, not {args.nat_strategy!r}"
+        )
+    if args.existing_vpc_id and not args.existing_private_subnet_ids:
+        raise ValueError("NetworkArgs.existing_private_subnet_ids must list a subnet when existing_vpc_id is set")
+
+
+class Network(pulumi.ComponentResource):
+    """Private subnets hold the functions and the file system's mount targets; public ones the UI's ALB."""
+
+    vpc_id: pulumi.Output[str]
+    private_subnet_ids: pulumi.Output[list[str]]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_count: int  # known while the program runs, so one mount target per subnet can be declared
+    private_egress: bool  # whether private subnets reach the internet (the UI tasks need it to pull images)
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_network_args(args)
+        super().__init__("efs-inference:network:Network", name, None, opts)
+        if args.existing_vpc_id:
+            self._adopt(args)
+        else:
+            self._create(name, args)
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_subnet_ids": self.public_subnet_ids,
+            }
+        )
+
+    def _adopt(self, args: NetworkArgs) -> None:
+        self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id or "")
+        self.private_subnet_ids = pulumi.Output.from_input(list(args.existing_private_subnet_ids))
+        self.public_subnet_ids = pulumi.Output.from_input(list(args.existing_public_subnet_ids))
+        self.private_subnet_count = len(args.existing_private_subnet_ids)
+        self.private_egress = True  # an existing VPC's private subnets are assumed to have their own egress (docs)
+
+    def _create(self, name: str, args: NetworkArgs) -> None:
+        self.vpc = awsx.ec2.Vpc(
+            name,
+            cidr_block=args.cidr_block,
+            number_of_availability_zones=args.availability_zones,
+            # Explicit, so awsx never warns about its legacy default and the layout never shifts under us.
+            subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
+            # Each zone's share of the range is split evenly between one private and one public subnet.
+            subnet_specs=[
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE),
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC),
+            ],
+            # Default none: NAT gateways cost ~$33/month each while idle, and the function needs only EFS and S3.
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(
+                strategy=awsx.ec2.NatGatewayStrategy(NAT_STRATEGIES[args.nat_strategy])
+            ),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.vpc_id = self.vpc.vpc_id
+        self.private_subnet_ids = self.vpc.private_subnet_ids.apply(list)
+        self.public_subnet_ids = self.vpc.public_subnet_ids.apply(list)
+        self.private_subnet_count = args.availability_zones
+        self.private_egress = args.nat_strategy != "none"
+        route_table_ids: pulumi.Output[list[str]] = self.vpc.route_tables.apply(_route_table_ids)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        # Free, and the model publisher's only way to S3 when there is no NAT.
+        self.s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=self.vpc_id,
+            service_name=region.apply(lambda region: f"com.amazonaws.{region}.s3"),
+            vpc_endpoint_type="Gateway",
+            route_table_ids=route_table_ids,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+
+def _route_table_ids(tables: Sequence[aws.ec2.RouteTable]) -> pulumi.Output[list[str]]:
+    return pulumi.Output.all(*[table.id for table in tables])

@@ -1,0 +1,87 @@
+"""IAM policy documents as plain data: least privilege, no wildcard actions. Components fill in the
+ARNs once they are known (inside an apply); tests read these functions directly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Statement = dict[str, Any]
+
+# Lambda's VPC networking: these actions support no resource-level scoping, so Resource is "*".
+ENI_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+EFS_CLIENT_ACTIONS = ("elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite")
+EFS_ALL_CLIENT_ACTIONS = (*EFS_CLIENT_ACTIONS, "elasticfilesystem:ClientRootAccess")
+
+
+def document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def assume_role_document(service: str) -> dict[str, Any]:
+    return document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+
+
+def log_statements(log_group_arn: str) -> list[Statement]:
+    """Write to this log group only (the program creates it, so no logs:CreateLogGroup)."""
+    return [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    ]
+
+
+def efs_client_statements(file_system_arn: str, access_point_arn: str) -> list[Statement]:
+    """Mount and write this file system, through this access point only."""
+    return [
+        {
+            "Sid": "MountThroughAccessPoint",
+            "Effect": "Allow",
+            "Action": list(EFS_CLIENT_ACTIONS),
+            "Resource": file_system_arn,
+            "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}},
+        }
+    ]
+
+
+def eni_statements() -> list[Statement]:
+    return [{"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"}]
+
+
+def s3_read_statements(bucket_arn: str, prefix: str) -> list[Statement]:
+    """List and read the objects under one prefix of one bucket."""
+    return [
+        {
+            "Sid": "ListPrefix",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+        },
+        {"Sid": "ReadPrefix", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{bucket_arn}/{prefix}*"},
+    ]
+
+
+def deny_insecure_transport_document(file_system_arn: str) -> dict[str, Any]:
+    """File-system policy: every client action needs TLS (the mount helper's `tls` option, which Lambda uses)."""
+    return document(
+        [
+            {
+                "Sid": "DenyWithoutTls",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": list(EFS_ALL_CLIENT_ACTIONS),
+                "Resource": file_system_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    )

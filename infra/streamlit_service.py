@@ -1,0 +1,117 @@
+"""The Streamlit UI on Fargate (awsx FargateService) behind the UI load balancer's target group, told
+where the API is through `API_URL`, with a circuit breaker that rolls back a deploy that never gets
+healthy (the old app's redeploys hung instead) and a log group with retention."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+from infra.ui_load_balancer import STREAMLIT_PORT
+from infra.validation import FARGATE_CPU_ARCHITECTURES, FARGATE_MEMORY_MB, LOG_RETENTION_DAYS
+
+CONTAINER_NAME = "ui"
+HEALTH_CHECK_GRACE_SECONDS = 60  # Streamlit answers its health check a few seconds after start
+
+
+@dataclass
+class StreamlitServiceArgs:
+    image_uri: pulumi.Input[str]
+    api_url: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    target_group_arn: pulumi.Input[str]
+    target_security_group_id: pulumi.Input[str]  # admits the container port from the load balancer only
+    log_group_name: str
+    assign_public_ip: bool = False  # needed in public subnets when there is no NAT, to pull the image
+    architecture: str = "x86_64"
+    cpu: int = 256
+    memory_mb: int = 512
+    desired_count: int = 1
+    log_retention_days: int = 14
+
+
+def validate_streamlit_service_args(args: StreamlitServiceArgs) -> None:
+    if args.architecture not in FARGATE_CPU_ARCHITECTURES:
+        raise ValueError(
+            f"StreamlitServiceArgs.architecture must be one of {', '.join(FARGATE_CPU_ARCHITECTURES)}, "
+            f"not {args.architecture!r}"
+        )
+    if args.memory_mb not in FARGATE_MEMORY_MB.get(args.cpu, ()):
+        raise ValueError(f"StreamlitServiceArgs: cpu={args.cpu} with memory_mb={args.memory_mb} is not a Fargate size")
+    if args.desired_count < 1:
+        raise ValueError(f"StreamlitServiceArgs.desired_count must be at least 1, not {args.desired_count}")
+    if args.log_retention_days not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            f"StreamlitServiceArgs.log_retention_days must be a CloudWatch value, not {args.log_retention_days}"
+        )
+
+
+class StreamlitService(pulumi.ComponentResource):
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: StreamlitServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_streamlit_service_args(args)
+        super().__init__("efs-inference:streamlit_service:StreamlitService", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.cluster = aws.ecs.Cluster(name, opts=child)
+        self.log_group = aws.cloudwatch.LogGroup(
+            name, name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child
+        )
+        # The tasks call the API and pull their image over HTTPS; nothing else leaves them.
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-tasks", vpc_id=args.vpc_id, description="UI tasks: HTTPS out to the API and ECR", opts=child
+        )
+        self.https_egress = aws.vpc.SecurityGroupEgressRule(
+            f"{name}-https",
+            security_group_id=self.security_group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            opts=child,
+        )
+        self.service = awsx.ecs.FargateService(
+            name,
+            cluster=self.cluster.arn,
+            desired_count=args.desired_count,
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.subnet_ids,
+                security_groups=[args.target_security_group_id, self.security_group.id],
+                assign_public_ip=args.assign_public_ip,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=args.target_group_arn, container_name=CONTAINER_NAME, container_port=STREAMLIT_PORT
+                )
+            ],
+            health_check_grace_period_seconds=HEALTH_CHECK_GRACE_SECONDS,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            task_definition_args=awsx.ecs.FargateServiceTaskDefinitionArgs(
+                cpu=str(args.cpu),
+                memory=str(args.memory_mb),
+                runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                    cpu_architecture=FARGATE_CPU_ARCHITECTURES[args.architecture], operating_system_family="LINUX"
+                ),
+                log_group=awsx.awsx.DefaultLogGroupArgs(
+                    existing=awsx.awsx.ExistingLogGroupArgs(name=self.log_group.name)
+                ),
+                containers={
+                    CONTAINER_NAME: awsx.ecs.TaskDefinitionContainerDefinitionArgs(
+                        name=CONTAINER_NAME,
+                        image=args.image_uri,
+                        essential=True,
+                        port_mappings=[awsx.ecs.TaskDefinitionPortMappingArgs(container_port=STREAMLIT_PORT)],
+                        environment=[awsx.ecs.TaskDefinitionKeyValuePairArgs(name="API_URL", value=args.api_url)],
+                    )
+                },
+            ),
+            opts=child,
+        )
+        self.log_group_name = self.log_group.name
+        self.register_outputs({"log_group_name": self.log_group_name})

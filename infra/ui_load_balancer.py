@@ -1,0 +1,141 @@
+"""The UI's front door: an awsx Application Load Balancer in the public subnets with explicit security
+groups (never awsx's open default), a target group health-checked on Streamlit's health endpoint, and
+optionally HTTPS with an HTTP→HTTPS redirect. Created before the API, which needs its origin for CORS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+STREAMLIT_PORT = 8501
+STREAMLIT_HEALTH_PATH = "/_stcore/health"
+HTTPS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+STICKINESS_SECONDS = 24 * 3600  # a Streamlit session lives in one task's memory
+
+
+@dataclass
+class UiLoadBalancerArgs:
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
+    certificate_arn: str | None = None  # HTTPS on 443, and port 80 redirects to it
+    sticky_sessions: bool = False  # wanted as soon as more than one task serves the UI
+    target_port: int = STREAMLIT_PORT
+    health_check_path: str = STREAMLIT_HEALTH_PATH
+
+
+def validate_ui_load_balancer_args(args: UiLoadBalancerArgs) -> None:
+    if not args.ingress_cidrs:
+        raise ValueError("UiLoadBalancerArgs.ingress_cidrs must list at least one CIDR block")
+    if not 1 <= args.target_port <= 65535:
+        raise ValueError(f"UiLoadBalancerArgs.target_port must be a TCP port, not {args.target_port}")
+
+
+def listener_ports(certificate_arn: str | None) -> tuple[int, ...]:
+    return (80, 443) if certificate_arn else (80,)
+
+
+class UiLoadBalancer(pulumi.ComponentResource):
+    """Attach `target_security_group_id` to the UI tasks: it admits the target port from this ALB only."""
+
+    url: pulumi.Output[str]
+    origins: pulumi.Output[list[str]]  # the browser origins under which the UI is served
+    target_group_arn: pulumi.Output[str]
+    target_security_group_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: UiLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_ui_load_balancer_args(args)
+        super().__init__("efs-inference:ui_load_balancer:UiLoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.security_group = aws.ec2.SecurityGroup(
+            name, vpc_id=args.vpc_id, description="UI load balancer: HTTP(S) in, Streamlit out", opts=child
+        )
+        self.target_security_group = aws.ec2.SecurityGroup(
+            f"{name}-targets",
+            vpc_id=args.vpc_id,
+            description="UI tasks: Streamlit from the load balancer only",
+            opts=child,
+        )
+        self.ingress_rules = [
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{port}-{index}",
+                security_group_id=self.security_group.id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                opts=child,
+            )
+            for port in listener_ports(args.certificate_arn)
+            for index, cidr in enumerate(args.ingress_cidrs)
+        ]
+        self.egress_rule = aws.vpc.SecurityGroupEgressRule(
+            f"{name}-to-targets",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=self.target_security_group.id,
+            ip_protocol="tcp",
+            from_port=args.target_port,
+            to_port=args.target_port,
+            opts=child,
+        )
+        self.target_ingress_rule = aws.vpc.SecurityGroupIngressRule(
+            f"{name}-targets-from-alb",
+            security_group_id=self.target_security_group.id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=args.target_port,
+            to_port=args.target_port,
+            opts=child,
+        )
+
+        self.load_balancer = awsx.lb.ApplicationLoadBalancer(
+            name,
+            subnet_ids=args.subnet_ids,
+            security_groups=[self.security_group.id],
+            default_target_group=awsx.lb.TargetGroupArgs(
+                vpc_id=args.vpc_id,
+                port=args.target_port,
+                protocol="HTTP",
+                target_type="ip",
+                deregistration_delay=30,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(
+                    path=args.health_check_path, matcher="200", interval=15, healthy_threshold=2, unhealthy_threshold=3
+                ),
+                stickiness=aws.lb.TargetGroupStickinessArgs(
+                    type="lb_cookie", enabled=args.sticky_sessions, cookie_duration=STICKINESS_SECONDS
+                ),
+            ),
+            listeners=self._listeners(args.certificate_arn),
+            opts=child,
+        )
+        dns_name: pulumi.Output[str] = self.load_balancer.load_balancer.apply(lambda balancer: balancer.dns_name)
+        scheme = "https" if args.certificate_arn else "http"
+        self.url = dns_name.apply(lambda dns: f"{scheme}://{dns}")
+        self.origins = dns_name.apply(lambda dns: [f"{scheme}://{dns}"])
+        self.target_group_arn = self.load_balancer.default_target_group.apply(lambda group: group.arn)
+        self.target_security_group_id = self.target_security_group.id
+        self.register_outputs(
+            {
+                "url": self.url,
+                "target_group_arn": self.target_group_arn,
+                "target_security_group_id": self.target_security_group_id,
+            }
+        )
+
+    @staticmethod
+    def _listeners(certificate_arn: str | None) -> list[awsx.lb.ListenerArgs]:
+        if not certificate_arn:
+            return [awsx.lb.ListenerArgs(port=80, protocol="HTTP")]  # forwards to the default target group
+        redirect = aws.lb.ListenerDefaultActionArgs(
+            type="redirect",
+            redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
+        )
+        return [
+            awsx.lb.ListenerArgs(port=80, protocol="HTTP", default_actions=[redirect]),
+            awsx.lb.ListenerArgs(port=443, protocol="HTTPS", certificate_arn=certificate_arn, ssl_policy=HTTPS_POLICY),
+        ]

@@ -1,0 +1,192 @@
+"""Pure checks of the stack's settings. Each failure is one ConfigError that names the key, the bad
+value and what is allowed, raised before the program registers any resource."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Collection, Iterable
+from typing import TYPE_CHECKING
+
+import pulumi
+
+from inference.model_metadata import is_valid_name
+
+if TYPE_CHECKING:
+    from infra.config import (
+        ApiConfig,
+        FunctionConfig,
+        ModelConfig,
+        NetworkConfig,
+        ObservabilityConfig,
+        StackConfig,
+        StorageConfig,
+        UiConfig,
+    )
+
+# Docker platform and Fargate CPU architecture for each Lambda architecture.
+DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
+FARGATE_CPU_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM64"}
+# Config spelling → awsx.ec2.NatGatewayStrategy value.
+NAT_STRATEGIES = {"none": "None", "single": "Single", "onePerAz": "OnePerAz"}
+EFS_THROUGHPUT_MODES = ("elastic", "bursting")  # provisioned would need a throughput figure as well
+EFS_TRANSITIONS = tuple(f"AFTER_{days}_DAY{'S' if days > 1 else ''}" for days in (1, 7, 14, 30, 60, 90, 180, 270, 365))
+# The retention periods CloudWatch accepts.
+LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
+LOG_RETENTION_DAYS += (2192, 2557, 2922, 3288, 3653)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+FARGATE_MEMORY_MB = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+LAMBDA_MEMORY_MB = (128, 10240)
+HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
+LAMBDA_NAME_MAX = 64
+MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
+
+_LAMBDA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
+
+
+class ConfigError(pulumi.RunError):
+    """A bad setting. A RunError, so Pulumi prints the message without a stack trace."""
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        super().__init__(f"Invalid config {key}={value!r}: must be {allowed}.")
+        self.key = key
+
+
+def check_range(key: str, value: int, low: int, high: int, why: str = "") -> None:
+    if not low <= value <= high:
+        raise ConfigError(key, value, f"an integer from {low} to {high}{why}")
+
+
+def check_choice(key: str, value: object, choices: Collection[object]) -> None:
+    if value not in choices:
+        raise ConfigError(key, value, "one of " + ", ".join(str(choice) for choice in choices))
+
+
+def check_id(key: str, value: str, prefix: str) -> None:
+    if not re.fullmatch(rf"{prefix}-[0-9a-f]{{8,17}}", value):
+        raise ConfigError(key, value, f"an id like {prefix}-0123456789abcdef0")
+
+
+def check_ids(key: str, values: Iterable[str], prefix: str) -> None:
+    for value in values:
+        check_id(key, value, prefix)
+
+
+def check_cidrs(key: str, values: Collection[str], min_prefix: int = 0, max_prefix: int = 32) -> None:
+    if not values:
+        raise ConfigError(key, [], "a non-empty list of IPv4 CIDR blocks")
+    for value in values:
+        try:
+            network = ipaddress.IPv4Network(value)
+        except ValueError:
+            raise ConfigError(key, value, "an IPv4 CIDR block such as 10.0.0.0/16") from None
+        if not min_prefix <= network.prefixlen <= max_prefix:
+            raise ConfigError(key, value, f"an IPv4 CIDR block from /{min_prefix} to /{max_prefix}")
+
+
+def validate_network(network: NetworkConfig, ui_enabled: bool) -> None:
+    check_choice("natStrategy", network.nat_strategy, NAT_STRATEGIES)
+    if not network.existing_vpc_id:
+        check_range("availabilityZones", network.availability_zones, 2, 6)
+        check_cidrs("vpcCidr", [network.vpc_cidr], 16, 22)
+        if network.existing_private_subnet_ids or network.existing_public_subnet_ids:
+            raise ConfigError("existingVpcId", "", "set when existingPrivateSubnetIds or existingPublicSubnetIds is")
+        return
+    check_id("existingVpcId", network.existing_vpc_id, "vpc")
+    if network.nat_strategy != "none":
+        raise ConfigError("natStrategy", network.nat_strategy, "none when existingVpcId is set (NAT is the VPC's own)")
+    if not network.existing_private_subnet_ids:
+        raise ConfigError("existingPrivateSubnetIds", [], "one or more subnet ids when existingVpcId is set")
+    check_ids("existingPrivateSubnetIds", network.existing_private_subnet_ids, "subnet")
+    check_ids("existingPublicSubnetIds", network.existing_public_subnet_ids, "subnet")
+    if ui_enabled and len(network.existing_public_subnet_ids) < 2:
+        raise ConfigError(
+            "existingPublicSubnetIds",
+            list(network.existing_public_subnet_ids),
+            "two or more subnet ids in different zones when uiEnabled is true (the load balancer needs them)",
+        )
+
+
+def validate_storage(storage: StorageConfig) -> None:
+    check_choice("efsThroughputMode", storage.efs_throughput_mode, EFS_THROUGHPUT_MODES)
+    check_choice("efsTransitionToIa", storage.efs_transition_to_ia, EFS_TRANSITIONS)
+    if storage.existing_file_system_id:
+        check_id("existingFileSystemId", storage.existing_file_system_id, "fs")
+    check_range("ecrKeepImages", storage.ecr_keep_images, 1, 1000)
+
+
+def validate_function(function: FunctionConfig) -> None:
+    check_choice("architecture", function.architecture, DOCKER_PLATFORMS)
+    check_range("memoryMb", function.memory_mb, *LAMBDA_MEMORY_MB)
+    check_range(
+        "timeoutSeconds",
+        function.timeout_seconds,
+        1,
+        HTTP_API_TIMEOUT_SECONDS,
+        " (the HTTP API's integration gives up after 30 s; a longer timeout only bills for answers nobody gets)",
+    )
+    if function.reserved_concurrency < -1:
+        raise ConfigError("reservedConcurrency", function.reserved_concurrency, "-1 (unreserved) or 0 and above")
+    check_range("maxTextBytes", function.max_text_bytes, 1, MAX_TEXT_BYTES)
+    check_range("legacyListingLines", function.legacy_listing_lines, 1, 100_000)
+
+
+def validate_api(api: ApiConfig) -> None:
+    check_range("throttleBurst", api.throttle_burst, 1, 5000)
+    check_range("throttleRate", api.throttle_rate, 1, 10000)
+    for origin in api.cors_allow_origins:
+        if not _ORIGIN.fullmatch(origin):
+            raise ConfigError("corsAllowOrigins", origin, "origins like https://ui.example.com (no path, no '*')")
+
+
+def validate_observability(observability: ObservabilityConfig) -> None:
+    check_choice("logRetentionDays", observability.log_retention_days, LOG_RETENTION_DAYS)
+    check_choice("logLevel", observability.log_level, LOG_LEVELS)
+
+
+def validate_model(model: ModelConfig) -> None:
+    if not model.model_dir:
+        raise ConfigError("modelDir", "", "a model directory such as models/digits")
+    if model.default_model and not is_valid_name(model.default_model):
+        raise ConfigError("defaultModel", model.default_model, "empty or a model name (letters, digits, '.', '_', '-')")
+
+
+def validate_ui(ui: UiConfig) -> None:
+    check_choice("uiCpu", ui.cpu, FARGATE_MEMORY_MB)
+    sizes = FARGATE_MEMORY_MB[ui.cpu]
+    if ui.memory_mb not in sizes:
+        raise ConfigError("uiMemoryMb", ui.memory_mb, f"one of {', '.join(map(str, sizes))} when uiCpu is {ui.cpu}")
+    check_range("uiDesiredCount", ui.desired_count, 1, 10)
+    if ui.certificate_arn and not _ACM_ARN.fullmatch(ui.certificate_arn):
+        raise ConfigError("uiCertificateArn", ui.certificate_arn, "an ACM certificate ARN (arn:aws:acm:...)")
+    check_cidrs("uiIngressCidrs", ui.ingress_cidrs)
+
+
+def validate_function_name(name: str) -> None:
+    """Function names are `<project>-<stack>-<role>`, so the stack name decides whether Lambda accepts them."""
+    if not _LAMBDA_NAME.fullmatch(name) or len(name) > LAMBDA_NAME_MAX:
+        raise ConfigError(
+            "stack name",
+            name,
+            f"a Lambda function name of letters, digits, '-' or '_', at most {LAMBDA_NAME_MAX} characters "
+            "(choose a shorter stack name)",
+        )
+
+
+def validate_stack_config(config: StackConfig) -> None:
+    """Every check, in the order a reader meets the keys; the first failure is raised."""
+    validate_network(config.network, config.ui.enabled)
+    validate_storage(config.storage)
+    validate_function(config.function)
+    validate_api(config.api)
+    validate_observability(config.observability)
+    validate_model(config.model)
+    validate_ui(config.ui)

@@ -1,0 +1,109 @@
+"""Config choices that neither example stack makes: HTTPS for the UI without NAT, and an existing VPC and
+file system."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.infra.conftest import StackConfigFactory
+from tests.infra.harness import StackRun, run_program
+
+CERTIFICATE = "arn:aws:acm:eu-central-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+EXISTING_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
+EXISTING_PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
+
+
+@pytest.fixture(scope="module")
+def https_ui_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "dev",
+        uiEnabled="true",
+        uiCertificateArn=CERTIFICATE,
+        uiIngressCidrs=json.dumps(["203.0.113.0/24"]),
+        corsAllowOrigins=json.dumps(["https://ui.example.com"]),
+    )
+    return run_program(config, "dev")
+
+
+@pytest.fixture(scope="module")
+def existing_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "prod",
+        natStrategy="none",
+        existingVpcId="vpc-0123456789abcdef0",
+        existingPrivateSubnetIds=json.dumps(EXISTING_SUBNETS),
+        existingPublicSubnetIds=json.dumps(EXISTING_PUBLIC_SUBNETS),
+        existingFileSystemId="fs-0123456789abcdef0",
+    )
+    return run_program(config, "prod")
+
+
+def test_https_listener_with_redirect_from_http(https_ui_run: StackRun) -> None:
+    """With a certificate, 443 serves HTTPS with it and 80 redirects to HTTPS; both open only to uiIngressCidrs."""
+    balancer = https_ui_run.one("awsx:lb:ApplicationLoadBalancer", "ui")
+    http, https = balancer.inputs["listeners"]
+    assert (http["port"], http["defaultActions"][0]["type"]) == (80, "redirect")
+    assert http["defaultActions"][0]["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+    assert (https["port"], https["protocol"], https["certificateArn"]) == (443, "HTTPS", CERTIFICATE)
+    rules = [
+        rule
+        for rule in https_ui_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if rule.inputs["securityGroupId"] == "ui-id"
+    ]
+    assert sorted((rule.inputs["fromPort"], rule.inputs["cidrIpv4"]) for rule in rules) == [
+        (80, "203.0.113.0/24"),
+        (443, "203.0.113.0/24"),
+    ]
+    assert https_ui_run.outputs["ui_url"].startswith("https://")
+
+
+def test_ui_without_nat_runs_in_public_subnets_with_public_ips(https_ui_run: StackRun) -> None:
+    """Without NAT the tasks take public IPs in the public subnets (to pull the image and reach the API)."""
+    network = https_ui_run.one("awsx:ecs:FargateService", "ui").inputs["networkConfiguration"]
+    assert network["subnets"] == ["subnet-public0", "subnet-public1"]
+    assert network["assignPublicIp"] is True
+
+
+def test_single_ui_task_is_not_sticky(https_ui_run: StackRun) -> None:
+    """Stickiness is only turned on when more than one task serves the UI."""
+    target_group = https_ui_run.one("awsx:lb:ApplicationLoadBalancer", "ui").inputs["defaultTargetGroup"]
+    assert target_group["stickiness"]["enabled"] is False
+
+
+def test_cors_adds_configured_origins_to_the_ui_origin(https_ui_run: StackRun) -> None:
+    """corsAllowOrigins come first, then the UI's own https origin."""
+    cors = https_ui_run.one("aws:apigatewayv2/api:Api", "http").inputs["corsConfiguration"]
+    assert cors["allowOrigins"] == ["https://ui.example.com", "https://ui.eu-central-1.elb.amazonaws.com"]
+
+
+def test_existing_vpc_is_used_as_given(existing_run: StackRun) -> None:
+    """No VPC or endpoint is created; functions, mount targets and the ALB use the named subnets."""
+    assert not existing_run.of_type("awsx:ec2:Vpc")
+    assert not existing_run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    for group in existing_run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert group.inputs["vpcId"] == "vpc-0123456789abcdef0", group.urn
+    targets = existing_run.of_type("aws:efs/mountTarget:MountTarget")
+    assert sorted(target.inputs["subnetId"] for target in targets) == EXISTING_SUBNETS
+    for function in existing_run.of_type("aws:lambda/function:Function"):
+        assert function.inputs["vpcConfig"]["subnetIds"] == EXISTING_SUBNETS, function.urn
+    assert existing_run.one("awsx:lb:ApplicationLoadBalancer").inputs["subnetIds"] == EXISTING_PUBLIC_SUBNETS
+    # Existing private subnets are assumed to have egress, so the UI tasks stay private.
+    assert existing_run.one("awsx:ecs:FargateService").inputs["networkConfiguration"]["assignPublicIp"] is False
+
+
+def test_existing_file_system_is_mounted_not_created(existing_run: StackRun) -> None:
+    """existingFileSystemId: no new file system; the mount targets, access point, policy and IAM name that one."""
+    assert not existing_run.of_type("aws:efs/fileSystem:FileSystem")
+    for type_token in (
+        "aws:efs/mountTarget:MountTarget",
+        "aws:efs/accessPoint:AccessPoint",
+        "aws:efs/fileSystemPolicy:FileSystemPolicy",
+    ):
+        for item in existing_run.of_type(type_token):
+            assert item.inputs["fileSystemId"] == "fs-0123456789abcdef0", item.urn
+    assert existing_run.outputs["efs_id"] == "fs-0123456789abcdef0"
+    policy = json.loads(existing_run.one("aws:iam/rolePolicy:RolePolicy", "api").inputs["policy"])
+    mount = next(statement for statement in policy["Statement"] if statement["Sid"] == "MountThroughAccessPoint")
+    assert mount["Resource"].endswith("file-system/fs-0123456789abcdef0")

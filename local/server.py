@@ -1,0 +1,252 @@
+"""The local stand-in for API Gateway's HTTP API in front of the Lambda function.
+
+    python -m local.server --host 127.0.0.1 --port 8080 --data-dir .local/data --workers 4 \\
+        --timeout 30 --handler inference.handler.lambda_handler
+
+Every request becomes a payload-2.0 event for a worker process (local.workers) and the function's
+result is mapped back to HTTP as API Gateway maps it (local.events). Behaviour and sources: docs/LOCAL.md."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import logging
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import FrameType
+
+from local.events import (
+    GATEWAY_BODY_LIMIT,
+    REQUEST_PAYLOAD_LIMIT,
+    HttpRequest,
+    HttpResponse,
+    InvalidResponse,
+    build_event,
+    gateway_error,
+    http_response,
+    new_request_id,
+)
+from local.workers import FunctionError, FunctionTimeout, IntegrationTimeout, Throttled, WorkerPool
+
+MAX_INTEGRATION_TIMEOUT = 30.0  # HTTP API's ceiling for an integration's timeout, in seconds
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+log = logging.getLogger("local.server")
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # the listen backlog: a burst beyond the pool waits in our queue, not in the kernel's
+
+    def __init__(self, address: tuple[str, int], pool: WorkerPool, integration_timeout: float) -> None:
+        super().__init__(address, GatewayRequestHandler)
+        self.pool = pool
+        self.integration_timeout = integration_timeout
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
+    server: GatewayServer
+
+    def handle_expect_100(self) -> bool:
+        # Refuse an oversized body before the client sends it (curl asks first for bodies over 1 MB).
+        if self._declared_length() > REQUEST_PAYLOAD_LIMIT:
+            self.close_connection = True
+            self._finish(gateway_error(413), new_request_id(), time.monotonic())
+            return False
+        return super().handle_expect_100()
+
+    def _serve(self) -> None:
+        started = time.monotonic()
+        request_id = new_request_id()
+        response, worker_pid = self._answer(request_id, started + self.server.integration_timeout)
+        self._finish(response, request_id, started, worker_pid)
+
+    def _answer(self, request_id: str, deadline: float) -> tuple[HttpResponse, int | None]:
+        body = self._read_body()
+        if isinstance(body, HttpResponse):
+            return body, None
+        request = HttpRequest(
+            method=self.command,
+            target=self.path,
+            headers=list(self.headers.items()),
+            body=body,
+            source_ip=self.client_address[0],
+            protocol=self.request_version,
+            server_port=self.server.server_port,
+        )
+        event_json = json.dumps(build_event(request, request_id, datetime.now(UTC)))
+        if len(event_json.encode("utf-8")) > REQUEST_PAYLOAD_LIMIT:
+            return gateway_error(413), None
+        return self._invoke(event_json, request_id, deadline)
+
+    def _invoke(self, event_json: str, request_id: str, deadline: float) -> tuple[HttpResponse, int | None]:
+        try:
+            invocation = self.server.pool.invoke(event_json, deadline)
+        except Throttled:
+            return gateway_error(429), None
+        except (FunctionError, FunctionTimeout):
+            return gateway_error(500), None
+        except IntegrationTimeout:
+            return gateway_error(503), None
+        try:
+            return http_response(invocation.payload), invocation.worker_pid
+        except InvalidResponse as error:
+            log.error("%s malformed Lambda proxy response: %s", request_id, error)
+            return gateway_error(500), invocation.worker_pid
+
+    def _declared_length(self) -> int:
+        try:
+            return int(self.headers.get("content-length", "0"))
+        except ValueError:
+            return -1
+
+    def _read_body(self) -> bytes | HttpResponse:
+        """The request body, or the response that refuses it (and closes the connection, body unread)."""
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            self.close_connection = True
+            return gateway_error(411)
+        length = self._declared_length()
+        if length < 0:
+            self.close_connection = True
+            return gateway_error(400)
+        if length > GATEWAY_BODY_LIMIT:
+            self.close_connection = True
+            return gateway_error(413)
+        return self.rfile.read(length)
+
+    def _finish(self, response: HttpResponse, request_id: str, started: float, worker_pid: int | None = None) -> None:
+        """Send the response as API Gateway would, with its request id, and write the access line."""
+        try:
+            self.send_response(response.status)
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.send_header("content-length", str(len(response.body)))
+            self.send_header("apigw-requestid", request_id)
+            if worker_pid is not None:
+                self.send_header("x-local-worker-pid", str(worker_pid))
+            if self.close_connection:
+                self.send_header("connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client went away; nothing left to tell it
+        log.info(
+            '%s "%s %s" %d %dB %.1fms worker=%s requestId=%s',
+            self.client_address[0],
+            self.command,
+            self.path,
+            response.status,
+            len(response.body),
+            (time.monotonic() - started) * 1000,
+            worker_pid or "-",
+            request_id,
+        )
+
+    def version_string(self) -> str:
+        return "local-apigw"
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Access lines are written by _finish, with the request id and the worker."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.warning("%s %s", self.address_string(), format % args)
+
+
+for _method in METHODS:
+    setattr(GatewayRequestHandler, f"do_{_method}", GatewayRequestHandler._serve)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local.server", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port to bind; 0 picks a free one (default: 8080)")
+    parser.add_argument("--data-dir", type=Path, default=Path(".local/data"), help="stands in for the EFS mount")
+    parser.add_argument("--workers", type=_positive_int, default=4, help="worker processes = max concurrency")
+    parser.add_argument("--timeout", type=_positive_float, default=30.0, help="the function timeout in seconds")
+    parser.add_argument(
+        "--integration-timeout",
+        type=_positive_float,
+        default=MAX_INTEGRATION_TIMEOUT,
+        help="API Gateway's integration timeout in seconds (at most 30)",
+    )
+    parser.add_argument(
+        "--max-queue", type=int, default=100, help="requests that may wait for a busy pool before 429s (default: 100)"
+    )
+    parser.add_argument("--handler", default="inference.handler.lambda_handler", help="module.function to invoke")
+    args = parser.parse_args(argv)
+    if args.integration_timeout > MAX_INTEGRATION_TIMEOUT:
+        parser.error(f"--integration-timeout cannot exceed {MAX_INTEGRATION_TIMEOUT:g} s, as on API Gateway")
+    if args.max_queue < 0:
+        parser.error("--max-queue cannot be negative")
+    problem = _handler_problem(args.handler)
+    if problem:
+        parser.error(problem)
+    return args
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {raw!r}")
+    return value
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {raw!r}")
+    return value
+
+
+def _handler_problem(spec: str) -> str | None:
+    """Why ``spec`` cannot name a handler, found without importing it (the workers import it)."""
+    module, _, function = spec.rpartition(".")
+    if not module or not function:
+        return f"--handler must look like module.function, got {spec!r}"
+    try:
+        found = importlib.util.find_spec(module)
+    except ModuleNotFoundError:
+        found = None
+    return None if found else f"--handler {spec}: module {module!r} cannot be found"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    data_dir = args.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pool = WorkerPool(args.handler, args.workers, args.timeout, args.max_queue, {"DATA_DIR": str(data_dir)})
+    try:
+        server = GatewayServer((args.host, args.port), pool, args.integration_timeout)
+    except OSError as error:
+        pool.close()
+        print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    url = f"http://{args.host}:{server.server_port}"
+    print(f"Local API on {url} ({args.workers} workers, data in {data_dir})", flush=True)
+    while not stop.wait(0.5):
+        pass
+    log.info("stopping the local API")
+    server.shutdown()
+    server.server_close()
+    pool.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""The local API over real HTTP with the toy handler: the events it sends and the responses it maps."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.local.stack import OLD_README_GET, OLD_README_POST, Running, call, run_curl
+
+
+def echoed(server: Running, method: str, target: str, body: bytes = b"", headers: Any = None) -> dict[str, Any]:
+    reply = call(server.url, method, target, body, headers=headers)
+    assert reply.status == 200, reply.body
+    result: dict[str, Any] = json.loads(reply.body)
+    assert result["event"]["requestContext"]["requestId"] == reply.header("apigw-requestid")
+    return result
+
+
+def test_event_for_an_explicit_route(toy_server: Running) -> None:
+    """A request on a route of the table becomes a payload-2.0 event with that routeKey and its path parameters."""
+    # GIVEN repeated headers and query keys, two cookie headers, a JSON body, an encoded path segment
+    headers = [
+        ("Content-Type", "application/json"),
+        ("X-Repeated", "one"),
+        ("X-Repeated", "two"),
+        ("Cookie", "session=abc; theme=dark"),
+        ("Cookie", "third=3"),
+        ("User-Agent", "local-test/1.0"),
+    ]
+    # WHEN it is sent to the local API
+    result = echoed(toy_server, "POST", "/models/my%20model/predict?b=1&a=x&a=y&c=%20z", b'{"inputs": []}', headers)
+    event = result["event"]
+    # THEN the event is shaped as API Gateway shapes it
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == event["requestContext"]["routeKey"] == "POST /models/{name}/predict"
+    assert event["pathParameters"] == {"name": "my%20model"}
+    assert event["rawPath"] == "/models/my%20model/predict"
+    assert event["rawQueryString"] == "b=1&a=x&a=y&c=%20z"
+    assert event["queryStringParameters"] == {"a": "x,y", "b": "1", "c": " z"}
+    assert event["cookies"] == ["session=abc", "theme=dark", "third=3"]
+    assert "cookie" not in event["headers"]
+    assert all(name == name.lower() for name in event["headers"])
+    assert event["headers"]["x-repeated"] == "one,two"
+    assert event["headers"]["content-type"] == "application/json"
+    assert event["body"] == '{"inputs": []}'
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/models/my%20model/predict",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "local-test/1.0",
+    }
+    assert context["stage"] == "$default"
+    assert re.fullmatch(r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000", context["time"])
+    assert isinstance(context["timeEpoch"], int)
+    # AND the function sees Lambda's own request id and the data folder
+    assert str(uuid.UUID(result["aws_request_id"])) == result["aws_request_id"]
+    assert Path(result["data_dir"]).name == "data"
+    assert isinstance(result["remaining_ms"], int) and result["remaining_ms"] <= 1000
+
+
+def test_event_for_the_default_route(toy_server: Running) -> None:
+    """Any other path gets routeKey $default and no body, query, cookies or path parameters."""
+    event = echoed(toy_server, "GET", "/")["event"]
+    assert event["routeKey"] == "$default"
+    assert event["rawPath"] == "/"
+    assert event["rawQueryString"] == ""
+    for absent in ("body", "pathParameters", "queryStringParameters", "cookies"):
+        assert absent not in event
+    assert event["isBase64Encoded"] is False
+
+
+def test_explicit_route_needs_its_method(toy_server: Running) -> None:
+    """A route's path with another method is not that route: it goes to $default, as on API Gateway."""
+    assert echoed(toy_server, "DELETE", "/messages")["event"]["routeKey"] == "$default"
+    assert echoed(toy_server, "GET", "/messages?limit=2")["event"]["routeKey"] == "GET /messages"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "as_text"),
+    [
+        ("application/octet-stream", b"\x00\xff\x10binary", False),
+        ("image/png", b"\x89PNG\r\n", False),
+        ("application/x-www-form-urlencoded", b"a=1&b=2", False),
+        ("text/plain; charset=utf-8", "h\u00e9llo".encode(), True),
+        ("text/plain", b"\xff\xfe not utf-8", False),
+        ("application/json", b'{"a": 1}', True),
+        ("application/problem+json", b'{"a": 1}', True),
+    ],
+)
+def test_binary_bodies_arrive_base64(toy_server: Running, content_type: str, body: bytes, as_text: bool) -> None:
+    """Text media types in UTF-8 pass as text; every other body arrives base64-encoded."""
+    event = echoed(toy_server, "POST", "/upload", body, [("Content-Type", content_type)])["event"]
+    assert event["isBase64Encoded"] is (not as_text)
+    received = event["body"].encode() if as_text else base64.b64decode(event["body"])
+    assert received == body
+
+
+def test_full_response_is_mapped(toy_server: Running) -> None:
+    """statusCode, headers, cookies and a base64 body come back as status, headers, Set-Cookie lines and bytes."""
+    reply = call(toy_server.url, "GET", "/toy/full")
+    assert reply.status == 418
+    assert reply.header("content-type") == "image/png"
+    assert reply.header("x-custom") == "yes"
+    assert reply.header("x-number") == "7"
+    assert reply.all("set-cookie") == ["a=1; Path=/", "b=2; HttpOnly"]
+    assert reply.body == b"\x89PNG\x00\xff"
+    assert reply.all("content-length") == [str(len(reply.body))]
+
+
+def test_result_without_status_code(toy_server: Running) -> None:
+    """A result without statusCode is sent as a 200 application/json body, a bare string as itself."""
+    reply = call(toy_server.url, "GET", "/toy/no-status")
+    assert (reply.status, reply.header("content-type")) == (200, "application/json")
+    assert json.loads(reply.body) == {"message": "Hello from Lambda!", "n": 1}
+    reply = call(toy_server.url, "GET", "/toy/string")
+    assert (reply.status, reply.header("content-type")) == (200, "application/json")
+    assert reply.body == b"Hello from Lambda!"
+
+
+@pytest.mark.parametrize("path", ["/toy/malformed", "/toy/unserialisable", "/toy/fail"])
+def test_function_errors_give_500(toy_server: Running, path: str) -> None:
+    """A malformed or unmarshallable result, or an exception, is API Gateway's 500 Internal Server Error."""
+    reply = call(toy_server.url, "GET", path)
+    assert reply.status == 500
+    assert json.loads(reply.body) == {"message": "Internal Server Error"}
+    assert call(toy_server.url, "GET", "/toy/string").status == 200
+
+
+def test_head_sends_no_body(toy_server: Running) -> None:
+    """HEAD reaches the function but the response carries headers only."""
+    reply = call(toy_server.url, "HEAD", "/")
+    assert reply.status == 200
+    assert reply.body == b""
+
+
+def test_chunked_body_is_refused(toy_server: Running) -> None:
+    """A chunked body (no Content-Length) gets 411; the emulator does not decode chunked uploads."""
+    reply = call(toy_server.url, "POST", "/", headers=[("Transfer-Encoding", "chunked")])
+    assert reply.status == 411
+    assert json.loads(reply.body) == {"message": "Length Required"}
+
+
+def test_worker_cold_start_is_logged(toy_server: Running) -> None:
+    """Each worker logs its init, and its first REPORT line carries an Init Duration, as Lambda does."""
+    call(toy_server.url, "GET", "/")
+    log = toy_server.log()
+    assert log.count("INIT_START") >= 2
+    assert re.search(r"REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\t.*Init Duration: [\d.]+ ms", log)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_old_readme_curl_lines_reach_the_function(toy_server: Running) -> None:
+    """The old README's curl lines arrive as POST and GET events on $default, the posted body as text."""
+    posted = json.loads(run_curl(OLD_README_POST, toy_server.port))["event"]
+    listed = json.loads(run_curl(OLD_README_GET, toy_server.port))["event"]
+    assert (posted["requestContext"]["http"]["method"], posted["routeKey"]) == ("POST", "$default")
+    assert (posted["body"], posted["isBase64Encoded"]) == ("Hello World", False)
+    assert (listed["requestContext"]["http"]["method"], listed["routeKey"]) == ("GET", "$default")
+    assert "body" not in listed

@@ -28,7 +28,8 @@ $(STAMP): requirements.txt requirements-dev.txt inference_image/requirements.txt
 model: $(STAMP)
 	$(PY) scripts/train_model.py --out $(MODEL_DIR)
 
-$(MODEL_FILES): scripts/train_model.py | $(STAMP)
+# Built only when missing: the committed model is what `make dev` and `pulumi up` publish.
+$(MODEL_FILES): | $(STAMP)
 	$(PY) scripts/train_model.py --out $(MODEL_DIR)
 
 dev: $(STAMP) $(MODEL_FILES)

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from infra.config import StackConfig
 from infra.validation import DOCKER_PLATFORMS
 
 
@@ -20,6 +21,16 @@ class ContainerImageArgs:
     platform: str  # linux/amd64 or linux/arm64: the architecture of whatever runs the image
     keep_images: int = 10
     force_delete: bool = False  # whether `pulumi destroy` may delete a repository that still holds images
+
+    @classmethod
+    def from_config(cls, config: StackConfig, context: str) -> ContainerImageArgs:
+        """Built for the configured architecture, which the function and the UI tasks share."""
+        return cls(
+            context=context,
+            platform=DOCKER_PLATFORMS[config.function.architecture],
+            keep_images=config.storage.ecr_keep_images,
+            force_delete=config.storage.allow_deletion,
+        )
 
 
 def validate_container_image_args(args: ContainerImageArgs) -> None:

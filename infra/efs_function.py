@@ -12,7 +12,13 @@ import pulumi
 import pulumi_aws as aws
 
 from inference.layout import DEFAULT_DATA_DIR
+from infra.config import ObservabilityConfig, StackConfig
+from infra.container_image import ContainerImage
+from infra.file_system import SharedFileSystem
+from infra.model_bundle import ModelBundle
+from infra.network import Network
 from infra.policies import assume_role_document, document, efs_client_statements, eni_statements, log_statements
+from infra.stack_names import StackNames
 from infra.validation import DOCKER_PLATFORMS, LAMBDA_MEMORY_MB, LAMBDA_NAME_MAX, LOG_RETENTION_DAYS
 
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
@@ -28,6 +34,23 @@ class FunctionPlacement:
     access_point_arn: pulumi.Input[str]
     mount_targets: Sequence[pulumi.Resource]  # the function waits for all of them, or its first mount fails
 
+    @classmethod
+    def in_private_subnets(cls, network: Network, file_system: SharedFileSystem) -> FunctionPlacement:
+        """In the network's private subnets, as a client of the shared file system (whose NFS port admits only that)."""
+        return cls(
+            subnet_ids=network.private_subnet_ids,
+            security_group_ids=[file_system.client_security_group_id],
+            file_system_arn=file_system.file_system_arn,
+            access_point_arn=file_system.access_point_arn,
+            mount_targets=file_system.mount_targets,
+        )
+
+
+def common_environment(config: ObservabilityConfig) -> dict[str, str]:
+    """What every function of the stack is told besides DATA_DIR: its log level and its Powertools service."""
+    project = pulumi.get_project()
+    return {"LOG_LEVEL": config.log_level, "POWERTOOLS_SERVICE_NAME": project, "POWERTOOLS_METRICS_NAMESPACE": project}
+
 
 @dataclass
 class EfsFunctionArgs:
@@ -42,6 +65,33 @@ class EfsFunctionArgs:
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     command: Sequence[str] | None = None  # another handler of the same image
     extra_statements: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None
+
+    @classmethod
+    def api_from_config(
+        cls,
+        config: StackConfig,
+        names: StackNames,
+        image: ContainerImage,
+        placement: FunctionPlacement,
+        model: ModelBundle,
+    ) -> EfsFunctionArgs:
+        """The API function: size and limits from config, and the handler's settings (inference.settings)."""
+        return cls(
+            function_name=names.api_function,
+            image_uri=image.image_uri,
+            placement=placement,
+            architecture=config.function.architecture,
+            memory_mb=config.function.memory_mb,
+            timeout_seconds=config.function.timeout_seconds,
+            reserved_concurrency=config.function.reserved_concurrency,
+            log_retention_days=config.observability.log_retention_days,
+            environment={
+                **common_environment(config.observability),
+                "DEFAULT_MODEL": config.model.default_model or model.name,
+                "MAX_TEXT_BYTES": str(config.function.max_text_bytes),
+                "LEGACY_LISTING_LINES": str(config.function.legacy_listing_lines),
+            },
+        )
 
 
 def validate_efs_function_args(args: EfsFunctionArgs) -> None:

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra.config import StorageConfig
+from infra.network import Network
 from infra.policies import deny_insecure_transport_document
+from infra.security_groups import allow_between_groups
 from infra.validation import EFS_THROUGHPUT_MODES
 
 NFS_PORT = 2049
@@ -30,6 +33,19 @@ class SharedFileSystemArgs:
     transition_to_ia: str = "AFTER_30_DAYS"
     existing_file_system_id: str | None = None
     allow_deletion: bool = False  # otherwise `pulumi destroy` leaves the file system (and its data) in place
+
+    @classmethod
+    def from_config(cls, config: StorageConfig, network: Network) -> SharedFileSystemArgs:
+        """Mount targets in the network's private subnets, where the functions run."""
+        return cls(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            subnet_count=network.private_subnet_count,
+            throughput_mode=config.efs_throughput_mode,
+            transition_to_ia=config.efs_transition_to_ia,
+            existing_file_system_id=config.existing_file_system_id or None,
+            allow_deletion=config.allow_deletion,
+        )
 
 
 def validate_shared_file_system_args(args: SharedFileSystemArgs) -> None:
@@ -65,34 +81,30 @@ class SharedFileSystem(pulumi.ComponentResource):
             f"{name}-client", vpc_id=args.vpc_id, description="Clients of the shared file system", opts=child
         )
         self.client_security_group_id = self.client_security_group.id
-        self.nfs_ingress = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nfs-from-clients",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=self.client_security_group.id,
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            description="NFS from the file system's clients",
-            opts=child,
-        )
-        self.nfs_egress = aws.vpc.SecurityGroupEgressRule(
-            f"{name}-client-nfs",
-            security_group_id=self.client_security_group.id,
-            referenced_security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            description="NFS to the shared file system",
-            opts=child,
+        self.nfs_egress, self.nfs_ingress = allow_between_groups(
+            NFS_PORT,
+            source_group_id=self.client_security_group.id,
+            target_group_id=self.security_group.id,
+            egress_name=f"{name}-client-nfs",
+            ingress_name=f"{name}-nfs-from-clients",
+            description="NFS between the shared file system and its clients",
+            parent=self,
         )
 
+        self.policy = aws.efs.FileSystemPolicy(
+            name,
+            file_system_id=self.file_system_id,
+            policy=self.file_system_arn.apply(lambda arn: json.dumps(deny_insecure_transport_document(arn))),
+            opts=child,
+        )
         self.mount_targets = [
             aws.efs.MountTarget(
                 f"{name}-{index}",
                 file_system_id=self.file_system_id,
                 subnet_id=_nth(args.subnet_ids, index),
                 security_groups=[self.security_group.id],
-                opts=child,
+                # A client may mount as soon as a mount target exists: NFS must be admitted and TLS required by then.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.nfs_egress, self.nfs_ingress, self.policy]),
             )
             for index in range(args.subnet_count)
         ]
@@ -109,12 +121,6 @@ class SharedFileSystem(pulumi.ComponentResource):
             opts=child,
         )
         self.access_point_arn = self.access_point.arn
-        self.policy = aws.efs.FileSystemPolicy(
-            name,
-            file_system_id=self.file_system_id,
-            policy=self.file_system_arn.apply(lambda arn: json.dumps(deny_insecure_transport_document(arn))),
-            opts=child,
-        )
         self.register_outputs(
             {
                 "file_system_id": self.file_system_id,

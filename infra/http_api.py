@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from infra.config import StackConfig
+from infra.efs_function import EfsFunction
+from infra.stack_names import StackNames
+from infra.ui_load_balancer import UiLoadBalancer
 from infra.validation import HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
 
 # One JSON object per request; $context variables of HTTP APIs.
@@ -44,6 +48,29 @@ class HttpApiArgs:
     throttle_rate: int = 50
     cors_origins: pulumi.Input[Sequence[str]] = field(default_factory=list)
     log_retention_days: int = 14
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        names: StackNames,
+        function: EfsFunction,
+        route_keys: Sequence[str],
+        ui: UiLoadBalancer | None,
+    ) -> HttpApiArgs:
+        """Proxies every route to `function`; CORS admits the configured origins, then the UI's own."""
+        origins = list(config.api.cors_allow_origins)
+        return cls(
+            function_arn=function.function_arn,
+            function_name=function.function_name,
+            route_keys=route_keys,
+            access_log_group_name=names.api_access_log_group,
+            timeout_seconds=config.function.timeout_seconds,
+            throttle_burst=config.api.throttle_burst,
+            throttle_rate=config.api.throttle_rate,
+            cors_origins=ui.origins.apply(lambda ui_origins: origins + ui_origins) if ui else origins,
+            log_retention_days=config.observability.log_retention_days,
+        )
 
 
 def validate_http_api_args(args: HttpApiArgs) -> None:

@@ -4,15 +4,22 @@ only when the content (or the file system) changes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement
+from infra.config import StackConfig
+from infra.container_image import ContainerImage
+from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
+from infra.file_system import SharedFileSystem
 from infra.model_bundle import ModelBundle
-from infra.policies import s3_read_statements
+from infra.network import Network
+from infra.policies import deny_insecure_bucket_transport_document, s3_read_statements
+from infra.security_groups import https_out_group
+from infra.stack_names import StackNames
 
 PUBLISHER_COMMAND = ("inference.publisher.handler",)
 PUBLISHER_TIMEOUT_SECONDS = 300  # not behind the API, so not capped at 30 s
@@ -26,12 +33,40 @@ class ModelPublisherArgs:
     function_name: str
     placement: FunctionPlacement
     vpc_id: pulumi.Input[str]
+    s3_prefix_list_id: pulumi.Input[str]  # the publisher's only way out: HTTPS to S3
     architecture: str = "x86_64"
     log_retention_days: int = 14
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     allow_deletion: bool = False  # whether `pulumi destroy` may empty the bucket
     # Anything whose change calls for publishing again, e.g. the file system id (a new file system is empty).
     republish_triggers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        names: StackNames,
+        bundle: ModelBundle,
+        *,
+        image: ContainerImage,
+        placement: FunctionPlacement,
+        network: Network,
+        file_system: SharedFileSystem,
+    ) -> ModelPublisherArgs:
+        """Placed like the API function; publishes again whenever the file system is a new one."""
+        return cls(
+            bundle=bundle,
+            image_uri=image.image_uri,
+            function_name=names.publisher_function,
+            placement=placement,
+            vpc_id=network.vpc_id,
+            s3_prefix_list_id=network.s3_prefix_list_id,
+            architecture=config.function.architecture,
+            log_retention_days=config.observability.log_retention_days,
+            environment=common_environment(config.observability),
+            allow_deletion=config.storage.allow_deletion,
+            republish_triggers={"file_system_id": file_system.file_system_id},
+        )
 
 
 def validate_model_publisher_args(args: ModelPublisherArgs) -> None:
@@ -53,41 +88,7 @@ class ModelPublisher(pulumi.ComponentResource):
         bundle = args.bundle
 
         self.bucket = aws.s3.Bucket(name, force_destroy=args.allow_deletion, opts=child)
-        bucket_settings = [
-            aws.s3.BucketPublicAccessBlock(
-                name,
-                bucket=self.bucket.id,
-                block_public_acls=True,
-                block_public_policy=True,
-                ignore_public_acls=True,
-                restrict_public_buckets=True,
-                opts=child,
-            ),
-            aws.s3.BucketOwnershipControls(
-                name,
-                bucket=self.bucket.id,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-                opts=child,
-            ),
-            aws.s3.BucketServerSideEncryptionConfiguration(
-                name,
-                bucket=self.bucket.id,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                            sse_algorithm="AES256"
-                        )
-                    )
-                ],
-                opts=child,
-            ),
-            aws.s3.BucketVersioning(
-                name,
-                bucket=self.bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=child,
-            ),
-        ]
+        bucket_settings = self._make_private(name)
         self.objects = [
             aws.s3.BucketObjectv2(
                 f"{name}-{item.name}",
@@ -99,17 +100,13 @@ class ModelPublisher(pulumi.ComponentResource):
             for item in bundle.files
         ]
         # The shared placement allows NFS only; the publisher also reads S3 (through the gateway endpoint or NAT).
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-publisher", vpc_id=args.vpc_id, description="Model publisher: HTTPS out to S3", opts=child
-        )
-        self.https_egress = aws.vpc.SecurityGroupEgressRule(
-            f"{name}-publisher-https",
-            security_group_id=self.security_group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            opts=child,
+        self.security_group, self.https_egress = https_out_group(
+            f"{name}-publisher",
+            rule_name=f"{name}-publisher-https",
+            vpc_id=args.vpc_id,
+            description="Model publisher: HTTPS out to S3",
+            prefix_list_id=args.s3_prefix_list_id,
+            parent=self,
         )
         placement = replace(
             args.placement, security_group_ids=[*args.placement.security_group_ids, self.security_group.id]
@@ -143,7 +140,8 @@ class ModelPublisher(pulumi.ComponentResource):
                 }
             ),
             triggers={"content_sha256": bundle.content_sha256, **args.republish_triggers},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.objects, self.publisher]),
+            # The files must be in S3, and the way to S3 open (the rule also waits for the VPC's S3 endpoint).
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.objects, self.publisher, self.https_egress]),
         )
         self.bucket_name = self.bucket.bucket
         self.function_name = self.publisher.function_name
@@ -155,3 +153,49 @@ class ModelPublisher(pulumi.ComponentResource):
                 "log_group_name": self.log_group_name,
             }
         )
+
+    def _make_private(self, name: str) -> list[pulumi.Resource]:
+        """The bucket's settings, which uploads wait for: no public access, no ACLs, TLS only, SSE-S3, versioning."""
+        child = pulumi.ResourceOptions(parent=self)
+        sse_by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
+        public_access_block = aws.s3.BucketPublicAccessBlock(
+            name,
+            bucket=self.bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        return [
+            public_access_block,
+            aws.s3.BucketPolicy(
+                name,
+                bucket=self.bucket.id,
+                policy=self.bucket.arn.apply(lambda arn: json.dumps(deny_insecure_bucket_transport_document(arn))),
+                # S3 refuses concurrent changes to a bucket's access settings.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
+            ),
+            aws.s3.BucketOwnershipControls(
+                name,
+                bucket=self.bucket.id,
+                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+                opts=child,
+            ),
+            aws.s3.BucketServerSideEncryptionConfiguration(
+                name,
+                bucket=self.bucket.id,
+                rules=[
+                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                        apply_server_side_encryption_by_default=sse_by_default(sse_algorithm="AES256")
+                    )
+                ],
+                opts=child,
+            ),
+            aws.s3.BucketVersioning(
+                name,
+                bucket=self.bucket.id,
+                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+                opts=child,
+            ),
+        ]

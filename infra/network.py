@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from infra.config import NetworkConfig
 from infra.validation import NAT_STRATEGIES
 
 
@@ -21,6 +22,17 @@ class NetworkArgs:
     existing_vpc_id: str | None = None
     existing_private_subnet_ids: Sequence[str] = ()
     existing_public_subnet_ids: Sequence[str] = ()
+
+    @classmethod
+    def from_config(cls, config: NetworkConfig) -> NetworkArgs:
+        return cls(
+            nat_strategy=config.nat_strategy,
+            availability_zones=config.availability_zones,
+            cidr_block=config.vpc_cidr,
+            existing_vpc_id=config.existing_vpc_id or None,
+            existing_private_subnet_ids=config.existing_private_subnet_ids,
+            existing_public_subnet_ids=config.existing_public_subnet_ids,
+        )
 
 
 def validate_network_args(args: NetworkArgs) -> None:
@@ -38,6 +50,7 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
+    s3_prefix_list_id: pulumi.Output[str]  # S3's address ranges in this region, for egress rules to S3 only
     private_subnet_count: int  # known while the program runs, so one mount target per subnet can be declared
     private_egress: bool  # whether private subnets reach the internet (the UI tasks need it to pull images)
 
@@ -53,6 +66,7 @@ class Network(pulumi.ComponentResource):
                 "vpc_id": self.vpc_id,
                 "private_subnet_ids": self.private_subnet_ids,
                 "public_subnet_ids": self.public_subnet_ids,
+                "s3_prefix_list_id": self.s3_prefix_list_id,
             }
         )
 
@@ -62,6 +76,9 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.from_input(list(args.existing_public_subnet_ids))
         self.private_subnet_count = len(args.existing_private_subnet_ids)
         self.private_egress = True  # an existing VPC's private subnets are assumed to have their own egress (docs)
+        self.s3_prefix_list_id = aws.ec2.get_prefix_list_output(
+            name=self._s3_service_name(), opts=pulumi.InvokeOutputOptions(parent=self)
+        ).id
 
     def _create(self, name: str, args: NetworkArgs) -> None:
         self.vpc = awsx.ec2.Vpc(
@@ -89,16 +106,21 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_count = args.availability_zones
         self.private_egress = args.nat_strategy != "none"
         route_table_ids: pulumi.Output[list[str]] = self.vpc.route_tables.apply(_route_table_ids)
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         # Free, and the model publisher's only way to S3 when there is no NAT.
         self.s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=self.vpc_id,
-            service_name=region.apply(lambda region: f"com.amazonaws.{region}.s3"),
+            service_name=self._s3_service_name(),
             vpc_endpoint_type="Gateway",
             route_table_ids=route_table_ids,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Taken from the endpoint, so that a rule naming it also waits for the route to S3.
+        self.s3_prefix_list_id = self.s3_endpoint.prefix_list_id
+
+    def _s3_service_name(self) -> pulumi.Output[str]:
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        return region.apply(lambda region: f"com.amazonaws.{region}.s3")
 
 
 def _route_table_ids(tables: Sequence[aws.ec2.RouteTable]) -> pulumi.Output[list[str]]:

@@ -71,17 +71,26 @@ def s3_read_statements(bucket_arn: str, prefix: str) -> list[Statement]:
     ]
 
 
-def deny_insecure_transport_document(file_system_arn: str) -> dict[str, Any]:
-    """File-system policy: every client action needs TLS (the mount helper's `tls` option, which Lambda uses)."""
+def _deny_without_tls(actions: list[str] | str, resource: list[str] | str) -> dict[str, Any]:
     return document(
         [
             {
                 "Sid": "DenyWithoutTls",
                 "Effect": "Deny",
                 "Principal": {"AWS": "*"},
-                "Action": list(EFS_ALL_CLIENT_ACTIONS),
-                "Resource": file_system_arn,
+                "Action": actions,
+                "Resource": resource,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             }
         ]
     )
+
+
+def deny_insecure_transport_document(file_system_arn: str) -> dict[str, Any]:
+    """File-system policy: every client action needs TLS (the mount helper's `tls` option, which Lambda uses)."""
+    return _deny_without_tls(list(EFS_ALL_CLIENT_ACTIONS), file_system_arn)
+
+
+def deny_insecure_bucket_transport_document(bucket_arn: str) -> dict[str, Any]:
+    """Bucket policy: every request needs TLS. A Deny, so its `s3:*` grants nothing; it covers every action."""
+    return _deny_without_tls("s3:*", [bucket_arn, f"{bucket_arn}/*"])

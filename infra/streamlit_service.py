@@ -11,7 +11,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from infra.ui_load_balancer import STREAMLIT_PORT
+from infra.config import StackConfig
+from infra.container_image import ContainerImage
+from infra.http_api import HttpApi
+from infra.network import Network
+from infra.security_groups import https_out_group
+from infra.stack_names import StackNames
+from infra.ui_load_balancer import STREAMLIT_PORT, UiLoadBalancer
 from infra.validation import FARGATE_CPU_ARCHITECTURES, FARGATE_MEMORY_MB, LOG_RETENTION_DAYS
 
 CONTAINER_NAME = "ui"
@@ -33,6 +39,36 @@ class StreamlitServiceArgs:
     memory_mb: int = 512
     desired_count: int = 1
     log_retention_days: int = 14
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        names: StackNames,
+        image: ContainerImage,
+        *,
+        api: HttpApi,
+        network: Network,
+        load_balancer: UiLoadBalancer,
+    ) -> StreamlitServiceArgs:
+        """Behind `load_balancer`; in the private subnets when they have egress, else in the public ones with
+        public IPs (without NAT a private task could neither pull its image nor reach the API)."""
+        private = network.private_egress
+        return cls(
+            image_uri=image.image_uri,
+            api_url=api.api_endpoint,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
+            assign_public_ip=not private,
+            target_group_arn=load_balancer.target_group_arn,
+            target_security_group_id=load_balancer.target_security_group_id,
+            log_group_name=names.ui_log_group,
+            architecture=config.function.architecture,
+            cpu=config.ui.cpu,
+            memory_mb=config.ui.memory_mb,
+            desired_count=config.ui.desired_count,
+            log_retention_days=config.observability.log_retention_days,
+        )
 
 
 def validate_streamlit_service_args(args: StreamlitServiceArgs) -> None:
@@ -64,17 +100,12 @@ class StreamlitService(pulumi.ComponentResource):
             name, name=args.log_group_name, retention_in_days=args.log_retention_days, opts=child
         )
         # The tasks call the API and pull their image over HTTPS; nothing else leaves them.
-        self.security_group = aws.ec2.SecurityGroup(
-            f"{name}-tasks", vpc_id=args.vpc_id, description="UI tasks: HTTPS out to the API and ECR", opts=child
-        )
-        self.https_egress = aws.vpc.SecurityGroupEgressRule(
-            f"{name}-https",
-            security_group_id=self.security_group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            opts=child,
+        self.security_group, self.https_egress = https_out_group(
+            f"{name}-tasks",
+            rule_name=f"{name}-https",
+            vpc_id=args.vpc_id,
+            description="UI tasks: HTTPS out to the API and ECR",
+            parent=self,
         )
         self.service = awsx.ecs.FargateService(
             name,

@@ -11,6 +11,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from infra.config import UiConfig
+from infra.network import Network
+from infra.security_groups import allow_between_groups
+
 STREAMLIT_PORT = 8501
 STREAMLIT_HEALTH_PATH = "/_stcore/health"
 HTTPS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
@@ -26,6 +30,17 @@ class UiLoadBalancerArgs:
     sticky_sessions: bool = False  # wanted as soon as more than one task serves the UI
     target_port: int = STREAMLIT_PORT
     health_check_path: str = STREAMLIT_HEALTH_PATH
+
+    @classmethod
+    def from_config(cls, config: UiConfig, network: Network) -> UiLoadBalancerArgs:
+        """In the network's public subnets."""
+        return cls(
+            vpc_id=network.vpc_id,
+            subnet_ids=network.public_subnet_ids,
+            ingress_cidrs=config.ingress_cidrs,
+            certificate_arn=config.certificate_arn or None,
+            sticky_sessions=config.desired_count > 1,
+        )
 
 
 def validate_ui_load_balancer_args(args: UiLoadBalancerArgs) -> None:
@@ -74,29 +89,21 @@ class UiLoadBalancer(pulumi.ComponentResource):
             for port in listener_ports(args.certificate_arn)
             for index, cidr in enumerate(args.ingress_cidrs)
         ]
-        self.egress_rule = aws.vpc.SecurityGroupEgressRule(
-            f"{name}-to-targets",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=self.target_security_group.id,
-            ip_protocol="tcp",
-            from_port=args.target_port,
-            to_port=args.target_port,
-            opts=child,
-        )
-        self.target_ingress_rule = aws.vpc.SecurityGroupIngressRule(
-            f"{name}-targets-from-alb",
-            security_group_id=self.target_security_group.id,
-            referenced_security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=args.target_port,
-            to_port=args.target_port,
-            opts=child,
+        self.egress_rule, self.target_ingress_rule = allow_between_groups(
+            args.target_port,
+            source_group_id=self.security_group.id,
+            target_group_id=self.target_security_group.id,
+            egress_name=f"{name}-to-targets",
+            ingress_name=f"{name}-targets-from-alb",
+            description="Streamlit from the UI load balancer to its tasks",
+            parent=self,
         )
 
         self.load_balancer = awsx.lb.ApplicationLoadBalancer(
             name,
             subnet_ids=args.subnet_ids,
             security_groups=[self.security_group.id],
+            drop_invalid_header_fields=True,  # malformed headers never reach Streamlit (request smuggling)
             default_target_group=awsx.lb.TargetGroupArgs(
                 vpc_id=args.vpc_id,
                 port=args.target_port,

@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "efs-inference"
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
+S3_PREFIX_LIST = "pl-6ea54007"  # what AWS answers for com.amazonaws.eu-central-1.s3, to a lookup or an endpoint
 
 
 @dataclass
@@ -125,6 +126,9 @@ class StackMocks(Mocks):
                 "fileSystemId": file_system_id,
                 "arn": _arn("elasticfilesystem", f"file-system/{file_system_id}"),
             }
+        if args.token == "aws:ec2/getPrefixList:getPrefixList":
+            assert args.args["name"] == f"com.amazonaws.{REGION}.s3", args.args
+            return {"id": S3_PREFIX_LIST, "prefixListId": S3_PREFIX_LIST, "name": args.args["name"], "cidrBlocks": []}
         raise AssertionError(f"unexpected invoke {args.token}")
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
@@ -183,6 +187,8 @@ class StackMocks(Mocks):
             computed["arn"] = f"arn:aws:s3:::{args.name}-bucket"
         elif args.typ == "aws:efs/fileSystem:FileSystem":
             computed["arn"] = _arn("elasticfilesystem", f"file-system/{resource_id}")
+        elif args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            computed["prefixListId"] = S3_PREFIX_LIST
         elif args.typ == "aws:efs/accessPoint:AccessPoint":
             computed["arn"] = _arn("elasticfilesystem", f"access-point/{resource_id}")
         return computed

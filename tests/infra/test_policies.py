@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from infra.policies import (
+    deny_insecure_bucket_transport_document,
     deny_insecure_transport_document,
     efs_client_statements,
     eni_statements,
@@ -54,4 +55,12 @@ def test_file_system_policy_denies_every_client_action_without_tls() -> None:
         "elasticfilesystem:ClientWrite",
         "elasticfilesystem:ClientRootAccess",
     }
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_bucket_policy_denies_every_request_without_tls() -> None:
+    """The model bucket's only statement denies any S3 action on the bucket and its objects over plain HTTP."""
+    [statement] = deny_insecure_bucket_transport_document("arn:aws:s3:::bucket")["Statement"]
+    assert (statement["Effect"], statement["Action"]) == ("Deny", "s3:*")
+    assert statement["Resource"] == ["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

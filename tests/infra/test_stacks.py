@@ -14,7 +14,7 @@ from inference.routes import ROUTE_KEYS
 from infra.policies import ENI_ACTIONS
 from infra.validation import DOCKER_PLATFORMS
 from tests.infra.conftest import MODEL_NAME, MODEL_VERSION
-from tests.infra.harness import PROJECT, Registered, StackRun, stack_file_config
+from tests.infra.harness import PROJECT, S3_PREFIX_LIST, Registered, StackRun, stack_file_config
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -22,6 +22,7 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 UI_TYPES = (
     "awsx:lb:ApplicationLoadBalancer",
     "awsx:ecs:FargateService",
@@ -86,6 +87,31 @@ def test_only_the_publisher_may_leave_the_vpc_and_only_over_https(any_run: Stack
     )
     publisher = any_run.one(FUNCTION, "model-publisher")
     assert publisher.inputs["vpcConfig"]["securityGroupIds"] == ["data-client-id", "model-publisher-id"]
+
+
+def test_publisher_reaches_only_s3_and_only_once_the_route_to_it_exists(any_run: StackRun) -> None:
+    """The publisher's HTTPS egress names S3's prefix list (taken from the VPC's S3 endpoint, which it thus waits
+    for), never an address range; the invocation waits for that rule."""
+    rule = any_run.one(EGRESS, "model-publisher-https")
+    assert rule.inputs["prefixListId"] == S3_PREFIX_LIST, rule.urn
+    assert "cidrIpv4" not in rule.inputs, f"{rule.urn} must not let the publisher out to an address range"
+    endpoint = any_run.one("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3")
+    assert endpoint.urn in rule.dependencies, f"{rule.urn} may exist before the route to S3"
+    invocation = any_run.one("aws:lambda/invocation:Invocation", "model")
+    assert rule.urn in invocation.dependencies, f"{invocation.urn} may run before the publisher can reach S3"
+
+
+def test_mount_targets_wait_for_the_nfs_rules_and_the_tls_policy(any_run: StackRun) -> None:
+    """A mount target (and so every function, which waits for them) exists only once NFS is admitted both ways and
+    the TLS-only policy is in force."""
+    needed = {
+        any_run.one(EGRESS, "data-client-nfs").urn,
+        any_run.one(INGRESS, "data-nfs-from-clients").urn,
+        any_run.one("aws:efs/fileSystemPolicy:FileSystemPolicy", "data").urn,
+    }
+    for target in any_run.of_type(MOUNT_TARGET):
+        missing = needed - set(target.dependencies)
+        assert not missing, f"{target.urn} does not wait for {sorted(missing)}"
 
 
 def test_functions_run_the_image_by_digest_built_for_their_architecture(any_run: StackRun) -> None:
@@ -315,6 +341,16 @@ def test_model_bucket_is_private_encrypted_and_versioned(any_run: StackRun) -> N
     assert versioning["versioningConfiguration"]["status"] == "Enabled"
 
 
+def test_model_bucket_refuses_requests_without_tls_before_any_upload(any_run: StackRun) -> None:
+    """The bucket policy's only statement denies every request over plain HTTP; uploads wait for it."""
+    policy = any_run.one("aws:s3/bucketPolicy:BucketPolicy", "model")
+    [statement] = statements(policy)
+    assert statement["Effect"] == "Deny" and statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == ["arn:aws:s3:::model-bucket", "arn:aws:s3:::model-bucket/*"], policy.urn
+    for upload in any_run.of_type("aws:s3/bucketObjectv2:BucketObjectv2"):
+        assert policy.urn in upload.dependencies, f"{upload.urn} may be uploaded before the policy applies"
+
+
 def test_model_is_uploaded_and_published_by_invocation_keyed_on_content(any_run: StackRun) -> None:
     """Files go under models/<name>/<version>/; the publisher's invocation gets that prefix, re-runs on new content."""
     prefix = f"models/{MODEL_NAME}/{MODEL_VERSION}/"
@@ -368,6 +404,11 @@ def test_ui_load_balancer_is_public_health_checked_and_sticky(prod_run: StackRun
     assert target_group["healthCheck"]["path"] == "/_stcore/health"
     assert target_group["stickiness"]["enabled"] is True
     assert balancer.inputs["listeners"] == [{"port": 80, "protocol": "HTTP"}]
+
+
+def test_ui_load_balancer_drops_invalid_headers(prod_run: StackRun) -> None:
+    """Requests with malformed header fields never reach Streamlit (a request-smuggling guard)."""
+    assert prod_run.one("awsx:lb:ApplicationLoadBalancer", "ui").inputs["dropInvalidHeaderFields"] is True
 
 
 def test_ui_tasks_admit_traffic_only_from_the_load_balancer(prod_run: StackRun) -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from tests.infra.conftest import StackConfigFactory
-from tests.infra.harness import StackRun, run_program
+from tests.infra.harness import REGION, S3_PREFIX_LIST, StackRun, run_program
 
 CERTIFICATE = "arn:aws:acm:eu-central-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 EXISTING_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
@@ -24,6 +24,7 @@ def https_ui_run(stack_config: StackConfigFactory) -> StackRun:
         uiIngressCidrs=json.dumps(["203.0.113.0/24"]),
         corsAllowOrigins=json.dumps(["https://ui.example.com"]),
     )
+    config["aws:profile"] = "demo"
     return run_program(config, "dev")
 
 
@@ -107,3 +108,15 @@ def test_existing_file_system_is_mounted_not_created(existing_run: StackRun) -> 
     policy = json.loads(existing_run.one("aws:iam/rolePolicy:RolePolicy", "api").inputs["policy"])
     mount = next(statement for statement in policy["Statement"] if statement["Sid"] == "MountThroughAccessPoint")
     assert mount["Resource"].endswith("file-system/fs-0123456789abcdef0")
+
+
+def test_provider_passes_the_stacks_aws_region_and_profile_on(https_ui_run: StackRun) -> None:
+    """An explicit provider ignores aws:* config unless the program passes it: region and profile are passed."""
+    provider = https_ui_run.one("pulumi:providers:aws", "aws")
+    assert (provider.inputs["region"], provider.inputs["profile"]) == (REGION, "demo"), provider.urn
+
+
+def test_existing_vpc_publisher_reaches_s3_through_the_looked_up_prefix_list(existing_run: StackRun) -> None:
+    """Without an endpoint of its own, the publisher's HTTPS egress names the region's S3 prefix list, looked up."""
+    rule = existing_run.one("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "model-publisher-https")
+    assert rule.inputs["prefixListId"] == S3_PREFIX_LIST and "cidrIpv4" not in rule.inputs, rule.urn

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.ui.example_model import SAMPLES, VALUE_RANGE
 from ui.api_client import (
     ApiError,
     Health,
@@ -22,9 +23,10 @@ DIGITS = ModelInfo(
     name="digits",
     versions=["2", "1"],
     serving="2",
-    input=InputSpec(name="input", shape=[None, 64], dtype="float32"),
+    input=InputSpec(name="input", shape=[None, 64], dtype="float32", value_range=VALUE_RANGE),
     labels=DIGIT_LABELS,
     description="Handwritten digits, 8x8",
+    samples=SAMPLES,
 )
 
 

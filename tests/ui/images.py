@@ -1,4 +1,4 @@
-"""Pictures of digits for the upload tests, made from the shipped samples."""
+"""Pictures of digits for the upload tests, made from the example model's samples."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import io
 import numpy as np
 from PIL import Image
 
-from ui.digit_input import MAX_INTENSITY, load_samples
+from tests.ui.example_model import VALUE_RANGE, pixels
 
 
 def digit_png(label: str, dark_ink: bool = True, size: int = 120, page: tuple[int, int] = (300, 260)) -> bytes:
     """A sample digit drawn large on a bigger page, as a scan or photo of it would look."""
-    sample = next(sample for sample in load_samples() if sample.label == label)
-    ink = np.asarray(sample.pixels, dtype=float) / MAX_INTENSITY * 255
+    low, high = VALUE_RANGE
+    ink = (np.asarray(pixels(label), dtype=float) - low) / (high - low) * 255
     values = 255 - ink if dark_ink else ink
     digit = Image.fromarray(values.astype(np.uint8), mode="L").resize((size, size), Image.Resampling.BILINEAR)
     canvas = Image.new("L", page, 255 if dark_ink else 0)

@@ -9,10 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from inference.models import ModelRegistry
+from inference.publishing import publish_version
+from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from ui import api_client
 from ui.api_client import ApiClient, ApiError, Timeouts
 
@@ -73,7 +77,7 @@ def server() -> Iterator[FakeServer]:
     httpd.server_close()
 
 
-MODELS = {
+MODELS: dict[str, Any] = {
     "default_model": "digits",
     "models": [
         {
@@ -113,7 +117,44 @@ def test_models_are_read_into_typed_results(server: FakeServer) -> None:
     assert model.versions == ["20261126-2", "20261126-1"]
     assert model.serving == "20261126-2"
     assert model.input.sample_shape == [64]
+    assert model.input.value_range == (0.0, 16.0)
     assert model.labels == ["0", "1"]
+    assert model.samples == []
+
+
+def test_the_registry_listing_of_the_example_model_gives_its_range_and_samples(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    """GET /models as the API's registry lists the example model: its input range and held-out samples come through."""
+    publish_version(EXAMPLE_MODEL_DIR, tmp_path, "digits")
+    server.answer_json(200, ModelRegistry(tmp_path, "digits").list_models())
+    (model,) = ApiClient(server.url).list_models().models
+    assert model.input.value_range == (0.0, 16.0)
+    assert model.samples == SAMPLES
+    assert [sample.label for sample in model.samples] == [str(digit) for digit in range(10)]
+
+
+def test_a_model_without_a_complete_version_is_left_out(server: FakeServer) -> None:
+    """A model being published for the first time (no input described yet) is not offered; the others are."""
+    unfinished: dict[str, Any] = {
+        "name": "new",
+        "versions": [],
+        "serving": None,
+        "input": None,
+        "labels": None,
+        "description": "",
+    }
+    server.answer_json(200, {**MODELS, "models": [unfinished, *MODELS["models"]]})
+    assert [model.name for model in ApiClient(server.url).list_models().models] == ["digits"]
+
+
+def test_samples_keep_their_input_and_label(server: FakeServer) -> None:
+    """Each sample keeps its input as given and its label; a sample without a label gets an empty one."""
+    (digits,) = MODELS["models"]
+    samples = [{"label": "1", "input": [[0] * 8] * 8}, {"input": [0.5] * 64}]
+    server.answer_json(200, {**MODELS, "models": [{**digits, "samples": samples}]})
+    (model,) = ApiClient(server.url).list_models().models
+    assert [(sample.label, sample.input) for sample in model.samples] == [("1", [[0] * 8] * 8), ("", [0.5] * 64)]
 
 
 def test_predict_posts_to_the_named_model_and_times_the_round_trip(server: FakeServer) -> None:

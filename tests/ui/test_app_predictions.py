@@ -1,21 +1,22 @@
-"""The Predictions section under AppTest: model and version, sample/upload/draw inputs, results, errors."""
+"""The Predictions section under AppTest: model and version, sample/upload/draw/JSON inputs, results, errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.example_model import SAMPLES, pixels, sample
 from tests.ui.fakes import DIGITS, FakeApi
 from tests.ui.images import digit_png
-from ui.api_client import ApiError, InputSpec, ModelCatalog, ModelInfo
-from ui.digit_input import load_samples
+from ui.api_client import ApiError, InputSpec, ModelCatalog, ModelInfo, Sample
 
 MODEL_UNAVAILABLE = ApiError(
     "model digits version 2 cannot be loaded (model_unavailable, HTTP 503)", status=503, code="model_unavailable"
 )
 
 
-def sample(label: str) -> list[float]:
-    return [value for row in next(s for s in load_samples() if s.label == label).pixels for value in row]
+IRIS = ModelInfo("iris", ["1"], "1", InputSpec("x", [None, 4], "float32"), ["a", "b", "c"], "Iris")
 
 
 def captions(app: AppTest) -> list[str]:
@@ -23,14 +24,15 @@ def captions(app: AppTest) -> list[str]:
 
 
 def test_a_sample_prediction_shows_class_probabilities_and_latency(app: AppTest, fake_api: FakeApi) -> None:
-    """Predicting a chosen sample sends its 64 pixels and shows the class, a probability chart and timings."""
+    """Predicting one of the model's samples sends its 64 values and shows the class, a probability chart, timings."""
     app.run()
-    seven = next(s for s in load_samples() if s.label == "7")
-    app.selectbox(key="digit_sample").set_value(seven).run()
+    samples = app.selectbox(key="sample_digits")
+    assert samples.options[7] == "Sample 8, labelled 7"
+    samples.set_value(SAMPLES.index(sample("7"))).run()
     app.button(key="predict").click().run()
     assert not app.exception
     assert fake_api.predict_calls[0].model == "digits"
-    assert fake_api.predict_calls[0].inputs == [sample("7")]
+    assert fake_api.predict_calls[0].inputs == [sample("7").input]
     assert fake_api.predict_calls[0].version is None
     assert [(metric.label, metric.value) for metric in app.metric] == [("Predicted", "3")]
     assert app.get("vega_lite_chart")  # the bar chart of the class probabilities
@@ -54,16 +56,26 @@ def test_the_chosen_version_is_sent(app: AppTest, fake_api: FakeApi) -> None:
 
 def test_the_default_model_is_preselected(app: AppTest, fake_api: FakeApi) -> None:
     """The model list starts on the API's default model, not on the first one listed."""
-    other = ModelInfo("iris", ["1"], "1", InputSpec("x", [None, 4], "float32"), ["a", "b", "c"], "Iris")
-    fake_api.catalog = ModelCatalog(default_model="digits", models=[other, DIGITS])
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[IRIS, DIGITS])
     app.run()
     assert app.selectbox(key="model_name").value == "digits"
 
 
-def test_an_uploaded_picture_is_turned_into_the_model_input(app: AppTest, fake_api: FakeApi) -> None:
-    """An uploaded dark-on-light picture becomes 64 values in 0..16, previewed, and predicted."""
+def test_the_sample_input_is_offered_only_with_samples(app: AppTest, fake_api: FakeApi) -> None:
+    """A model with samples starts on Sample; a model without any offers only Upload and Draw, starting on Upload."""
     app.run()
-    app.segmented_control(key="input_mode").set_value("Upload").run()
+    assert app.segmented_control(key="input_mode_digits").options == ["Sample", "Upload", "Draw"]
+    assert app.segmented_control(key="input_mode_digits").value == "Sample"
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[replace(DIGITS, samples=[])])
+    app.run()
+    assert app.segmented_control(key="input_mode_digits").options == ["Upload", "Draw"]
+    assert app.segmented_control(key="input_mode_digits").value == "Upload"
+
+
+def test_an_uploaded_picture_is_turned_into_the_model_input(app: AppTest, fake_api: FakeApi) -> None:
+    """An uploaded dark-on-light picture becomes 64 values in the model's range 0..16, previewed, and predicted."""
+    app.run()
+    app.segmented_control(key="input_mode_digits").set_value("Upload").run()
     assert app.button(key="predict").disabled
     app.file_uploader(key="digit_upload").set_value(("seven.png", digit_png("7"), "image/png")).run()
     assert not app.exception
@@ -71,14 +83,26 @@ def test_an_uploaded_picture_is_turned_into_the_model_input(app: AppTest, fake_a
     app.button(key="predict").click().run()
     (inputs,) = fake_api.predict_calls[0].inputs
     assert len(inputs) == 64
-    assert min(inputs) >= 0
+    assert min(inputs) == 0
     assert max(inputs) == 16
+
+
+def test_an_uploaded_picture_is_scaled_to_the_model_input_range(app: AppTest, fake_api: FakeApi) -> None:
+    """For a model whose input range is [-1, 1], an upload is sent from -1 (background) to 1 (ink)."""
+    spec = replace(DIGITS.input, value_range=(-1.0, 1.0))
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[replace(DIGITS, input=spec)])
+    app.run()
+    app.segmented_control(key="input_mode_digits").set_value("Upload").run()
+    app.file_uploader(key="digit_upload").set_value(("seven.png", digit_png("7"), "image/png")).run()
+    app.button(key="predict").click().run()
+    (inputs,) = fake_api.predict_calls[0].inputs
+    assert (min(inputs), max(inputs)) == (-1, 1)
 
 
 def test_an_upload_that_is_not_an_image_is_refused(app: AppTest, fake_api: FakeApi) -> None:
     """A file that is not an image gives a clear error and cannot be predicted."""
     app.run()
-    app.segmented_control(key="input_mode").set_value("Upload").run()
+    app.segmented_control(key="input_mode_digits").set_value("Upload").run()
     app.file_uploader(key="digit_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
     assert not app.exception
     assert app.error[0].value == "This file is not an image that can be read (try PNG or JPEG)."
@@ -88,7 +112,7 @@ def test_an_upload_that_is_not_an_image_is_refused(app: AppTest, fake_api: FakeA
 def test_draw_mode_waits_for_a_drawing(app: AppTest, fake_api: FakeApi) -> None:
     """The Draw input shows the pad and keeps Predict disabled until something is drawn."""
     app.run()
-    app.segmented_control(key="input_mode").set_value("Draw").run()
+    app.segmented_control(key="input_mode_digits").set_value("Draw").run()
     assert not app.exception
     assert "Draw one digit, large, in the middle of the pad." in captions(app)
     assert app.button(key="predict").disabled
@@ -107,7 +131,7 @@ def test_a_failed_prediction_shows_the_api_error_and_retry_predicts_again(app: A
     app.button(key="retry_predict").click().run()
     assert not app.error
     assert app.metric[0].value == "3"
-    assert fake_api.predict_calls[0].inputs == [sample("0")]
+    assert fake_api.predict_calls[0].inputs == [sample("0").input]
 
 
 def test_a_failed_model_listing_shows_the_error_and_retry_recovers(app: AppTest, fake_api: FakeApi) -> None:
@@ -130,20 +154,20 @@ def test_no_models_says_how_to_get_one(app: AppTest, fake_api: FakeApi) -> None:
 
 
 def test_a_model_taking_8x8_grids_gets_nested_pixels(app: AppTest, fake_api: FakeApi) -> None:
-    """A digit model whose input is shaped (N, 8, 8) gets an 8x8 grid instead of 64 flat values."""
-    square = ModelInfo("digits", ["1"], "1", InputSpec("x", [None, 8, 8], "float32"), None, "")
+    """A digit model whose input is shaped (N, 8, 8) gets its flat sample as an 8x8 grid instead of 64 flat values."""
+    square = ModelInfo("digits", ["1"], "1", InputSpec("x", [None, 8, 8], "float32"), None, "", SAMPLES)
     fake_api.catalog = ModelCatalog(default_model="digits", models=[square])
     app.run()
     app.button(key="predict").click().run()
     (inputs,) = fake_api.predict_calls[0].inputs
-    assert inputs == next(s for s in load_samples() if s.label == "0").pixels
+    assert inputs == pixels("0")
 
 
 def test_other_models_take_json_input(app: AppTest, fake_api: FakeApi) -> None:
     """A model that is not a digit model takes one input as JSON; bad JSON is explained, good JSON sent."""
-    iris = ModelInfo("iris", ["1"], "1", InputSpec("x", [None, 4], "float32"), ["a", "b", "c"], "Iris")
-    fake_api.catalog = ModelCatalog(default_model="iris", models=[iris])
+    fake_api.catalog = ModelCatalog(default_model="iris", models=[IRIS])
     app.run()
+    assert not app.get("segmented_control")  # nothing to choose from: JSON it is
     assert app.button(key="predict").disabled
     app.text_area(key="raw_input").input("[5.1, 3.5,").run()
     assert app.error[0].value.startswith("This is not valid JSON")
@@ -151,3 +175,16 @@ def test_other_models_take_json_input(app: AppTest, fake_api: FakeApi) -> None:
     app.button(key="predict").click().run()
     assert not app.exception
     assert fake_api.predict_calls[0].inputs == [[5.1, 3.5, 1.4, 0.2]]
+
+
+def test_other_models_offer_their_samples_as_they_are(app: AppTest, fake_api: FakeApi) -> None:
+    """A model that is not a digit model but has samples starts on Sample and sends the chosen one unchanged."""
+    samples = [Sample("a", [5.1, 3.5, 1.4, 0.2]), Sample("", [6.3, 3.3, 6.0, 2.5])]
+    fake_api.catalog = ModelCatalog(default_model="iris", models=[replace(IRIS, samples=samples)])
+    app.run()
+    assert app.segmented_control(key="input_mode_iris").options == ["Sample", "JSON"]
+    assert app.selectbox(key="sample_iris").options == ["Sample 1, labelled a", "Sample 2"]
+    app.selectbox(key="sample_iris").set_value(1).run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert fake_api.predict_calls[0].inputs == [[6.3, 3.3, 6.0, 2.5]]

@@ -12,6 +12,7 @@ from playwright.sync_api import FilePayload, Page, expect, sync_playwright
 
 from inference.publishing import publish_version
 from tests.local.stack import REPO, start_server, stop
+from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png
 from tests.ui.streamlit_process import running_ui
 
@@ -47,7 +48,7 @@ def chromium() -> Path:
 def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The local API (real handler, the example model published) and the UI pointed at it."""
     folder = tmp_path_factory.mktemp("browser")
-    publish_version(REPO / "models" / "digits", folder / "data" / "models", "digits")
+    publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
     api = start_server(
         folder / "data", folder / "api.log", "--workers", "1", handler="inference.handler.lambda_handler"
     )
@@ -77,15 +78,25 @@ def expect_predicted(page: Page, label: str) -> None:
     predicted = page.get_by_test_id("stMetric").filter(has_text="Predicted")
     expect(predicted).to_contain_text(label, timeout=WAIT_MS)
     expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("round trip")).to_be_visible(timeout=WAIT_MS)  # the latency line, last to render
 
 
 def test_a_person_posts_a_message_and_gets_a_prediction(page: Page) -> None:
-    """In Chromium a posted message appears in the list, and the default sample (a 0) is predicted as 0."""
+    """In Chromium a posted message appears in the list, and the model's first sample (a 0), then its 3, are
+    predicted as labelled (samples the example model gets right)."""
     page.get_by_label("New message").fill("Hello from Chromium")
     page.get_by_role("button", name="Post").click()
     expect(page.get_by_role("cell", name="Hello from Chromium")).to_be_visible(timeout=WAIT_MS)
 
+    assert (SAMPLES[0].label, SAMPLES[3].label) == ("0", "3")
+    samples = page.get_by_role("combobox", name="One of the model's samples")
+    expect(samples).to_have_value("Sample 1, labelled 0")
     expect_predicted(page, "0")
+
+    samples.click()
+    page.get_by_role("option", name="Sample 4, labelled 3").click()
+    expect(samples).to_have_value("Sample 4, labelled 3")
+    expect_predicted(page, "3")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
 

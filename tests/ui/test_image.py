@@ -30,10 +30,11 @@ def test_the_image_serves_streamlit_headless_on_8501_with_a_healthcheck() -> Non
 
 
 def test_the_image_copies_the_app_and_its_package() -> None:
-    """Every file the app needs is under a COPY source: app.py and the ui package with its data files."""
+    """Every file the app needs is under a COPY source: app.py and the ui package with the drawing pad's files."""
     sources = {arguments.split()[0].rstrip("/") for name, arguments in dockerfile.instructions() if name == "COPY"}
     assert {"requirements.txt", "app.py", "ui"} <= sources
-    assert (UI_DIR / "ui" / "digit_samples.json").is_file()
+    assert (UI_DIR / "ui" / "draw_canvas.js").is_file()
+    assert (UI_DIR / "ui" / "draw_canvas.css").is_file()
 
 
 @pytest.mark.slow

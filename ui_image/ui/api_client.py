@@ -54,12 +54,21 @@ class InputSpec:
     name: str
     shape: list[int | None]
     dtype: str
+    value_range: tuple[float, float] | None = None  # the model's [low, high] for every value, when it says
 
     @property
     def sample_shape(self) -> list[int]:
         """The shape of one input: the model's shape without its batch dimension."""
         dims = self.shape[1:] if len(self.shape) > 1 else self.shape
         return [dim if isinstance(dim, int) and dim > 0 else 1 for dim in dims]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One input the model's publisher chose to show (held out from training), with its true label."""
+
+    label: str  # empty when the publisher gave none
+    input: Any  # one input, in one of the shapes the model accepts
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class ModelInfo:
     input: InputSpec
     labels: list[str] | None
     description: str
+    samples: list[Sample] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -139,7 +149,8 @@ class ApiClient:
         return _parsed(
             lambda: ModelCatalog(
                 default_model=str(body["default_model"]),
-                models=[_model_info(model) for model in body["models"]],
+                # A model without a complete version yet has no input to describe, and nothing to predict with.
+                models=[_model_info(model) for model in body["models"] if model["input"] is not None],
             )
         )
 
@@ -199,6 +210,7 @@ def _message(body: Any) -> Message:
 def _model_info(body: Any) -> ModelInfo:
     spec = body["input"]
     labels = body.get("labels")
+    value_range = spec.get("range")
     return ModelInfo(
         name=str(body["name"]),
         versions=[str(version) for version in body["versions"]],
@@ -207,10 +219,16 @@ def _model_info(body: Any) -> ModelInfo:
             name=str(spec["name"]),
             shape=[dim if isinstance(dim, int) else None for dim in spec["shape"]],
             dtype=str(spec["dtype"]),
+            value_range=None if value_range is None else (float(value_range[0]), float(value_range[1])),
         ),
         labels=None if labels is None else [str(label) for label in labels],
         description=str(body.get("description") or ""),
+        samples=[_sample(sample) for sample in body.get("samples") or []],
     )
+
+
+def _sample(body: Any) -> Sample:
+    return Sample(label=str(body.get("label") or ""), input=body["input"])
 
 
 def _output(body: Any) -> Output:

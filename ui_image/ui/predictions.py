@@ -9,11 +9,11 @@ from typing import Any
 import streamlit as st
 
 from ui import digit_input
-from ui.api_client import ApiClient, ApiError, ModelCatalog, ModelInfo, Prediction
+from ui.api_client import ApiClient, ApiError, ModelCatalog, ModelInfo, Prediction, Sample
 from ui.draw_canvas import draw_digit
 from ui.feedback import show_api_error
 
-INPUT_MODES = ("Sample", "Upload", "Draw")
+SAMPLE, UPLOAD, DRAW, JSON = "Sample", "Upload", "Draw", "JSON"
 UPLOAD_TYPES = ("png", "jpg", "jpeg", "gif", "bmp", "webp")
 
 
@@ -40,25 +40,39 @@ def _choose_model(catalog: ModelCatalog) -> tuple[ModelInfo, str | None]:
     return model, version
 
 
-def _digit_pixels() -> digit_input.Pixels | None:
+def _choose_mode(model: ModelInfo, modes: list[str]) -> str | None:
+    """The kind of input to give; Sample comes first, when the model's metadata has samples."""
+    options = [SAMPLE, *modes] if model.samples else modes
+    if len(options) == 1:
+        return options[0]
+    return st.segmented_control("Input", options, default=options[0], key=f"input_mode_{model.name}")
+
+
+def _choose_sample(model: ModelInfo) -> Sample | None:
+    samples = model.samples
+    index = st.selectbox(
+        "One of the model's samples",
+        range(len(samples)),
+        key=f"sample_{model.name}",
+        format_func=lambda i: f"Sample {i + 1}, labelled {samples[i].label}" if samples[i].label else f"Sample {i + 1}",
+    )
+    return None if index is None else samples[index]
+
+
+def _digit_pixels(model: ModelInfo) -> digit_input.Pixels | None:
     """An 8x8 digit from a sample, an uploaded picture or a drawing; None until there is one."""
-    mode = st.segmented_control("Input", INPUT_MODES, default=INPUT_MODES[0], key="input_mode")
-    if mode == "Sample":
-        samples = digit_input.load_samples()
-        sample = st.selectbox(
-            "Sample from scikit-learn's digits",
-            samples,
-            key="digit_sample",
-            format_func=lambda item: f"Digit {item.label} (image #{item.index})",
-        )
-        return None if sample is None else sample.pixels
-    if mode == "Upload":
+    value_range = digit_input.pixel_range(model.input)
+    mode = _choose_mode(model, [UPLOAD, DRAW])
+    if mode == SAMPLE:
+        sample = _choose_sample(model)
+        return None if sample is None else _read_digit(lambda: digit_input.from_sample(sample))
+    if mode == UPLOAD:
         upload = st.file_uploader("A picture of one digit", type=list(UPLOAD_TYPES), key="digit_upload")
-        return None if upload is None else _read_digit(lambda: digit_input.from_image(upload.getvalue()))
-    if mode == "Draw":
+        return None if upload is None else _read_digit(lambda: digit_input.from_image(upload.getvalue(), value_range))
+    if mode == DRAW:
         st.caption("Draw one digit, large, in the middle of the pad.")
         drawing = draw_digit(key="digit_drawing")
-        return None if drawing is None else _read_digit(lambda: digit_input.from_data_url(drawing))
+        return None if drawing is None else _read_digit(lambda: digit_input.from_data_url(drawing, value_range))
     return None  # the segmented control was cleared
 
 
@@ -70,15 +84,18 @@ def _read_digit(convert: Callable[[], digit_input.Pixels]) -> digit_input.Pixels
         return None
 
 
-def _model_input(model: ModelInfo) -> Any:
-    """One input in the model's shape, from the widgets that suit it; None until there is one.
-    JSON is sent as it is: the API checks it against the model and explains what is wrong."""
-    if digit_input.accepts_digits(model.input):
-        pixels = _digit_pixels()
-        if pixels is None:
+def _json_input(model: ModelInfo) -> Any:
+    """A sample, or one input typed as JSON. JSON is sent as it is: the API checks it against the
+    model and explains what is wrong."""
+    mode = _choose_mode(model, [JSON])
+    if mode == SAMPLE:
+        sample = _choose_sample(model)
+        if sample is None:
             return None
-        st.image(digit_input.preview(pixels), caption="What the model sees (8x8)", width=160)
-        return digit_input.as_model_input(pixels, model.input)
+        st.json(sample.input, expanded=False)
+        return sample.input
+    if mode != JSON:
+        return None  # the segmented control was cleared
     shape = "x".join(str(dim) for dim in model.input.sample_shape)
     raw = st.text_area(f"One input as JSON ({shape} values of {model.input.dtype})", key="raw_input")
     if not raw.strip():
@@ -88,6 +105,18 @@ def _model_input(model: ModelInfo) -> Any:
     except json.JSONDecodeError as error:
         st.error(f"This is not valid JSON: {error.msg} (line {error.lineno}).", icon=":material/data_object:")
         return None
+
+
+def _model_input(model: ModelInfo) -> Any:
+    """One input in the model's shape, from the widgets that suit it; None until there is one."""
+    if not digit_input.accepts_digits(model.input):
+        return _json_input(model)
+    pixels = _digit_pixels(model)
+    if pixels is None:
+        return None
+    preview = digit_input.preview(pixels, digit_input.pixel_range(model.input))
+    st.image(preview, caption="What the model sees (8x8)", width=160)
+    return digit_input.as_model_input(pixels, model.input)
 
 
 def _milliseconds(value: float) -> str:

@@ -9,7 +9,7 @@ import functools
 import json
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
@@ -21,11 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inference import http_io
 from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
-from inference.models import ModelRegistry
 from inference.openapi import openapi_document
 from inference.routes import ROUTES, allowed_methods
 from inference.settings import Settings
 from inference.store import MessageStore
+
+if TYPE_CHECKING:
+    from inference.models import ModelRegistry
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -57,6 +59,9 @@ def _record_metric(name: str, value_ms: float) -> None:
 
 @functools.cache
 def model_registry() -> ModelRegistry:
+    # Imported on first use: requests that touch no model (most of them) skip its import at cold start.
+    from inference.models import ModelRegistry
+
     return ModelRegistry(
         settings.layout.models_dir,
         default_model=settings.default_model,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -39,8 +40,10 @@ _METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTim
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 settings = Settings.from_env()
-logger = Logger(service="efs-inference")
-metrics = Metrics(namespace="EfsInference", service="efs-inference")
+# The stack sets both variables; the defaults serve local runs and tests.
+service_name = os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference")
+logger = Logger(service=service_name)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "EfsInference"), service=service_name)
 app = APIGatewayHttpResolver()
 
 

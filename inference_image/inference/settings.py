@@ -7,8 +7,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from inference.layout import DEFAULT_DATA_DIR, DataLayout
+
+Number = TypeVar("Number", int, float)
 
 
 @dataclass(frozen=True)
@@ -29,36 +32,26 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
         return cls(
             data_dir=Path(env.get("DATA_DIR") or DEFAULT_DATA_DIR),
-            max_text_bytes=_positive_int(env, "MAX_TEXT_BYTES", cls.max_text_bytes),
-            legacy_listing_lines=_positive_int(env, "LEGACY_LISTING_LINES", cls.legacy_listing_lines),
+            max_text_bytes=_positive(env, "MAX_TEXT_BYTES", cls.max_text_bytes),
+            legacy_listing_lines=_positive(env, "LEGACY_LISTING_LINES", cls.legacy_listing_lines),
             default_model=env.get("DEFAULT_MODEL") or cls.default_model,
-            model_refresh_seconds=_positive_float(env, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds),
-            model_cache_size=_positive_int(env, "MODEL_CACHE_SIZE", cls.model_cache_size),
-            max_batch=_positive_int(env, "MAX_BATCH", cls.max_batch),
+            model_refresh_seconds=_positive(env, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds),
+            model_cache_size=_positive(env, "MODEL_CACHE_SIZE", cls.model_cache_size),
+            max_batch=_positive(env, "MAX_BATCH", cls.max_batch),
         )
 
 
-def _positive_int(env: Mapping[str, str], key: str, default: int) -> int:
+def _positive(env: Mapping[str, str], key: str, default: Number) -> Number:
+    """A positive number of the default's type from ``env[key]``, or the default when unset."""
     raw = env.get(key)
     if raw in (None, ""):
         return default
+    kind = type(default)
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"environment variable {key} must be a positive integer, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"environment variable {key} must be a positive integer, got {raw!r}")
-    return value
-
-
-def _positive_float(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"environment variable {key} must be a positive number, got {raw!r}") from None
+        value = kind(0)
     if not value > 0:
-        raise ValueError(f"environment variable {key} must be a positive number, got {raw!r}")
+        noun = "integer" if kind is int else "number"
+        raise ValueError(f"environment variable {key} must be a positive {noun}, got {raw!r}")
     return value

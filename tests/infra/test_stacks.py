@@ -11,6 +11,7 @@ import pytest
 
 from inference.layout import DEFAULT_DATA_DIR
 from inference.routes import ROUTE_KEYS
+from inference.settings import Settings
 from infra.policies import ENI_ACTIONS
 from infra.validation import DOCKER_PLATFORMS
 from tests.infra.conftest import MODEL_NAME, MODEL_VERSION
@@ -175,6 +176,16 @@ def test_api_function_settings_follow_the_config(any_run: StackRun) -> None:
         "POWERTOOLS_SERVICE_NAME": PROJECT,
         "POWERTOOLS_METRICS_NAMESPACE": PROJECT,
     }, function.urn
+
+
+def test_handler_reads_the_environment_the_stack_gives_it(any_run: StackRun) -> None:
+    """The handler's own settings parser accepts the API function's environment and sees the configured values."""
+    variables = any_run.one(FUNCTION, "api").inputs["environment"]["variables"]
+    settings = Settings.from_env(variables)
+    assert str(settings.data_dir) == DEFAULT_DATA_DIR
+    assert settings.default_model == MODEL_NAME
+    assert settings.max_text_bytes == int(setting(any_run, "maxTextBytes", "16384"))
+    assert settings.legacy_listing_lines == int(setting(any_run, "legacyListingLines", "1000"))
 
 
 def test_iam_policies_have_no_wildcard_actions(any_run: StackRun) -> None:

@@ -34,6 +34,8 @@ MAX_PAGE = 500
 DEFAULT_PAGE = 50
 NO_MESSAGES = "No message yet."
 NO_INPUT = "No Input"
+# Lambda refuses a result over 6 MB (API Gateway then answers 500): listings stop short of that.
+RESPONSE_BUDGET_BYTES = 5_000_000
 _METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTime"}
 
 # Most requests add no metric of their own; Powertools would warn about that on every one of them.
@@ -121,8 +123,12 @@ def list_messages() -> Response:
     limit = http_io.int_param(params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     before = http_io.decode_cursor((params or {}).get("cursor"))
     items, next_before = message_store().page(limit, before)
+    bodies = [item.to_dict() for item in items]
+    fitting = http_io.count_within_budget(bodies, RESPONSE_BUDGET_BYTES)
+    if fitting < len(items):  # a short page; the cursor carries on from the first message left out
+        bodies, next_before = bodies[:fitting], items[fitting].id + 1
     next_cursor = None if next_before is None else http_io.encode_cursor(next_before)
-    return json_response(200, {"items": [item.to_dict() for item in items], "next_cursor": next_cursor})
+    return json_response(200, {"items": bodies, "next_cursor": next_cursor})
 
 
 def list_models() -> Response:
@@ -174,7 +180,8 @@ def legacy(_: NotFoundError) -> Response:
         message_store().append(http_io.checked_text(text if text.strip() else NO_INPUT, settings.max_text_bytes))
     elif method != "GET":
         raise MethodNotAllowed(f"{method} is not allowed; use GET to list messages or POST to store one")
-    lines = [message.legacy_line() for message in message_store().tail(settings.legacy_listing_lines)]
+    newest_first = [message.legacy_line() for message in reversed(message_store().tail(settings.legacy_listing_lines))]
+    lines = newest_first[: http_io.count_within_budget(newest_first, RESPONSE_BUDGET_BYTES)][::-1]
     body = "\n".join(lines) + "\n" if lines else NO_MESSAGES
     return Response(status_code=200, content_type="text/plain; charset=utf-8", body=body)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from inference.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
@@ -41,9 +41,13 @@ def media_type(headers: Mapping[str, str]) -> tuple[str, str | None]:
     return kind.strip().lower(), charset
 
 
-def decode_text(data: bytes, charset: str | None = None) -> str:
+def check_charset(charset: str | None) -> None:
     if charset is not None and charset not in _UTF8_CHARSETS:
-        raise UnsupportedMediaType(f"charset {charset!r} is not supported; send UTF-8", "unsupported_charset")
+        raise UnsupportedMediaType(f"charset {charset[:40]!r} is not supported; send UTF-8", "unsupported_charset")
+
+
+def decode_text(data: bytes, charset: str | None = None) -> str:
+    check_charset(charset)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -60,17 +64,23 @@ def parse_json_object(data: bytes) -> dict[str, Any]:
         raise BadRequest(
             f"malformed JSON: {error.msg} at line {error.lineno} column {error.colno}", "invalid_json"
         ) from None
+    except (ValueError, RecursionError):
+        # Python's parser refuses integers over 4,300 digits and nesting deeper than its recursion limit.
+        raise BadRequest(
+            "the JSON body is nested too deeply or holds a number too long to read", "invalid_json"
+        ) from None
     if not isinstance(value, dict):
         raise BadRequest("the JSON body must be an object", "invalid_json")
     return value
 
 
 def require_json(headers: Mapping[str, str]) -> None:
-    kind, _ = media_type(headers)
+    kind, charset = media_type(headers)
     if kind != JSON_TYPE:
         raise UnsupportedMediaType(
-            f"content-type must be {JSON_TYPE}, got {kind or 'none'!r}", "unsupported_media_type"
+            f"content-type must be {JSON_TYPE}, got {kind[:80] or 'none'!r}", "unsupported_media_type"
         )
+    check_charset(charset)
 
 
 def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str:
@@ -84,7 +94,7 @@ def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str
         text = decode_text(data, charset)
     else:
         raise UnsupportedMediaType(
-            f"content-type must be {JSON_TYPE} or {TEXT_TYPE}, got {kind or 'none'!r}", "unsupported_media_type"
+            f"content-type must be {JSON_TYPE} or {TEXT_TYPE}, got {kind[:80] or 'none'!r}", "unsupported_media_type"
         )
     return checked_text(text, max_bytes)
 
@@ -92,7 +102,11 @@ def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str
 def checked_text(text: str, max_bytes: int) -> str:
     if not text.strip():
         raise BadRequest("the message text is empty", "invalid_text")
-    if len(text.encode("utf-8")) > max_bytes:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise BadRequest("the message text is not valid Unicode (it holds a lone surrogate)", "invalid_text") from None
+    if size > max_bytes:
         raise PayloadTooLarge(f"the message text is over the limit of {max_bytes} bytes", "text_too_large")
     return text
 
@@ -101,13 +115,28 @@ def int_param(params: Mapping[str, str] | None, name: str, default: int, low: in
     raw = (params or {}).get(name)
     if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
+    # Plain ASCII digits only: int() would also take "1_0", " 5" or full-width digits.
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else low - 1
     if not low <= value <= high:
         raise BadRequest(f"query parameter {name!r} must be an integer from {low} to {high}", f"invalid_{name}")
     return value
+
+
+def count_within_budget(values: Sequence[Any], budget: int) -> int:
+    """How many of ``values``, from the first, fit in ``budget`` bytes of a Lambda result (at least one).
+
+    A response body is JSON inside the runtime's JSON result, so each value is escaped twice; the cheap
+    upper bound (14 bytes per character, an escaped astral character escaped again) skips the exact
+    count for ordinary pages."""
+    rough = sum(14 * len(str(value)) + 64 for value in values)
+    if rough <= budget:
+        return len(values)
+    total = 0
+    for count, value in enumerate(values):
+        total += len(json.dumps(json.dumps(value))) + 2
+        if total > budget and count > 0:
+            return count
+    return len(values)
 
 
 def encode_cursor(before: int) -> str:
@@ -118,9 +147,11 @@ def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-        if text.startswith(_CURSOR_PREFIX) and text[len(_CURSOR_PREFIX) :].isdigit():
-            return int(text[len(_CURSOR_PREFIX) :])
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.b64decode(padded, altchars=b"-_", validate=True).decode("ascii")
+        digits = text.removeprefix(_CURSOR_PREFIX)
+        if text.startswith(_CURSOR_PREFIX) and digits.isdigit() and encode_cursor(int(digits)) == cursor:
+            return int(digits)
     except (binascii.Error, ValueError):
         pass
     raise BadRequest("the cursor is not one this API issued", "invalid_cursor")

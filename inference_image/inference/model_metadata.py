@@ -36,14 +36,20 @@ def is_valid_name(value: object) -> bool:
 
 def check_name(name: object) -> str:
     if not is_valid_name(name):
-        raise BadRequest(f"invalid model name {name!r}: {_NAME_RULE}", "invalid_model_name")
+        raise BadRequest(f"invalid model name {_shown(name)}: {_NAME_RULE}", "invalid_model_name")
     return str(name)
 
 
 def check_version(version: object) -> str:
     if not is_valid_name(version):
-        raise BadRequest(f"invalid model version {version!r}: {_NAME_RULE}", "invalid_version")
+        raise BadRequest(f"invalid model version {_shown(version)}: {_NAME_RULE}", "invalid_version")
     return str(version)
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """The value as an error message quotes it: never so long that the answer itself grows large."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def sha256_hex(data: bytes) -> str:

@@ -8,9 +8,11 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from inference.model_inputs import InputChecker
 from inference.model_metadata import MODEL_FILE, ModelMetadata, sha256_hex
 
 # ONNX Runtime's names for the dtypes that metadata may declare.
@@ -35,31 +37,34 @@ class LoadedModel:
     metadata: ModelMetadata
     session: Any  # onnxruntime.InferenceSession
 
-    def run(self, rows: list[list[float]]) -> tuple[list[dict[str, Any]], float]:
-        """Outputs, one per row, and the milliseconds spent inside ONNX Runtime."""
-        import numpy as np
+    @cached_property
+    def inputs(self) -> InputChecker:
+        """Turns a request's inputs into this model's input array."""
+        return InputChecker(self.metadata.input)
 
-        spec = self.metadata.input
-        batch = np.asarray(rows, dtype=spec.dtype).reshape(len(rows), *spec.row_shape)
+    def run(self, batch: Any) -> tuple[list[dict[str, Any]], float]:
+        """Outputs, one per input of ``batch`` (an array from ``inputs.batch``), and the milliseconds spent
+        inside ONNX Runtime."""
         # Metadata guarantees probabilities_output is set exactly for classifiers.
         probabilities_output = self.metadata.probabilities_output
         wanted = [probabilities_output] if probabilities_output else list(self.metadata.outputs)
         started = time.perf_counter()
-        results = self.session.run(wanted, {spec.name: batch})
+        results = self.session.run(wanted, {self.metadata.input.name: batch})
         inference_ms = (time.perf_counter() - started) * 1000
         if probabilities_output:
             return self._classes(results[0]), inference_ms
-        per_row = [
-            {name: result[row].tolist() for name, result in zip(wanted, results, strict=True)}
-            for row in range(len(rows))
-        ]
-        return per_row, inference_ms
+        # One tolist() per output converts every value in C; the rows are then regrouped per input.
+        columns = [result.tolist() for result in results]
+        return [dict(zip(wanted, values, strict=True)) for values in zip(*columns, strict=True)], inference_ms
 
     def _classes(self, probabilities: Any) -> list[dict[str, Any]]:
         labels = self.metadata.labels or ()
+        # Checked once here rather than by a strict zip per row; loading checks it too when the graph says.
+        if probabilities.shape[-1] != len(labels):
+            raise ValueError(f"the model gave {probabilities.shape[-1]} probabilities for {len(labels)} labels")
         best = probabilities.argmax(axis=1).tolist()
         return [
-            {"label": labels[index], "probabilities": dict(zip(labels, row, strict=True))}
+            {"label": labels[index], "probabilities": dict(zip(labels, row, strict=False))}
             for index, row in zip(best, probabilities.tolist(), strict=True)
         ]
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from inference.errors import ModelUnavailable, NotFound
-from inference.model_inputs import validate_inputs
 from inference.model_metadata import (
     MODEL_FILE,
     MetadataError,
@@ -86,8 +85,7 @@ class ModelRegistry:
         name = check_name(self._default_model if name is None else name)
         with self._lock:
             model = self._serving_model(name) if version is None else self._pinned_model(name, check_version(version))
-        rows = validate_inputs(inputs, model.metadata.input, self._max_batch)
-        outputs, inference_ms = model.run(rows)
+        outputs, inference_ms = model.run(model.inputs.batch(inputs, self._max_batch))
         self._metric("inference_ms", inference_ms)
         return {
             "model": name,

@@ -1,4 +1,7 @@
-"""Request inputs are checked against the model's input description before the model runs."""
+"""Request inputs are checked against the model's input description before the model runs.
+
+Every refusal is checked on both paths: ``validate_inputs`` (the rules) and ``InputChecker.batch`` (what
+predict uses); test_input_fast_path.py compares the two on generated inputs."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import math
 import pytest
 
 from inference.errors import BadRequest
-from inference.model_inputs import validate_inputs
+from inference.model_inputs import InputChecker, validate_inputs
 from inference.model_metadata import InputSpec
 
 DIGITS = InputSpec(name="input", dtype="float32", row_shape=(64,), value_range=(0, 16), also_accepts=((8, 8),))
@@ -17,7 +20,10 @@ ROW = [float(i % 17) for i in range(64)]
 def _error(inputs: object, spec: InputSpec = DIGITS, max_batch: int = 4) -> str:
     with pytest.raises(BadRequest) as caught:
         validate_inputs(inputs, spec, max_batch)
-    assert caught.value.code == "invalid_input"
+    with pytest.raises(BadRequest) as caught_on_predict_path:
+        InputChecker(spec).batch(inputs, max_batch)
+    assert caught.value.code == caught_on_predict_path.value.code == "invalid_input"
+    assert caught.value.message == caught_on_predict_path.value.message
     return caught.value.message
 
 

@@ -13,8 +13,9 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from inference.errors import BadRequest, ModelUnavailable, NotFound
-from inference.model_metadata import METADATA_FILE, MODEL_FILE
+from inference.model_metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
 from inference.model_pointer import write_latest
+from inference.model_runtime import LoadedModel
 from inference.models import ModelRegistry, natural_key
 from inference.publishing import TEMP_PREFIX, publish_version
 from tests.models.conftest import PublishTiny
@@ -314,3 +315,18 @@ def test_a_tensor_model_returns_its_outputs_by_name(tmp_path: Path, models_dir: 
     assert first == pytest.approx(0.75, abs=1e-4)
     assert second == pytest.approx(2.0, abs=1e-4)
     assert ModelRegistry(models_dir, "sum").list_models()["models"][0]["labels"] is None
+
+
+class _ThreeColumnSession:
+    """Stands in for a session whose graph leaves the probability columns undeclared and gives too many."""
+
+    def run(self, wanted: list[str], feeds: dict[str, object]) -> list[np.ndarray]:
+        return [np.full((1, 3), 1 / 3, dtype=np.float32)]
+
+
+def test_probabilities_that_do_not_match_the_labels_are_an_error() -> None:
+    """A classifier answering more probability columns than it has labels fails instead of mislabelling."""
+    metadata = ModelMetadata.from_dict(tiny_metadata(tiny_onnx()))
+    model = LoadedModel(name="tiny", version="1", metadata=metadata, session=_ThreeColumnSession())
+    with pytest.raises(ValueError, match="3 probabilities for 2 labels"):
+        model.run(model.inputs.batch([FIRST_WINS], max_batch=1))

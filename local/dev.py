@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import http.client
 import os
 import signal
 import socket
@@ -18,21 +20,25 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from inference.layout import DataLayout
 from inference.publishing import PublishError, publish_version
+from local.server import WORKER_PID_HEADER
 
 STARTUP_TIMEOUT_SECONDS = 120.0  # Streamlit's first start on a cold machine can take a while
 STOP_GRACE_SECONDS = 10.0
 _POLL_SECONDS = 0.2
+_PROBE_TIMEOUT_SECONDS = 10.0  # a first /health waits for a worker's cold start; a slower one is asked again
 
 
 @dataclass
 class Child:
     name: str
+    port: int
     process: subprocess.Popen[bytes]
 
     def exited(self) -> bool:
@@ -48,7 +54,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
     parser.add_argument("--model-dir", type=Path, default=Path("models/digits"), help="the model to publish")
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.api_port == args.ui_port:
+        parser.error("--api-port and --ui-port must differ")
+    return args
 
 
 def publish_model(model_dir: Path, data_dir: Path) -> Path:
@@ -90,23 +99,61 @@ def ui_command(args: argparse.Namespace) -> list[str]:
     ]
 
 
-def start(name: str, command: list[str], env: dict[str, str]) -> Child:
+def start(name: str, port: int, command: list[str], env: dict[str, str]) -> Child:
     # A session (and process group) of its own: Ctrl-C reaches only us, and one killpg later reaches
     # everything the child started, its worker processes included.
-    return Child(name, subprocess.Popen(command, env=env, start_new_session=True))
+    return Child(name, port, subprocess.Popen(command, env=env, start_new_session=True))
 
 
-def wait_until_listening(host: str, port: int, children: list[Child], stop: threading.Event) -> bool:
-    """True once ``host:port`` accepts connections; False if a child exits, a stop is asked or time runs out."""
+def port_in_use(host: str, port: int) -> str | None:
+    """Why a server could not listen on ``host:port``, found by binding it as local.server and Streamlit do."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as both servers: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return f"port {port} is in use on {host}"
+            return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None
+
+
+def api_answers(host: str, port: int) -> bool:
+    """True if a local.server answers GET /health on ``host:port``: only its responses name a worker process."""
+    response = _get(host, port, "/health")
+    return response is not None and response.getheader(WORKER_PID_HEADER) is not None
+
+
+def ui_answers(host: str, port: int) -> bool:
+    """True if a Streamlit server passes its health check on ``host:port``."""
+    response = _get(host, port, "/_stcore/health")
+    return response is not None and response.status == 200
+
+
+def _get(host: str, port: int, path: str) -> http.client.HTTPResponse | None:
+    """The response to GET ``path``, body read; None if nothing answers over HTTP."""
+    connection = http.client.HTTPConnection(host, port, timeout=_PROBE_TIMEOUT_SECONDS)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response
+    except (OSError, http.client.HTTPException):
+        return None
+    finally:
+        connection.close()
+
+
+def wait_until_ready(answers: Callable[[], bool], children: list[Child], stop: threading.Event) -> bool:
+    """True once ``answers()`` and every child still runs; False if a child exits, a stop is asked or time runs out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline and not stop.is_set():
         if any(child.exited() for child in children):
             return False
-        try:
-            with socket.create_connection((host, port), timeout=1.0):
-                return True
-        except OSError:
-            stop.wait(_POLL_SECONDS)
+        if answers():
+            # A child that exited meanwhile (e.g. from a bind error) means the answer came from someone else.
+            return not any(child.exited() for child in children)
+        stop.wait(_POLL_SECONDS)
     return False
 
 
@@ -132,6 +179,11 @@ def _signal_group(child: Child, signum: signal.Signals) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    for port in (args.api_port, args.ui_port):
+        problem = port_in_use(args.host, port)
+        if problem:
+            print(f"Cannot start the local stack: {problem}.", file=sys.stderr)
+            return 1
     data_dir = args.data_dir.resolve()
     try:
         published = publish_model(args.model_dir, data_dir)
@@ -151,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     api_url = f"http://{args.host}:{args.api_port}"
     ui_url = f"http://{args.host}:{args.ui_port}"
     children = [
-        start("API", api_command(args, data_dir), dict(os.environ)),
-        start("UI", ui_command(args), {**os.environ, "API_URL": api_url}),
+        start("API", args.api_port, api_command(args, data_dir), dict(os.environ)),
+        start("UI", args.ui_port, ui_command(args), {**os.environ, "API_URL": api_url}),
     ]
     try:
         return _supervise(args, children, stop, api_url, ui_url)
@@ -163,17 +215,23 @@ def main(argv: list[str] | None = None) -> int:
 def _supervise(
     args: argparse.Namespace, children: list[Child], stop: threading.Event, api_url: str, ui_url: str
 ) -> int:
-    """Announce the URLs once both servers listen, then wait for a stop or for a child to exit."""
-    ready = all(wait_until_listening(args.host, port, children, stop) for port in (args.api_port, args.ui_port))
+    """Announce the URLs once our own two servers answer, then wait for a stop or for a child to exit."""
+    ready = wait_until_ready(lambda: api_answers(args.host, args.api_port), children, stop) and wait_until_ready(
+        lambda: ui_answers(args.host, args.ui_port), children, stop
+    )
     if ready:
         print(f"\nLocal stack is up:\n  API  {api_url}  (try {api_url}/health)\n  UI   {ui_url}", flush=True)
         print("Press Ctrl-C to stop both.", flush=True)
     elif not stop.is_set() and not any(child.exited() for child in children):
-        print(f"Not listening yet after {STARTUP_TIMEOUT_SECONDS:g} s: {api_url}, {ui_url}", file=sys.stderr)
+        print(f"Not answering yet after {STARTUP_TIMEOUT_SECONDS:g} s: {api_url}, {ui_url}", file=sys.stderr)
     while not stop.is_set():
         for child in children:
             if child.exited():
-                print(f"The {child.name} exited with status {child.process.returncode}; stopping.", file=sys.stderr)
+                problem = port_in_use(args.host, child.port)  # e.g. taken since our check: the child could not bind
+                why = f" ({problem})" if problem else ""
+                print(
+                    f"The {child.name} exited with status {child.process.returncode}{why}; stopping.", file=sys.stderr
+                )
                 return 1
         stop.wait(_POLL_SECONDS)
     print("Stopping the local stack.", flush=True)

@@ -69,6 +69,17 @@ def new_request_id() -> str:
     return base64.b64encode(secrets.token_bytes(11)).decode()
 
 
+def payload_json(value: Any) -> str:
+    """``value`` as the JSON Lambda carries: non-ASCII characters unescaped, as the Python 3.12 runtime marshals
+    results (ensure_ascii=False); events are written the same way, since Lambda's limits count UTF-8 bytes."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def payload_size(payload: str) -> int:
+    """A payload's size as Lambda's limits count it: its UTF-8 bytes ("€" is 3 bytes, not the 6 of "\\u20ac")."""
+    return len(payload.encode("utf-8"))
+
+
 def build_event(request: HttpRequest, request_id: str, now: datetime) -> dict[str, Any]:
     """The payload-2.0 event API Gateway sends the function for this request."""
     raw_path, _, raw_query = request.target.partition("?")

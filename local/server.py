@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import logging
 import signal
+import socket
 import sys
 import threading
 import time
@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from local.events import (
     GATEWAY_BODY_LIMIT,
@@ -31,11 +32,20 @@ from local.events import (
     gateway_error,
     http_response,
     new_request_id,
+    payload_json,
+    payload_size,
 )
 from local.workers import FunctionError, FunctionTimeout, IntegrationTimeout, Throttled, WorkerPool
 
 MAX_INTEGRATION_TIMEOUT = 30.0  # HTTP API's ceiling for an integration's timeout, in seconds
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+WORKER_PID_HEADER = "x-local-worker-pid"  # emulator-only: which worker process ran the invocation
+# A client that stalls mid-request (or keeps an idle keep-alive connection) holds a thread; after this long
+# without a byte its connection is closed. Longer than any pause of a live client, far shorter than forever.
+CLIENT_TIMEOUT_SECONDS = 60.0
+# Each open connection is a thread: beyond this many, new connections are closed at once rather than let
+# threads pile up. Far above what the pool can serve (--workers + --max-queue requests at a time).
+MAX_CONNECTIONS = 256
 log = logging.getLogger("local.server")
 
 
@@ -43,10 +53,36 @@ class GatewayServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # the listen backlog: a burst beyond the pool waits in our queue, not in the kernel's
 
-    def __init__(self, address: tuple[str, int], pool: WorkerPool, integration_timeout: float) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        pool: WorkerPool,
+        integration_timeout: float,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
         super().__init__(address, GatewayRequestHandler)
         self.pool = pool
         self.integration_timeout = integration_timeout
+        self.max_connections = max_connections
+        self._connection_slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+        """Serve the connection on a thread of its own if a slot is free, else close it at once."""
+        if not self._connection_slots.acquire(blocking=False):
+            log.warning("%s connection closed: %d are already open", client_address[0], self.max_connections)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._connection_slots.release()  # no thread started, so none will release it
+            raise
+
+    def process_request_thread(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connection_slots.release()
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -54,6 +90,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     # Headers and body go out as two writes; with Nagle on, the second waits for the client's
     # delayed ACK (~40 ms a response).
     disable_nagle_algorithm = True
+    timeout = CLIENT_TIMEOUT_SECONDS  # socketserver sets it on the connection: a stalled read raises TimeoutError
     server: GatewayServer
 
     def handle_expect_100(self) -> bool:
@@ -83,8 +120,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             protocol=self.request_version,
             server_port=self.server.server_port,
         )
-        event_json = json.dumps(build_event(request, request_id, datetime.now(UTC)))
-        if len(event_json.encode("utf-8")) > REQUEST_PAYLOAD_LIMIT:
+        event_json = payload_json(build_event(request, request_id, datetime.now(UTC)))
+        if payload_size(event_json) > REQUEST_PAYLOAD_LIMIT:
             return gateway_error(413), None
         return self._invoke(event_json, request_id, deadline)
 
@@ -93,10 +130,14 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             invocation = self.server.pool.invoke(event_json, deadline)
         except Throttled:
             return gateway_error(429), None
-        except (FunctionError, FunctionTimeout):
-            return gateway_error(500), None
-        except IntegrationTimeout:
-            return gateway_error(503), None
+        except FunctionError as error:
+            # What Lambda would put in the function's log: why the result was refused.
+            log.error("%s function error on worker %s: %s", request_id, error.worker_pid, error)
+            return gateway_error(500), error.worker_pid
+        except FunctionTimeout as error:  # logged by the pool as Lambda logs it ("Task timed out ...")
+            return gateway_error(500), error.worker_pid
+        except IntegrationTimeout as error:
+            return gateway_error(503), error.worker_pid
         try:
             return http_response(invocation.payload), invocation.worker_pid
         except InvalidResponse as error:
@@ -132,7 +173,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.send_header("content-length", str(len(response.body)))
             self.send_header("apigw-requestid", request_id)
             if worker_pid is not None:
-                self.send_header("x-local-worker-pid", str(worker_pid))
+                self.send_header(WORKER_PID_HEADER, str(worker_pid))
             if self.close_connection:
                 self.send_header("connection", "close")
             self.end_headers()

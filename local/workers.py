@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
-from local.events import RESPONSE_PAYLOAD_LIMIT
+from local.events import RESPONSE_PAYLOAD_LIMIT, payload_json, payload_size
 
 FUNCTION_NAME = "efs-inference-local"
 MEMORY_SIZE_MB = 1024  # reported to the handler and in REPORT lines, not enforced
@@ -39,7 +39,13 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 
 class InvocationFailed(Exception):
-    """The invocation produced no function result; the server answers as API Gateway would."""
+    """The invocation produced no function result; the server answers as API Gateway would.
+
+    ``worker_pid`` is the worker that had the invocation, None if none had it yet."""
+
+    def __init__(self, message: str, worker_pid: int | None = None) -> None:
+        super().__init__(message)
+        self.worker_pid = worker_pid
 
 
 class Throttled(InvocationFailed):
@@ -47,7 +53,14 @@ class Throttled(InvocationFailed):
 
 
 class FunctionError(InvocationFailed):
-    """The function raised, returned something Lambda cannot send, failed its init, or its process died."""
+    """The function raised, returned something Lambda cannot send, failed its init, or its process died.
+
+    ``error_type`` is Lambda's errorType, e.g. ValueError, Runtime.ExitError, Function.ResponseSizeTooLarge."""
+
+    def __init__(self, error_type: str, error_message: str, worker_pid: int) -> None:
+        super().__init__(f"{error_type}: {error_message}", worker_pid)
+        self.error_type = error_type
+        self.error_message = error_message
 
 
 class FunctionTimeout(InvocationFailed):
@@ -133,11 +146,18 @@ def _run(handler: Handler, event_json: str, context: LambdaContext) -> tuple[str
         _platform_log(f"[ERROR] {type(error).__name__}: {error}\n{traceback.format_exc()}")
         return ("error", type(error).__name__, str(error))
     try:
-        payload = json.dumps(result)
+        payload = payload_json(result)
+        size = payload_size(payload)  # a lone surrogate cannot be encoded: a ValueError, as in the runtime
     except (TypeError, ValueError) as error:
-        return ("error", "Runtime.MarshalError", f"Unable to marshal response: {error}")
-    if len(payload.encode("utf-8")) > RESPONSE_PAYLOAD_LIMIT:
-        return ("error", "Function.ResponseSizeTooLarge", "Response payload size exceeded maximum allowed payload size")
+        message = f"Unable to marshal response: {error}"
+        _platform_log(f"[ERROR] Runtime.MarshalError: {message}")  # the runtime logs it in the function's log
+        return ("error", "Runtime.MarshalError", message)
+    if size > RESPONSE_PAYLOAD_LIMIT:
+        return (
+            "error",
+            "Function.ResponseSizeTooLarge",
+            f"Response payload size exceeded maximum allowed payload size ({RESPONSE_PAYLOAD_LIMIT} bytes).",
+        )
     return ("result", payload)
 
 
@@ -181,46 +201,45 @@ class Worker:
         try:
             self._conn.send((request_id, event_json, time.time() + function_timeout))
         except OSError:
-            raise self._died(request_id) from None
-        reply = self._receive(min(function_deadline, integration_deadline), request_id)
+            raise self._died() from None
+        reply = self._receive(min(function_deadline, integration_deadline))
         if reply is None:
             self.kill()
             if function_deadline <= integration_deadline:
                 log.info("%s Task timed out after %.2f seconds", request_id, function_timeout)
-                raise FunctionTimeout(f"Task timed out after {function_timeout:.2f} seconds")
+                raise FunctionTimeout(f"Task timed out after {function_timeout:.2f} seconds", self.pid)
             log.info("%s Integration timed out; worker %s stopped", request_id, self.pid)
-            raise IntegrationTimeout("the integration timed out")
+            raise IntegrationTimeout("the integration timed out", self.pid)
         if reply[0] == "result":
             return str(reply[1])
-        raise FunctionError(f"{reply[1]}: {reply[2]}")
+        raise FunctionError(reply[1], reply[2], self.pid)
 
     def _await_init(self, integration_deadline: float) -> None:
-        reply = self._receive(integration_deadline, "init")
+        reply = self._receive(integration_deadline)
         if reply is None:
             self.kill()
-            raise IntegrationTimeout("the integration timed out during the worker's init")
+            raise IntegrationTimeout("the integration timed out during the worker's init", self.pid)
         if reply[0] == "init_error":
             self.usable = False
-            log.error("worker %s failed its init: %s: %s", self.pid, reply[1], reply[2])
-            raise FunctionError(f"{reply[1]}: {reply[2]}")
+            raise FunctionError(reply[1], reply[2], self.pid)
         self._ready = True
 
-    def _receive(self, deadline: float, request_id: str) -> tuple[Any, ...] | None:
+    def _receive(self, deadline: float) -> tuple[Any, ...] | None:
         """The worker's next message, or None if ``deadline`` passes first."""
         try:
             if not self._conn.poll(max(0.0, deadline - time.monotonic())):
                 return None
             reply: tuple[Any, ...] = self._conn.recv()
         except (EOFError, OSError):
-            raise self._died(request_id) from None
+            raise self._died() from None
         return reply
 
-    def _died(self, request_id: str) -> FunctionError:
+    def _died(self) -> FunctionError:
         self.usable = False
         self._process.join(_STOP_GRACE_SECONDS)
-        message = f"Runtime exited with error: exit status {self._process.exitcode}"
-        log.error("%s worker %s: %s (Runtime.ExitError)", request_id, self.pid, message)
-        return FunctionError(message)
+        return FunctionError(
+            "Runtime.ExitError", f"Runtime exited with error: exit status {self._process.exitcode}", self.pid
+        )
 
     def kill(self) -> None:
         self.usable = False

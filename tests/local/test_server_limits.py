@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from local.events import REQUEST_PAYLOAD_LIMIT
-from tests.local.stack import Reply, Running, call, start_server, stop, wait_until_gone
+from local.events import REQUEST_PAYLOAD_LIMIT, RESPONSE_PAYLOAD_LIMIT
+from tests.local.stack import Reply, Running, call, start_server, stop, wait_for_line, wait_until_gone
 
 ENTITY_TOO_LARGE = {"message": "Request Entity Too Large"}
+# 4.5 MB of "€" in UTF-8: under Lambda's 6 MB limits, but 9 MB if each were counted as the 6 bytes of \\u20ac.
+EUROS_UNDER_LIMIT = 1536 * 1024
 
 
 def data_dir(server: Running) -> Path:
@@ -35,6 +37,40 @@ def test_binary_body_over_limit_once_base64_encoded_gets_413(toy_server: Running
     reply = call(toy_server.url, "POST", "/", body, headers=[("Content-Type", "application/octet-stream")])
     assert reply.status == 413
     assert json.loads(reply.body) == ENTITY_TOO_LARGE
+
+
+def test_non_ascii_body_is_measured_in_utf8_bytes(toy_server: Running) -> None:
+    """A 4.5 MB text body of "€" is under the 6 MB event limit (UTF-8, not \\u-escapes) and reaches the function."""
+    body = "€".encode() * EUROS_UNDER_LIMIT
+    reply = call(toy_server.url, "POST", "/toy/body-length", body, headers=[("Content-Type", "text/plain")])
+    assert (reply.status, reply.body) == (200, str(EUROS_UNDER_LIMIT).encode())
+
+
+def test_non_ascii_result_is_measured_in_utf8_bytes(toy_server: Running) -> None:
+    """A 4.5 MB result of "€" is under the 6 MB response limit, as the Python 3.12 runtime sends it unescaped."""
+    reply = call(toy_server.url, "GET", f"/toy/euros?n={EUROS_UNDER_LIMIT}")
+    assert reply.status == 200
+    assert reply.body == "€".encode() * EUROS_UNDER_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("path", "logged"),
+    [
+        (f"/toy/euros?n={RESPONSE_PAYLOAD_LIMIT // 3 + 1}", "Function.ResponseSizeTooLarge: Response payload size"),
+        ("/toy/unserialisable", "Runtime.MarshalError: Unable to marshal response"),
+        ("/toy/fail", "ValueError: the toy handler failed on purpose"),
+        ("/toy/crash", "Runtime.ExitError: Runtime exited with error: exit status 3"),
+    ],
+)
+def test_refused_result_is_logged_with_its_worker(toy_server: Running, path: str, logged: str) -> None:
+    """A function error gives 500, and the log says why (Lambda's errorType and message) and which worker ran it."""
+    reply = call(toy_server.url, "GET", path)
+    assert reply.status == 500
+    worker = reply.header("x-local-worker-pid")
+    assert worker, "the 500 names the worker that ran the invocation"
+    request_id = reply.header("apigw-requestid")
+    wait_for_line(toy_server, f"{request_id} function error on worker {worker}: {logged}")
+    wait_for_line(toy_server, f"worker={worker} requestId={request_id}")
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")

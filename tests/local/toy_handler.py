@@ -79,6 +79,16 @@ def unserialisable(event: dict[str, Any], context: Any) -> object:
     return {"statusCode": 200, "body": object()}
 
 
+def body_length(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The number of characters of the body the function received."""
+    return {"statusCode": 200, "body": str(len(event.get("body", "")))}
+
+
+def euros(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A body of ?n= euro signs: 3 bytes each in UTF-8, 6 each if the result were \\u-escaped."""
+    return {"statusCode": 200, "body": "€" * int(event["queryStringParameters"]["n"])}
+
+
 BEHAVIOURS = {
     "/toy/hold": hold,
     "/toy/crash": crash,
@@ -88,4 +98,6 @@ BEHAVIOURS = {
     "/toy/full": full_response,
     "/toy/malformed": malformed,
     "/toy/unserialisable": unserialisable,
+    "/toy/body-length": body_length,
+    "/toy/euros": euros,
 }

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from inference.models import ModelRegistry
 from inference.publishing import publish_version
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
-from ui import api_client
 from ui.api_client import ApiClient, ApiError, Timeouts
 
 Answer = tuple[int, str, bytes]  # status, content type, body
@@ -231,13 +231,21 @@ def test_a_slow_api_times_out_with_a_clear_message(server: FakeServer) -> None:
         client.health()
 
 
-def test_the_client_comes_from_api_url_and_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
-    """get_client() points at API_URL (trailing slash dropped) and returns one cached client."""
+def _show_client() -> None:
+    """An app that shows which client get_client() gave this run: its identity and its URL."""
+    import streamlit as st
+
+    from ui import api_client
+
+    client = api_client.get_client()
+    st.text(f"{id(client)} {client.base_url}")
+
+
+def test_each_browser_session_has_its_own_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """get_client() points at API_URL (trailing slash dropped), keeps one client per session, none shared across."""
     monkeypatch.setenv("API_URL", "https://abc.execute-api.eu-central-1.amazonaws.com/")
-    api_client.get_client.clear()
-    try:
-        client = api_client.get_client()
-        assert client.base_url == "https://abc.execute-api.eu-central-1.amazonaws.com"
-        assert api_client.get_client() is client
-    finally:
-        api_client.get_client.clear()
+    first, second = AppTest.from_function(_show_client), AppTest.from_function(_show_client)
+    shown = [app.run().text[0].value for app in (first, first, second)]
+    assert shown[0].endswith(" https://abc.execute-api.eu-central-1.amazonaws.com")
+    assert shown[1] == shown[0], "a rerun in the same session reuses its client"
+    assert shown[2] != shown[0], "another session gets a client (and connection pool) of its own"

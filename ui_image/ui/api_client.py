@@ -18,6 +18,7 @@ import streamlit as st
 T = TypeVar("T")
 
 DEFAULT_API_URL = "http://127.0.0.1:8080"  # the local stack's API (make dev)
+_CLIENT_KEY = "api_client"  # where get_client keeps the session's client in st.session_state
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,12 @@ def _prediction(body: Any, round_trip_ms: float) -> Prediction:
     )
 
 
-@st.cache_resource
 def get_client() -> ApiClient:
-    """One client (and connection pool) per server process, pointed at ``API_URL``."""
-    return ApiClient(os.environ.get("API_URL") or DEFAULT_API_URL)
+    """This browser session's client, pointed at ``API_URL``.
+
+    One per session, not one per server process: Streamlit runs each session's script on a thread of its own,
+    and a requests.Session (the client's connection pool) is not documented as thread-safe."""
+    client = st.session_state.get(_CLIENT_KEY)
+    if not isinstance(client, ApiClient):
+        client = st.session_state[_CLIENT_KEY] = ApiClient(os.environ.get("API_URL") or DEFAULT_API_URL)
+    return client

@@ -113,9 +113,9 @@ def print_and_publish(samples: dict[str, list[dict[str, float]]], interpreter: f
         [
             f"Median of {runs} fresh processes per contender, run in turn. Times in ms. `python -c pass` takes "
             f"{ms(interpreter)} ms here (in every process's total, not in its imports). The handler's package is "
-            'byte-compiled (as `python -m compileall` in the image would leave it) except in the "no .pyc" row, '
-            "which is how the image is built today: its task root is read-only, so those modules are compiled "
-            "on every cold start. Dependencies come with the .pyc files pip wrote when installing them.",
+            'byte-compiled (as the image\'s `python -m compileall` step leaves it) except in the "no .pyc" row, '
+            "which shows what that step saves: the task root is read-only, so without it those modules would be "
+            "compiled on every cold start. Dependencies come with the .pyc files pip wrote when installing them.",
             table(
                 [
                     "contender",

@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.local.stack import Running, start_server, stop
+from local.dev import publish_model
+from tests.local.stack import REPO, Running, start_server, stop
+
+EXAMPLE_MODEL = REPO / "models" / "digits"
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +36,19 @@ def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         "10",
         "--integration-timeout",
         "3",
+    )
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    """Two workers running inference.handler.lambda_handler, the example model published as `make dev` does."""
+    folder = tmp_path_factory.mktemp("real")
+    if (EXAMPLE_MODEL / "model.onnx").exists():
+        publish_model(EXAMPLE_MODEL, folder / "data")
+    running = start_server(
+        folder / "data", folder / "server.log", "--workers", "2", handler="inference.handler.lambda_handler"
     )
     yield running
     stop(running)

@@ -8,14 +8,12 @@ import json
 import math
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local.dev import publish_model
-from tests.local.stack import OLD_README_GET, OLD_README_POST, REPO, Running, call, run_curl, start_server, stop
+from tests.local.stack import OLD_README_GET, OLD_README_POST, REPO, Running, call, run_curl
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
 LEGACY_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: (.*)")
@@ -23,19 +21,6 @@ LEGACY_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: (.*)")
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("inference.handler") is None, reason="inference.handler is not written yet"
 )
-
-
-@pytest.fixture(scope="module")
-def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """Two workers running inference.handler.lambda_handler, the example model published as `make dev` does."""
-    folder = tmp_path_factory.mktemp("real")
-    if (EXAMPLE_MODEL / "model.onnx").exists():
-        publish_model(EXAMPLE_MODEL, folder / "data")
-    running = start_server(
-        folder / "data", folder / "server.log", "--workers", "2", handler="inference.handler.lambda_handler"
-    )
-    yield running
-    stop(running)
 
 
 def post_json(server: Running, target: str, payload: Any) -> tuple[int, Any, str | None]:

@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ import pytest
 from inference.store import MessageStore
 from tests.handler.events import json_event
 from tests.reliability.conftest import ServeFrom, all_messages, body_json
-from tests.store.helpers import REPO_ROOT, audit, read_acks
+from tests.store.helpers import REPO_ROOT, audit, kill_rounds, read_acks
 
 WRITERS = 3
 ROUNDS = 3
@@ -35,39 +34,6 @@ def _spawn(data_dir: Path, ack_path: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def _wait_for_an_ack(process: subprocess.Popen[bytes], ack_path: Path, deadline: float) -> None:
-    while not (ack_path.exists() and ack_path.stat().st_size > 0):
-        if process.poll() is not None:
-            stderr = process.stderr.read().decode() if process.stderr else ""
-            raise AssertionError(f"a writer exited with {process.returncode} before its first ack:\n{stderr}")
-        assert time.monotonic() < deadline, "a writer made no progress in time"
-        time.sleep(0.01)
-
-
-def _kill_rounds(data_dir: Path, ack_dir: Path, rng: random.Random) -> int:
-    """Rounds of WRITERS concurrent handler processes, each killed at a random instant after its first ack.
-    Returns how many were killed."""
-    killed = 0
-    for round_number in range(ROUNDS):
-        paths = [ack_dir / f"r{round_number}w{index}.ack" for index in range(WRITERS)]
-        running = [(_spawn(data_dir, path), path) for path in paths]
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            for process, path in running:
-                _wait_for_an_ack(process, path, deadline)
-            for process, _ in rng.sample(running, len(running)):
-                time.sleep(rng.uniform(0, MAX_RUN_SECONDS / WRITERS))
-                process.kill()
-                killed += 1
-        finally:
-            for process, _ in running:
-                process.kill()
-                process.wait(timeout=30)
-                if process.stderr:
-                    process.stderr.close()
-    return killed
-
-
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
@@ -79,7 +45,15 @@ def test_handler_writers_killed_at_random_lose_and_tear_nothing(tmp_path: Path, 
     ack_dir.mkdir()
     MessageStore(data_dir / "messages", segment_capacity=CAPACITY)  # the handler keeps the recorded capacity
 
-    killed = _kill_rounds(data_dir, ack_dir, random.Random(seed))
+    killed = kill_rounds(
+        lambda path: _spawn(data_dir, path),
+        ack_dir,
+        random.Random(seed),
+        writers=WRITERS,
+        rounds=ROUNDS,
+        max_run_seconds=MAX_RUN_SECONDS,
+        start_timeout=START_TIMEOUT,
+    )
 
     acks = read_acks(ack_dir)  # also fails if any text was acknowledged twice
     records = audit(data_dir / "messages")  # checks every frame, checksum and id

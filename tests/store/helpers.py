@@ -147,6 +147,39 @@ def _wait_for_first_ack(ack_path: Path, process: subprocess.Popen[bytes], deadli
         time.sleep(0.005)
 
 
+def kill_rounds(
+    spawn: Callable[[Path], subprocess.Popen[bytes]],
+    ack_dir: Path,
+    rng: random.Random,
+    *,
+    writers: int,
+    rounds: int,
+    max_run_seconds: float,
+    start_timeout: float = 30.0,
+) -> int:
+    """Rounds of ``writers`` processes started by ``spawn(ack_path)``, each SIGKILLed at a random instant
+    once it has acknowledged at least one message. Returns how many were killed."""
+    killed = 0
+    for round_number in range(rounds):
+        ack_paths = [ack_dir / f"r{round_number}w{w}.ack" for w in range(writers)]
+        started = [(spawn(path), path) for path in ack_paths]
+        try:
+            deadline = time.monotonic() + start_timeout
+            for process, ack_path in started:
+                _wait_for_first_ack(ack_path, process, deadline)
+            for process, _ in rng.sample(started, len(started)):
+                time.sleep(rng.uniform(0, max_run_seconds / writers))
+                process.kill()
+                killed += 1
+        finally:
+            for process, _ in started:
+                process.kill()
+                process.wait(timeout=30)
+                if process.stderr:
+                    process.stderr.close()
+    return killed
+
+
 def kill_writers_at_random(
     messages_dir: Path,
     ack_dir: Path,
@@ -157,26 +190,17 @@ def kill_writers_at_random(
     capacity: int = 5,
     max_run_seconds: float = 0.25,
 ) -> dict[str, int]:
-    """Rounds of ``writers`` processes appending at once, each SIGKILLed at a random instant once it
-    has acknowledged at least one message. Returns every acknowledged text -> id."""
-    rng = random.Random(seed)
+    """Rounds of ``writers`` store-writer processes appending at once, each SIGKILLed at a random instant
+    once it has acknowledged at least one message. Returns every acknowledged text -> id."""
     ack_dir.mkdir(parents=True, exist_ok=True)
-    for round_number in range(rounds):
-        ack_paths = [ack_dir / f"r{round_number}w{w}.ack" for w in range(writers)]
-        started = [(spawn_writer(messages_dir, path.stem, path, capacity), path) for path in ack_paths]
-        try:
-            deadline = time.monotonic() + 30
-            for process, ack_path in started:
-                _wait_for_first_ack(ack_path, process, deadline)
-            for process, _ in rng.sample(started, len(started)):
-                time.sleep(rng.uniform(0, max_run_seconds / writers))
-                process.kill()
-        finally:
-            for process, _ in started:
-                process.kill()
-                process.wait(timeout=30)
-                if process.stderr:
-                    process.stderr.close()
+    kill_rounds(
+        lambda path: spawn_writer(messages_dir, path.stem, path, capacity),
+        ack_dir,
+        random.Random(seed),
+        writers=writers,
+        rounds=rounds,
+        max_run_seconds=max_run_seconds,
+    )
     return read_acks(ack_dir)
 
 

@@ -219,3 +219,10 @@ def test_deploy_guide_lists_every_key_with_its_default() -> None:
             json.dumps(spec.default) if isinstance(spec.default, (bool, list)) or spec.default == "" else spec.default
         )
         assert f"| `{default}` |" in rows[spec.key], f"docs/DEPLOY.md shows another default for {spec.key}"
+
+
+def test_readme_names_every_key() -> None:
+    """README.md's config table names every key the program reads."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for spec in config_schema():
+        assert f"`{spec.key}`" in readme, f"README.md does not name {spec.key}"

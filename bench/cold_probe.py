@@ -18,7 +18,7 @@ from tests.lambda_context import FakeLambdaContext
 
 APPS = {
     "bare function": "bench.bare_app",
-    "this handler": "inference.handler",
+    "this handler": "inference.api.handler",
     "FastAPI + Mangum": "bench.peer_app",
 }
 

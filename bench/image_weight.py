@@ -108,10 +108,10 @@ def main() -> None:
         package = handler_package(Path(folder) / "package", byte_compiled=True)
         profiles = {
             statement: [import_profile(python, statement, package) for _ in range(args.importtime_runs)]
-            for statement in ("import inference.handler", "import numpy, onnxruntime")
+            for statement in ("import inference.api.handler", "import numpy, onnxruntime")
         }
     biggest = sorted(sizes.items(), key=lambda item: item[1], reverse=True)[:TOP]
-    handler_runs = profiles["import inference.handler"]
+    handler_runs = profiles["import inference.api.handler"]
     handler_total = median([run[0] for run in handler_runs])
     packages = {name for _, per in handler_runs for name in per}
     by_package = {name: median([per.get(name, 0.0) for _, per in handler_runs]) for name in packages}
@@ -125,7 +125,8 @@ def main() -> None:
                 ["package (top 5)", "installed MiB", "share"],
                 [[name, f"{size / 2**20:.1f}", f"{size / total:.0%}"] for name, size in biggest],
             ),
-            f"`python -X importtime -c 'import inference.handler'` in that venv (the handler's package byte-compiled), "
+            "`python -X importtime -c 'import inference.api.handler'` in that venv "
+            "(the handler's package byte-compiled), "
             f"median of {args.importtime_runs}: **{ms(handler_total)} ms** of imports (the sum of self times, "
             "importtime's own overhead included). numpy + onnxruntime are not imported "
             f"then; they load with the first model, and importing them alone takes {ms(model_stack)} ms.",

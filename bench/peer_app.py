@@ -1,6 +1,6 @@
 """The peer for the benchmarks: the same service written the common way, FastAPI behind Mangum, doing the same
 work with the same modules (store, registry, http_io), so that only the web framework differs from
-``inference.handler``. Only the routes the benchmarks call; not a second implementation of the API."""
+``inference.api.handler``. Only the routes the benchmarks call; not a second implementation of the API."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from mangum import Mangum
 
-from inference import http_io
+from inference.api import http_io
 from inference.errors import BadRequest, ServiceError
-from inference.models import ModelRegistry
+from inference.models.registry import ModelRegistry
 from inference.settings import Settings
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 
 settings = Settings.from_env()
 store = MessageStore(settings.layout.messages_dir)

@@ -1,7 +1,7 @@
 """Builds a message store of any size in seconds, for the scaling benchmark: appending a million messages
 one by one through ``MessageStore.append`` would take minutes even on tmpfs (4 opens, a lock and 3 fsyncs
 each), so the segments are written whole, in format 1 exactly as the store itself writes it (record
-framing and slot records from ``inference.store`` / ``inference.slots``; layout in docs/STORAGE.md).
+framing and slot records from ``inference.store.messages`` / ``inference.slots``; layout in docs/STORAGE.md).
 
 The result is then checked through the store's own reader (count, first and last page, checksums and ids),
 and new appends go through the real ``append``."""
@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from inference import slots
-from inference.store import (  # the store's own format definitions, so the two cannot drift apart
+from inference.store.messages import (  # the store's own format definitions, so the two cannot drift apart
     _ENTRIES_AT,
     _ENTRY,
     _HEAD,

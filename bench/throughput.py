@@ -44,7 +44,7 @@ def main() -> None:
             Path(folder) / "server.log",
             "--workers",
             str(args.workers),
-            handler="inference.handler.lambda_handler",
+            handler="inference.api.handler.lambda_handler",
         )
         try:
             for name, load in loads().items():

@@ -36,9 +36,9 @@ def main() -> None:
         data_dir = prepare_data_dir(Path(folder) / "data", messages=1000)
         os.environ["DATA_DIR"] = str(data_dir)  # read by both apps' settings at import
         from bench import peer_app
-        from inference import handler
-        from inference.model_runtime import load_model
-        from inference.models import ModelRegistry
+        from inference.api import handler
+        from inference.models.registry import ModelRegistry
+        from inference.models.runtime import load_model
 
         loaded = load_model(data_dir / "models" / MODEL_NAME / "1", MODEL_NAME, "1")
         results = measure(

@@ -9,8 +9,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from inference.publishing import publish_version
-from inference.store import MessageStore
+from inference.models.publishing import publish_version
+from inference.store.messages import MessageStore
 from tests.handler.events import http_event, json_event
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.model_metadata import METADATA_FILE, MODEL_FILE, is_valid_name
+from inference.models.metadata import METADATA_FILE, MODEL_FILE, is_valid_name
 from infra.validation import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

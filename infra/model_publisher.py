@@ -21,7 +21,7 @@ from infra.policies import deny_insecure_bucket_transport_document, s3_read_stat
 from infra.security_groups import https_out_group
 from infra.stack_names import StackNames
 
-PUBLISHER_COMMAND = ("inference.publisher.handler",)
+PUBLISHER_COMMAND = ("inference.models.publisher.handler",)
 PUBLISHER_TIMEOUT_SECONDS = 300  # not behind the API, so not capped at 30 s
 PUBLISHER_MEMORY_MB = 1024
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 
-from inference.model_metadata import is_valid_name
+from inference.models.metadata import is_valid_name
 
 if TYPE_CHECKING:
     from infra.config import (

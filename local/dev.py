@@ -26,7 +26,7 @@ from pathlib import Path
 from types import FrameType
 
 from inference.layout import DataLayout
-from inference.publishing import PublishError, publish_version
+from inference.models.publishing import PublishError, publish_version
 from local.server import WORKER_PID_HEADER
 
 STARTUP_TIMEOUT_SECONDS = 120.0  # Streamlit's first start on a cold machine can take a while

@@ -1,7 +1,7 @@
 """The local stand-in for API Gateway's HTTP API in front of the Lambda function.
 
     python -m local.server --host 127.0.0.1 --port 8080 --data-dir .local/data --workers 4 \\
-        --timeout 30 --handler inference.handler.lambda_handler
+        --timeout 30 --handler inference.api.handler.lambda_handler
 
 Every request becomes a payload-2.0 event for a worker process (local.workers) and the function's
 result is mapped back to HTTP as API Gateway maps it (local.events). Behaviour and sources: docs/LOCAL.md."""
@@ -223,7 +223,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--max-queue", type=int, default=100, help="requests that may wait for a busy pool before 429s (default: 100)"
     )
-    parser.add_argument("--handler", default="inference.handler.lambda_handler", help="module.function to invoke")
+    parser.add_argument("--handler", default="inference.api.handler.lambda_handler", help="module.function to invoke")
     args = parser.parse_args(argv)
     if args.integration_timeout > MAX_INTEGRATION_TIMEOUT:
         parser.error(f"--integration-timeout cannot exceed {MAX_INTEGRATION_TIMEOUT:g} s, as on API Gateway")

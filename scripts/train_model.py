@@ -25,8 +25,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from inference.model_inputs import validate_inputs
-from inference.model_metadata import (
+from inference.models.inputs import validate_inputs
+from inference.models.metadata import (
     FORMAT_VERSION,
     METADATA_FILE,
     MODEL_FILE,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from inference.publishing import publish_version
+from inference.models.publishing import publish_version
 from inference.settings import Settings
 from tests.lambda_context import FakeLambdaContext
 
@@ -26,7 +26,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def handler_module(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from inference import handler
+    from inference.api import handler
 
     monkeypatch.setattr(handler, "settings", Settings(data_dir=data_dir, max_text_bytes=64, legacy_listing_lines=5))
     handler.message_store.cache_clear()

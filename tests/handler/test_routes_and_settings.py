@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference import http_io
+from inference.api import http_io
 from inference.errors import BadRequest
 from inference.routes import DEFAULT_ROUTE_KEY, ROUTE_KEYS, ROUTES, allowed_methods, match_route_key
 from inference.settings import Settings

@@ -58,7 +58,8 @@ def test_cmd_handler_serves_requests_from_a_fresh_venv(image_venv: Path, tmp_pat
     shutil.copytree(IMAGE / "inference", task_root / "inference", ignore=shutil.ignore_patterns("__pycache__"))
     data_dir = tmp_path / "data"
     subprocess.run(
-        [sys.executable, "-c", "import sys; from pathlib import Path; from inference.publishing import publish_version;"
+        [sys.executable, "-c", "import sys; from pathlib import Path;"
+         "from inference.models.publishing import publish_version;"
          "publish_version(Path(sys.argv[1]), Path(sys.argv[2]), 'digits')", ROOT / "models" / "digits",
          data_dir / "models"],
         check=True, timeout=60,
@@ -85,7 +86,7 @@ def test_dockerfile_uses_the_lambda_base_and_exec_form_cmd() -> None:
     """The image builds on the Lambda Python 3.12 base and names the handler in exec form."""
     text = (IMAGE / "Dockerfile").read_text()
     assert "FROM public.ecr.aws/lambda/python:3.12" in text
-    assert exec_form_cmd(IMAGE / "Dockerfile") == ["inference.handler.lambda_handler"]
+    assert exec_form_cmd(IMAGE / "Dockerfile") == ["inference.api.handler.lambda_handler"]
 
 
 def test_image_requirements_are_pinned_and_carry_no_test_tools() -> None:

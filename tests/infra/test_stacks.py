@@ -377,7 +377,7 @@ def test_model_is_uploaded_and_published_by_invocation_keyed_on_content(any_run:
     assert invocation.inputs["triggers"]["file_system_id"] == "data-id"
     uploads = {item.urn for item in any_run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
     assert uploads <= set(invocation.dependencies), f"{invocation.urn} may run before the upload"
-    assert publisher.inputs["imageConfig"] == {"commands": ["inference.publisher.handler"]}
+    assert publisher.inputs["imageConfig"] == {"commands": ["inference.models.publisher.handler"]}
     assert publisher.inputs["imageUri"] == any_run.one(FUNCTION, "api").inputs["imageUri"]
     read = {statement["Sid"]: statement for statement in statements(any_run.one(ROLE_POLICY, "model-publisher"))}
     assert read["ReadPrefix"]["Resource"] == f"arn:aws:s3:::model-bucket/{prefix}*"

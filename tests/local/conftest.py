@@ -43,12 +43,12 @@ def tight_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 @pytest.fixture(scope="module")
 def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    """Two workers running inference.handler.lambda_handler, the example model published as `make dev` does."""
+    """Two workers running inference.api.handler.lambda_handler, the example model published as `make dev` does."""
     folder = tmp_path_factory.mktemp("real")
     if (EXAMPLE_MODEL / "model.onnx").exists():
         publish_model(EXAMPLE_MODEL, folder / "data")
     running = start_server(
-        folder / "data", folder / "server.log", "--workers", "2", handler="inference.handler.lambda_handler"
+        folder / "data", folder / "server.log", "--workers", "2", handler="inference.api.handler.lambda_handler"
     )
     yield running
     stop(running)

@@ -19,7 +19,7 @@ EXAMPLE_MODEL = REPO / "models" / "digits"
 LEGACY_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: (.*)")
 
 pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("inference.handler") is None, reason="inference.handler is not written yet"
+    importlib.util.find_spec("inference.api.handler") is None, reason="inference.api.handler is not written yet"
 )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.publishing import publish_version
+from inference.models.publishing import publish_version
 from tests.models.factory import FakeClock, tiny_model_dir
 
 PublishTiny = Callable[..., Path]

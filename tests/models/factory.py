@@ -12,7 +12,7 @@ from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from inference.model_metadata import METADATA_FILE, MODEL_FILE, sha256_hex
+from inference.models.metadata import METADATA_FILE, MODEL_FILE, sha256_hex
 
 REPO = Path(__file__).resolve().parents[2]
 DIGITS_DIR = REPO / "models" / "digits"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from inference.models import ModelRegistry
+from inference.models.registry import ModelRegistry
 from tests.models.conftest import PublishTiny
 from tests.models.factory import FIRST_WINS, SECOND_WINS
 

@@ -7,7 +7,7 @@ import sys
 
 CHECK = """
 import sys
-import inference.models, inference.publishing, inference.publisher
+import inference.models.registry, inference.models.publishing, inference.models.publisher
 heavy = sorted(name for name in ("numpy", "onnxruntime", "boto3", "botocore") if name in sys.modules)
 print(",".join(heavy))
 """

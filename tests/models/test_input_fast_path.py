@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inference.errors import BadRequest
-from inference.model_inputs import InputChecker, validate_inputs
-from inference.model_metadata import InputSpec
+from inference.models.inputs import InputChecker, validate_inputs
+from inference.models.metadata import InputSpec
 
 MAX_BATCH = 3
 SPECS = {

@@ -10,8 +10,8 @@ import math
 import pytest
 
 from inference.errors import BadRequest
-from inference.model_inputs import InputChecker, validate_inputs
-from inference.model_metadata import InputSpec
+from inference.models.inputs import InputChecker, validate_inputs
+from inference.models.metadata import InputSpec
 
 DIGITS = InputSpec(name="input", dtype="float32", row_shape=(64,), value_range=(0, 16), also_accepts=((8, 8),))
 ROW = [float(i % 17) for i in range(64)]

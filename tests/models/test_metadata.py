@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from inference.errors import BadRequest
-from inference.model_metadata import MetadataError, ModelMetadata, check_name, check_version
+from inference.models.metadata import MetadataError, ModelMetadata, check_name, check_version
 from tests.models.factory import DIGITS_DIR, tiny_metadata, tiny_onnx
 
 BAD_NAMES = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.model_pointer import LATEST_FILE, read_latest, write_latest
+from inference.models.pointer import LATEST_FILE, read_latest, write_latest
 from inference.slots import SLOT_SIZE
 
 

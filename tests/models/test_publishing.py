@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from inference.errors import BadRequest
-from inference.model_metadata import METADATA_FILE, MODEL_FILE
-from inference.model_pointer import read_latest
-from inference.publishing import STALE_TEMP_SECONDS, TEMP_PREFIX, PublishError, publish_files, publish_version
+from inference.models.metadata import METADATA_FILE, MODEL_FILE
+from inference.models.pointer import read_latest
+from inference.models.publishing import STALE_TEMP_SECONDS, TEMP_PREFIX, PublishError, publish_files, publish_version
 from tests.models.conftest import PublishTiny
 from tests.models.factory import DIGITS_DIR, tiny_model_dir
 

@@ -13,11 +13,11 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 from inference.errors import BadRequest, ModelUnavailable, NotFound
-from inference.model_metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
-from inference.model_pointer import write_latest
-from inference.model_runtime import LoadedModel
-from inference.models import ModelRegistry, natural_key
-from inference.publishing import TEMP_PREFIX, publish_version
+from inference.models.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
+from inference.models.pointer import write_latest
+from inference.models.runtime import LoadedModel
+from inference.models.registry import ModelRegistry, natural_key
+from inference.models.publishing import TEMP_PREFIX, publish_version
 from tests.models.conftest import PublishTiny
 from tests.models.factory import (
     DIGITS_DIR,
@@ -232,7 +232,7 @@ def test_a_corrupt_new_version_keeps_the_previous_one_serving(
     broken = publish_tiny("2", variant="b")
     model = broken / MODEL_FILE
     model.write_bytes(bytes(reversed(model.read_bytes())))  # same size, wrong content
-    with caplog.at_level(logging.WARNING, logger="inference.models"):
+    with caplog.at_level(logging.WARNING, logger="inference.models.registry"):
         for _ in range(3):
             clock.advance(1)
             assert registry.predict(None, [FIRST_WINS])["version"] == "1"

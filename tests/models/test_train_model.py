@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.model_metadata import METADATA_FILE, MODEL_FILE
+from inference.models.metadata import METADATA_FILE, MODEL_FILE
 from scripts.train_model import main
 from tests.models.factory import DIGITS_DIR
 

@@ -20,7 +20,7 @@ ServeFrom = Callable[..., Invoke]
 @pytest.fixture
 def serve_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServeFrom]:
     """``serve_from(data_dir, **settings)``: the handler module's own lambda_handler, reading that folder."""
-    from inference import handler
+    from inference.api import handler
 
     def configure(data_dir: Path, **overrides: Any) -> Invoke:
         monkeypatch.setattr(handler, "settings", Settings(data_dir=data_dir, **overrides))

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from hypothesis import strategies as st
 
-from inference.http_io import encode_cursor
+from inference.api.http_io import encode_cursor
 from inference.routes import ROUTES
 from tests.handler.events import http_event
 

@@ -14,7 +14,7 @@ import sys
 
 def main(data_dir: str, name: str, ack_path: str) -> int:
     os.environ["DATA_DIR"] = data_dir  # read by the handler's settings at import
-    from inference.handler import lambda_handler
+    from inference.api.handler import lambda_handler
     from tests.handler.events import json_event
     from tests.lambda_context import FakeLambdaContext
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from inference.publishing import publish_version
+from inference.models.publishing import publish_version
 from inference.routes import allowed_methods
 from tests.reliability.conftest import ServeFrom, all_messages
 from tests.reliability.fuzz_events import events

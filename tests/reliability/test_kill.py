@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 from tests.handler.events import json_event
 from tests.reliability.conftest import ServeFrom, all_messages, body_json
 from tests.store.helpers import REPO_ROOT, audit, kill_rounds, read_acks

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from inference.publishing import publish_version
+from inference.models.publishing import publish_version
 from tests.handler.events import json_event
 from tests.local.stack import Running, call, start_server, stop
 from tests.models.factory import FIRST_WINS, SECOND_WINS, tiny_model_dir
@@ -117,7 +117,7 @@ def tiny_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tup
     monkeypatch.setenv("DEFAULT_MODEL", "tiny")
     monkeypatch.setenv("MODEL_REFRESH_SECONDS", str(REFRESH_SECONDS))
     running = start_server(
-        data_dir, tmp_path / "server.log", "--workers", "2", handler="inference.handler.lambda_handler"
+        data_dir, tmp_path / "server.log", "--workers", "2", handler="inference.api.handler.lambda_handler"
     )
     yield running, data_dir
     stop(running)

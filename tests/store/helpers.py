@@ -1,7 +1,7 @@
 """Reusable helpers for store tests (also meant for the reliability suite):
 
 - ``audit``: an independent reader of on-disk format 1, written from docs/STORAGE.md rather than
-  from inference/store.py, so it checks that the code writes what the document says;
+  from inference/store/messages.py, so it checks that the code writes what the document says;
 - ``writer_loop``: a writer process's body, which records an ack only after ``append`` returns;
 - ``spawn_writer`` / ``read_acks``: run such writers as separate processes and collect their acks;
 - ``kill_writers_at_random``: rounds of writers SIGKILLed at random instants, bounded in time;
@@ -97,7 +97,7 @@ def audit(messages_dir: Path) -> list[StoredRecord]:
 
 def writer_loop(messages_dir: Path, name: str, ack_path: Path, capacity: int, limit: int | None = None) -> None:
     """Append ``name:0``, ``name:1``, ... and after each append returns, write ``<id> <text>`` to the ack file."""
-    from inference.store import MessageStore
+    from inference.store.messages import MessageStore
 
     store = MessageStore(messages_dir, segment_capacity=capacity)
     ack = os.open(ack_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)

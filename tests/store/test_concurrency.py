@@ -7,7 +7,7 @@ import random
 import threading
 from pathlib import Path
 
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 from tests.store.helpers import audit, kill_writers_at_random, read_acks, spawn_writer
 
 

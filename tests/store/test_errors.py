@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 
 from inference.errors import StorageUnavailable
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 from tests.store.helpers import audit, opens_for_writing, os_failure
 
 CODES = [

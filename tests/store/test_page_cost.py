@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 
 CAPACITY = 16
 

@@ -10,7 +10,7 @@ import pytest
 
 from inference import slots
 from inference.errors import StorageUnavailable
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 from tests.store.helpers import SLOT_SIZE, audit, newest_slot, segment_paths
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from inference.errors import BadRequest
-from inference.store import FORMAT, Message, MessageStore
+from inference.store.messages import FORMAT, Message, MessageStore
 from tests.store.helpers import audit, segment_paths
 
 

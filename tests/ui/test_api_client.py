@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from inference.models import ModelRegistry
-from inference.publishing import publish_version
+from inference.models.publishing import publish_version
+from inference.models.registry import ModelRegistry
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from ui.api_client import ApiClient, ApiError, Timeouts
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import FilePayload, Page, expect, sync_playwright
 
-from inference.publishing import publish_version
+from inference.models.publishing import publish_version
 from tests.local.stack import REPO, start_server, stop
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png
@@ -50,7 +50,7 @@ def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("browser")
     publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
     api = start_server(
-        folder / "data", folder / "api.log", "--workers", "1", handler="inference.handler.lambda_handler"
+        folder / "data", folder / "api.log", "--workers", "1", handler="inference.api.handler.lambda_handler"
     )
     try:
         with running_ui(Path(sys.executable).parent, api.url, folder / "ui.log") as url:

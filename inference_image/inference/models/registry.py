@@ -1,7 +1,7 @@
 """The model registry: which versions exist under ``$DATA_DIR/models``, which one each model serves,
 and a bounded cache of loaded sessions. Layout and formats: docs/MODELS.md.
 
-Version directories are immutable once renamed into place (see ``inference.publishing``), so a loaded
+Version directories are immutable once renamed into place (see ``inference.models.publishing``), so a loaded
 session and a parsed metadata file stay valid for the life of the process. Only the choice of version
 changes: it is re-checked at most every ``refresh_seconds`` by reading the small LATEST file."""
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from inference.errors import ModelUnavailable, NotFound
-from inference.model_metadata import (
+from inference.models.metadata import (
     MODEL_FILE,
     MetadataError,
     ModelMetadata,
@@ -27,8 +27,8 @@ from inference.model_metadata import (
     check_version,
     is_valid_name,
 )
-from inference.model_pointer import read_latest
-from inference.model_runtime import LoadedModel, ModelLoadError, load_model
+from inference.models.pointer import read_latest
+from inference.models.runtime import LoadedModel, ModelLoadError, load_model
 
 logger = logging.getLogger(__name__)
 

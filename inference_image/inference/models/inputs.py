@@ -14,7 +14,7 @@ from itertools import chain
 from typing import Any
 
 from inference.errors import BadRequest
-from inference.model_metadata import InputSpec
+from inference.models.metadata import InputSpec
 
 # What each dtype can hold; a declared range narrows it further.
 _DTYPE_LIMITS = {

@@ -1,5 +1,5 @@
-"""Lambda handler (same image, ``image_config.command = ["inference.publisher.handler"]``) that copies
-a model version from S3 onto EFS through ``inference.publishing``, so it lands atomically.
+"""Lambda handler (same image, ``image_config.command = ["inference.models.publisher.handler"]``) that copies
+a model version from S3 onto EFS through ``inference.models.publishing``, so it lands atomically.
 
 Event: ``{"bucket": str, "prefix": str, "name": str, "version": str}``, where the objects directly
 under ``prefix`` are the model folder's files (model.onnx, metadata.json, ...).
@@ -12,8 +12,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from inference.model_metadata import METADATA_FILE, MODEL_FILE, is_valid_name
-from inference.publishing import PublishError, durable_file, publish_files
+from inference.models.metadata import METADATA_FILE, MODEL_FILE, is_valid_name
+from inference.models.publishing import PublishError, durable_file, publish_files
 from inference.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from inference.model_metadata import is_valid_name
+from inference.models.metadata import is_valid_name
 from inference.slots import read_slots, read_slots_fd, write_slot
 
 LATEST_FILE = "LATEST"

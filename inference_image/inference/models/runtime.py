@@ -12,8 +12,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from inference.model_inputs import InputChecker
-from inference.model_metadata import MODEL_FILE, ModelMetadata, sha256_hex
+from inference.models.inputs import InputChecker
+from inference.models.metadata import MODEL_FILE, ModelMetadata, sha256_hex
 
 # ONNX Runtime's names for the dtypes that metadata may declare.
 _ORT_TYPES = {

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from inference.model_metadata import (
+from inference.models.metadata import (
     METADATA_FILE,
     MODEL_FILE,
     MetadataError,
@@ -30,7 +30,7 @@ from inference.model_metadata import (
     check_version,
     is_valid_name,
 )
-from inference.model_pointer import write_latest
+from inference.models.pointer import write_latest
 
 TEMP_PREFIX = ".tmp-"
 # A temporary folder this old belongs to a publisher that died; nobody will finish it.

@@ -20,15 +20,15 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from inference import http_io
+from inference.api import http_io
+from inference.api.openapi import openapi_document
 from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
-from inference.openapi import openapi_document
 from inference.routes import ROUTES, allowed_methods
 from inference.settings import Settings
-from inference.store import MessageStore
+from inference.store.messages import MessageStore
 
 if TYPE_CHECKING:
-    from inference.models import ModelRegistry
+    from inference.models.registry import ModelRegistry
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -65,7 +65,7 @@ def _record_metric(name: str, value_ms: float) -> None:
 @functools.cache
 def model_registry() -> ModelRegistry:
     # Imported on first use: requests that touch no model (most of them) skip its import at cold start.
-    from inference.models import ModelRegistry
+    from inference.models.registry import ModelRegistry
 
     return ModelRegistry(
         settings.layout.models_dir,

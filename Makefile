@@ -11,19 +11,37 @@ API_PORT ?= 8080
 UI_PORT ?= 8501
 DATA_DIR ?= .local/data
 WORKERS ?= 4
+# The function's START/END/REPORT lines, logs and metrics go to FUNCTION_LOG; VERBOSE=1 shows them in the terminal
+FUNCTION_LOG ?= .local/logs/function.log
+VERBOSE ?=
 
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
 
-.PHONY: venv dev test lint format typecheck pytest model bench clean
+.PHONY: venv dev test lint format typecheck pytest model bench clean clean-data
 
 venv: $(STAMP)
 
+# One pip run per part, each announced, so the first run (about a minute with a warm pip cache, longer
+# when it downloads) says what it installs and why. setuptools warns at every editable install (`-e .`,
+# which maps the inference/ and ui/ packages from the image folders) that same-named folders in the
+# working directory may shadow them; here those folders *are* the packages, so the warning is silenced.
+PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --disable-pip-version-check
 $(STAMP): requirements.txt requirements-dev.txt inference_image/requirements.txt ui_image/requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	touch $(STAMP)
+	@echo "Setting up $(VENV) (first run only: about 1.5 GB on disk, see README 'Two commands')"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "  [1/5] pip itself"
+	@$(PIP_INSTALL) --upgrade pip
+	@echo "  [2/5] the Pulumi program: pulumi, pulumi-aws, pulumi-awsx, and this repository (editable)"
+	@$(PIP_INSTALL) -r requirements.txt
+	@echo "  [3/5] the Lambda image's runtime: Powertools, numpy, ONNX Runtime"
+	@$(PIP_INSTALL) -r inference_image/requirements.txt
+	@echo "  [4/5] the UI image's runtime: Streamlit, requests, Pillow"
+	@$(PIP_INSTALL) -r ui_image/requirements.txt
+	@echo "  [5/5] tests and tools: pytest, ruff, mypy, Playwright, scikit-learn and onnx (to build the model), benchmarks"
+	@$(PIP_INSTALL) -r requirements-dev.txt
+	@touch $(STAMP)
+	@echo "$(VENV) is ready ($$(du -sh $(VENV) | cut -f1))."
 
 model: $(STAMP)
 	$(PY) scripts/train_model.py --out $(MODEL_DIR)
@@ -34,7 +52,8 @@ $(MODEL_FILES): | $(STAMP)
 
 dev: $(STAMP) $(MODEL_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
-		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR)
+		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) \
+		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -57,3 +76,9 @@ bench: $(STAMP) $(MODEL_FILES)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
+
+# Only the local stack's data (messages and published models; `make dev` publishes the model again) and its
+# function log: the virtualenv stays. Stop `make dev` first.
+clean-data:
+	@test -n "$(DATA_DIR)" && test "$(abspath $(DATA_DIR))" != "/" || { echo "DATA_DIR is empty or /"; exit 1; }
+	rm -rf -- "$(DATA_DIR)" "$(FUNCTION_LOG)"

@@ -1,11 +1,13 @@
 """`make dev`: the whole stack on this machine, no AWS account or Docker needed.
 
     python -m local.dev --host 127.0.0.1 --api-port 8080 --ui-port 8501 --data-dir .local/data \\
-        --workers 4 --model-dir models/digits
+        --workers 4 --model-dir models/digits [--function-log .local/logs/function.log | --verbose]
 
 Publishes the example model into the data folder (laid out as on EFS), starts the local API
 (local.server) and the Streamlit UI pointed at it, prints both URLs, and on Ctrl-C or SIGTERM stops
-both together with every process they started."""
+both together with every process they started. The terminal shows one access line per request; the
+function's own output (Lambda's START/END/REPORT lines, its logs and metrics) goes to the function log,
+or to the terminal too with --verbose."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ from pathlib import Path
 from types import FrameType
 
 from inference.layout import DataLayout
+from inference.models.metadata import MetadataError, ModelMetadata
+from inference.models.pointer import read_latest
 from inference.models.publishing import PublishError, publish_version
 from local.server import WORKER_PID_HEADER
 
@@ -54,10 +58,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
     parser.add_argument("--model-dir", type=Path, default=Path("models/digits"), help="the model to publish")
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
+    parser.add_argument(
+        "--function-log",
+        type=Path,
+        default=Path(".local/logs/function.log"),
+        help="where the function's START/END/REPORT lines, logs and metrics go (default: .local/logs/function.log)",
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="show the function's output in this terminal instead of the log file"
+    )
     args = parser.parse_args(argv)
     if args.api_port == args.ui_port:
         parser.error("--api-port and --ui-port must differ")
     return args
+
+
+def is_published(model_dir: Path, data_dir: Path) -> bool:
+    """True if ``model_dir``'s version is already in the data folder and LATEST names it: publishing changes nothing."""
+    try:
+        version = ModelMetadata.read(model_dir).version
+    except (OSError, MetadataError):
+        return False  # publish_model says what is wrong
+    name_dir = DataLayout(data_dir).models_dir / model_dir.resolve().name
+    return (name_dir / version).is_dir() and read_latest(name_dir) == version
 
 
 def publish_model(model_dir: Path, data_dir: Path) -> Path:
@@ -78,6 +101,7 @@ def api_command(args: argparse.Namespace, data_dir: Path) -> list[str]:
         str(data_dir),
         "--workers",
         str(args.workers),
+        *([] if args.verbose else ["--function-log", str(args.function_log)]),
     ]
 
 
@@ -185,13 +209,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Cannot start the local stack: {problem}.", file=sys.stderr)
             return 1
     data_dir = args.data_dir.resolve()
+    unchanged = is_published(args.model_dir, data_dir)
     try:
         published = publish_model(args.model_dir, data_dir)
     except PublishError as error:
         print(f"Cannot publish {args.model_dir}: {error}", file=sys.stderr)
         print(f"Give it a new version, or remove {DataLayout(data_dir).models_dir} to start over.", file=sys.stderr)
         return 1
-    print(f"Model published: {published}", flush=True)
+    if unchanged:
+        print(f"Model already published, unchanged: {published}", flush=True)
+    else:
+        print(f"Model published: {published}", flush=True)
 
     stop = threading.Event()
 
@@ -221,7 +249,9 @@ def _supervise(
     )
     if ready:
         print(f"\nLocal stack is up:\n  API  {api_url}  (try {api_url}/health)\n  UI   {ui_url}", flush=True)
-        print("Press Ctrl-C to stop both.", flush=True)
+        if not args.verbose:
+            print(f"  Function log (START/END/REPORT, logs, metrics): {args.function_log}", flush=True)
+        print("One line per API request below. Press Ctrl-C to stop both.", flush=True)
     elif not stop.is_set() and not any(child.exited() for child in children):
         print(f"Not answering yet after {STARTUP_TIMEOUT_SECONDS:g} s: {api_url}, {ui_url}", file=sys.stderr)
     while not stop.is_set():

@@ -12,6 +12,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,7 +28,6 @@ GATEWAY_BODY_LIMIT = 10 * 1024 * 1024
 # The bodies API Gateway answers with when it, not the function, produces the response.
 GATEWAY_MESSAGES = {
     400: "Bad Request",
-    411: "Length Required",
     413: "Request Entity Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
@@ -228,6 +228,8 @@ def _response_body(body: Any, is_base64: Any) -> bytes:
 
 
 def gateway_error(status: int) -> HttpResponse:
-    """A response produced by API Gateway itself, e.g. 503 {"message":"Service Unavailable"}."""
-    body = json.dumps({"message": GATEWAY_MESSAGES[status]}, separators=(",", ":")).encode()
+    """A response produced by API Gateway itself, e.g. 503 {"message":"Service Unavailable"}; a status without an
+    observed text of its own (e.g. 501 for an unknown method) gets its standard reason phrase."""
+    message = GATEWAY_MESSAGES.get(status) or HTTPStatus(status).phrase
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
     return HttpResponse(status, [("content-type", "application/json")], body)

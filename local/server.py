@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import re
 import signal
 import socket
 import sys
@@ -46,6 +47,8 @@ CLIENT_TIMEOUT_SECONDS = 60.0
 # Each open connection is a thread: beyond this many, new connections are closed at once rather than let
 # threads pile up. Far above what the pool can serve (--workers + --max-queue requests at a time).
 MAX_CONNECTIONS = 256
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(;[^\r\n]*)?\r?\n")  # hex size, optional extensions
+_MAX_CHUNK_LINE = 4096  # a chunk-size line (or trailer line) longer than this is malformed
 log = logging.getLogger("local.server")
 
 
@@ -84,6 +87,14 @@ class GatewayServer(ThreadingHTTPServer):
         finally:
             self._connection_slots.release()
 
+    def handle_error(self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any) -> None:
+        """A client that hangs up mid-request is a normal event: one line, not socketserver's traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            log.info("%s closed the connection mid-request (%s)", client_address[0], type(error).__name__)
+            return
+        super().handle_error(request, client_address)
+
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers
@@ -100,6 +111,24 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self._finish(gateway_error(413), new_request_id(), time.monotonic())
             return False
         return super().handle_expect_100()
+
+    def handle_one_request(self) -> None:
+        self._request_begun = False  # until a request line arrives, a timeout is an idle keep-alive connection
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        self._request_begun = True
+        return super().parse_request()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (malformed request line or headers, unknown method, URI too long) answered
+        as API Gateway answers: JSON ``{"message": ...}``, never Python's HTML error page."""
+        self.close_connection = True
+        if not hasattr(self, "path"):  # the request line was never parsed
+            self.path = ""
+        if self.request_version not in ("HTTP/1.0", "HTTP/1.1"):
+            self.request_version = "HTTP/1.1"  # else http.server would send the body alone, as to HTTP/0.9
+        self._finish(gateway_error(code), new_request_id(), time.monotonic())
 
     def _serve(self) -> None:
         started = time.monotonic()
@@ -152,9 +181,14 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes | HttpResponse:
         """The request body, or the response that refuses it (and closes the connection, body unread)."""
-        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+        transfer_encoding = self.headers.get("transfer-encoding")
+        if transfer_encoding is not None:
+            # Chunked framing is taken off here, as API Gateway reassembles a chunked upload before it builds the
+            # event; the connection is closed after the answer, since Content-Length may have contradicted it.
             self.close_connection = True
-            return gateway_error(411)
+            if transfer_encoding.strip().lower() != "chunked":
+                return gateway_error(400)
+            return self._read_chunked()
         length = self._declared_length()
         if length < 0:
             self.close_connection = True
@@ -163,6 +197,30 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             return gateway_error(413)
         return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes | HttpResponse:
+        """A ``Transfer-Encoding: chunked`` body reassembled; 413 once it outgrows the gateway's 10 MB, 400 if the
+        framing is broken (RFC 9112 section 7.1)."""
+        body = bytearray()
+        while True:
+            found = _CHUNK_SIZE_LINE.fullmatch(self.rfile.readline(_MAX_CHUNK_LINE))
+            if not found:
+                return gateway_error(400)
+            size = int(found.group(1), 16)
+            if size == 0:
+                break
+            if len(body) + size > GATEWAY_BODY_LIMIT:
+                return gateway_error(413)
+            chunk = self.rfile.read(size)
+            if len(chunk) < size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                return gateway_error(400)
+            body += chunk
+        while True:  # trailer fields, which API Gateway does not pass on either, up to the empty line
+            line = self.rfile.readline(_MAX_CHUNK_LINE)
+            if line in (b"\r\n", b"\n"):
+                return bytes(body)
+            if not line.endswith(b"\n"):
+                return gateway_error(400)
 
     def _finish(self, response: HttpResponse, request_id: str, started: float, worker_pid: int | None = None) -> None:
         """Send the response as API Gateway would, with its request id, and write the access line."""
@@ -184,8 +242,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         log.info(
             '%s "%s %s" %d %dB %.1fms worker=%s requestId=%s',
             self.client_address[0],
-            self.command,
-            self.path,
+            self.command or "-",
+            self.path or "-",
             response.status,
             len(response.body),
             (time.monotonic() - started) * 1000,
@@ -200,6 +258,16 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         """Access lines are written by _finish, with the request id and the worker."""
 
     def log_message(self, format: str, *args: object) -> None:
+        if format.startswith("Request timed out"):
+            if not self._request_begun:  # a keep-alive connection nobody used for a while: normal, not news
+                log.debug("%s idle connection closed after %g s", self.address_string(), self.timeout)
+            else:
+                log.warning(
+                    "%s connection closed: the client sent nothing for %g s in the middle of a request",
+                    self.address_string(),
+                    self.timeout,
+                )
+            return
         log.warning("%s %s", self.address_string(), format % args)
 
 
@@ -224,6 +292,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-queue", type=int, default=100, help="requests that may wait for a busy pool before 429s (default: 100)"
     )
     parser.add_argument("--handler", default="inference.api.handler.lambda_handler", help="module.function to invoke")
+    parser.add_argument(
+        "--function-log",
+        type=Path,
+        default=None,
+        help="file for the function's own output (START/END/REPORT, its logs and metrics), emptied at start; "
+        "default: this terminal",
+    )
     args = parser.parse_args(argv)
     if args.integration_timeout > MAX_INTEGRATION_TIMEOUT:
         parser.error(f"--integration-timeout cannot exceed {MAX_INTEGRATION_TIMEOUT:g} s, as on API Gateway")
@@ -261,12 +336,23 @@ def _handler_problem(spec: str) -> str | None:
     return None if found else f"--handler {spec}: module {module!r} cannot be found"
 
 
+def _fresh_log(path: Path) -> Path:
+    """``path``, absolute and empty: the function log of this run only."""
+    path = path.resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     data_dir = args.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    pool = WorkerPool(args.handler, args.workers, args.timeout, args.max_queue, {"DATA_DIR": str(data_dir)})
+    function_log = _fresh_log(args.function_log) if args.function_log else None
+    pool = WorkerPool(
+        args.handler, args.workers, args.timeout, args.max_queue, {"DATA_DIR": str(data_dir)}, function_log
+    )
     try:
         server = GatewayServer((args.host, args.port), pool, args.integration_timeout)
     except OSError as error:
@@ -283,6 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
     url = f"http://{args.host}:{server.server_port}"
     print(f"Local API on {url} ({args.workers} workers, data in {data_dir})", flush=True)
+    if function_log:
+        print(f"Function log (START/END/REPORT, the function's logs and metrics): {function_log}", flush=True)
     while not stop.wait(0.5):
         pass
     log.info("stopping the local API")

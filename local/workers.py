@@ -1,7 +1,9 @@
 """A Lambda-like pool of worker processes.
 
 Each worker process is one execution environment: it imports the handler once (its cold start, logged
-with its duration) and then runs one invocation at a time, printing Lambda's START/END/REPORT lines.
+with its duration) and then runs one invocation at a time, printing Lambda's START/END/REPORT lines. Like a
+function's CloudWatch log stream, everything a worker prints (those lines, the function's own logs and metrics)
+goes to the pool's function log when it has one, else to the server's terminal.
 The pool bounds concurrency, lets a bounded number of requests wait for a free worker, and kills and
 replaces a worker that runs past its deadline or dies."""
 
@@ -24,6 +26,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from local.events import RESPONSE_PAYLOAD_LIMIT, payload_json, payload_size
@@ -108,9 +111,11 @@ def load_handler(spec: str) -> Handler:
     return handler
 
 
-def serve(handler_spec: str, conn: Connection, env: Mapping[str, str]) -> None:
+def serve(handler_spec: str, conn: Connection, env: Mapping[str, str], log_path: Path | None = None) -> None:
     """A worker process's main loop: initialise once, then answer invocations until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops the workers
+    if log_path is not None:
+        _write_output_to(log_path)
     os.environ.update(env)
     stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
     _platform_log(f"INIT_START Runtime Version: python:{sys.version_info.major}.{sys.version_info.minor}")
@@ -175,15 +180,26 @@ def _platform_log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+def _write_output_to(log_path: Path) -> None:
+    """Point this process's stdout and stderr (the file descriptors, so every writer follows) at the end of
+    ``log_path``; O_APPEND keeps the workers' lines whole when several write at once."""
+    fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 # ---------------------------------------------------------------- in the server process
 
 
 class Worker:
     """The server's handle on one worker process: used by one request thread at a time."""
 
-    def __init__(self, handler_spec: str, env: Mapping[str, str]) -> None:
+    def __init__(self, handler_spec: str, env: Mapping[str, str], log_path: Path | None = None) -> None:
         self._conn, child_conn = _SPAWN.Pipe()
-        self._process = _SPAWN.Process(target=serve, args=(handler_spec, child_conn, dict(env)), daemon=True)
+        self._process = _SPAWN.Process(target=serve, args=(handler_spec, child_conn, dict(env), log_path), daemon=True)
         self._process.start()
         child_conn.close()  # so that the worker's death reads as EOF here
         self._ready = False
@@ -258,13 +274,16 @@ class Worker:
 
 @dataclass
 class WorkerPool:
-    """``size`` workers; up to ``max_queue`` more requests wait for one, the rest are throttled."""
+    """``size`` workers; up to ``max_queue`` more requests wait for one, the rest are throttled.
+
+    ``log_path``: where the workers' output goes (the function's log), None for the server's own terminal."""
 
     handler_spec: str
     size: int
     function_timeout: float
     max_queue: int
     env: Mapping[str, str]
+    log_path: Path | None = None
     _idle: queue.Queue[Worker] = field(default_factory=queue.Queue, init=False)
     _all: set[Worker] = field(default_factory=set, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
@@ -276,7 +295,7 @@ class WorkerPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> Worker:
-        worker = Worker(self.handler_spec, self.env)
+        worker = Worker(self.handler_spec, self.env, self.log_path)
         with self._lock:
             self._all.add(worker)
         return worker

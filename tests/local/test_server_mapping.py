@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import re
 import shutil
+import socket
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from local.events import GATEWAY_BODY_LIMIT
 from tests.local.stack import OLD_README_GET, OLD_README_POST, Running, call, run_curl
 
 
@@ -143,11 +146,61 @@ def test_head_sends_no_body(toy_server: Running) -> None:
     assert reply.body == b""
 
 
-def test_chunked_body_is_refused(toy_server: Running) -> None:
-    """A chunked body (no Content-Length) gets 411; the emulator does not decode chunked uploads."""
-    reply = call(toy_server.url, "POST", "/", headers=[("Transfer-Encoding", "chunked")])
-    assert reply.status == 411
-    assert json.loads(reply.body) == {"message": "Length Required"}
+def test_chunked_body_reaches_the_function_reassembled(toy_server: Running) -> None:
+    """A chunked upload (no Content-Length) arrives in the event as one body, chunk framing removed."""
+    host, port = toy_server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        chunks = iter([b'{"text": ', b'"in three ', b'chunks"}'])
+        connection.request("POST", "/", body=chunks, headers={"Content-Type": "application/json"}, encode_chunked=True)
+        response = connection.getresponse()
+        status, body = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 200, body
+    event = json.loads(body)["event"]
+    assert event["body"] == '{"text": "in three chunks"}'
+    assert event["isBase64Encoded"] is False
+
+
+def raw_exchange(server: Running, request: bytes) -> tuple[str, bytes]:
+    """Send ``request`` as bytes on a fresh connection; the status line and the body of the answer."""
+    host, port = server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as client:
+        client.sendall(request)
+        reply = client.makefile("rb").read()  # the server closes the connection after each of these answers
+    head, _, body = reply.partition(b"\r\n\r\n")
+    return head.split(b"\r\n", 1)[0].decode(), body
+
+
+@pytest.mark.parametrize(
+    ("framing", "reason"),
+    [
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", "a chunk size that is not hex"),
+        (b"Transfer-Encoding: chunked\r\n\r\n5\r\nabcdefgh\r\n0\r\n\r\n", "a chunk longer than its size"),
+        (b"Transfer-Encoding: gzip\r\n\r\n", "a transfer coding other than chunked"),
+    ],
+)
+def test_broken_chunked_framing_gets_a_json_400(toy_server: Running, framing: bytes, reason: str) -> None:
+    """A request whose body framing is broken gets API Gateway's JSON 400, never reaching the function."""
+    status, body = raw_exchange(toy_server, b"POST / HTTP/1.1\r\nHost: local\r\n" + framing)
+    assert status == "HTTP/1.1 400 Bad Request", reason
+    assert json.loads(body) == {"message": "Bad Request"}
+
+
+def test_unknown_method_gets_json_not_an_html_page(toy_server: Running) -> None:
+    """curl -X FOO gets a JSON 501, as every answer of the gateway is JSON."""
+    reply = call(toy_server.url, "FOO", "/")
+    assert reply.status == 501
+    assert reply.header("content-type") == "application/json"
+    assert json.loads(reply.body) == {"message": "Not Implemented"}
+
+
+def test_malformed_request_line_gets_json(toy_server: Running) -> None:
+    """A request line http.server cannot parse is answered with JSON too."""
+    status, body = raw_exchange(toy_server, b"GET / HTTP/9.9\r\nHost: local\r\n\r\n")
+    assert status.startswith("HTTP/1.1 505")
+    assert json.loads(body) == {"message": "HTTP Version Not Supported"}
 
 
 def test_worker_cold_start_is_logged(toy_server: Running) -> None:
@@ -167,3 +220,13 @@ def test_old_readme_curl_lines_reach_the_function(toy_server: Running) -> None:
     assert (posted["body"], posted["isBase64Encoded"]) == ("Hello World", False)
     assert (listed["requestContext"]["http"]["method"], listed["routeKey"]) == ("GET", "$default")
     assert "body" not in listed
+
+
+def test_chunked_body_over_the_gateway_limit_gets_413(toy_server: Running) -> None:
+    """A chunk that would take the body past API Gateway's 10 MB is refused with its 413, before it is read."""
+    too_big = format(GATEWAY_BODY_LIMIT + 1, "x").encode()
+    status, body = raw_exchange(
+        toy_server, b"POST / HTTP/1.1\r\nHost: local\r\nTransfer-Encoding: chunked\r\n\r\n" + too_big + b"\r\n"
+    )
+    assert status == "HTTP/1.1 413 Request Entity Too Large"
+    assert json.loads(body) == {"message": "Request Entity Too Large"}

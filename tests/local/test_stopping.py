@@ -83,6 +83,8 @@ def test_make_dev_serves_both_and_stops_cleanly(tmp_path: Path) -> None:
             "2",
             "--model-dir",
             str(EXAMPLE_MODEL),
+            "--function-log",
+            str(tmp_path / "function.log"),
         ],
         tmp_path / "dev.log",
     )
@@ -92,6 +94,8 @@ def test_make_dev_serves_both_and_stops_cleanly(tmp_path: Path) -> None:
         # THEN both URLs are printed and answer, and the model was published into the data folder
         assert f"API  http://127.0.0.1:{api_port}" in dev.log()
         assert f"UI   http://127.0.0.1:{ui_port}" in dev.log()
+        assert f"Function log (START/END/REPORT, logs, metrics): {tmp_path / 'function.log'}" in dev.log()
+        assert "Model published: " in dev.log()
         assert (tmp_path / "data" / "models" / "digits" / "LATEST").exists()
         api = f"http://127.0.0.1:{api_port}"
         assert call(api, "GET", "/models").status == 200

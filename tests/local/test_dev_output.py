@@ -1,0 +1,37 @@
+"""What `make dev` says before it starts anything: whether publishing the model changed the data folder, and
+where the function's output goes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.dev import api_command, is_published, parse_args, publish_model
+from tests.local.stack import REPO
+
+EXAMPLE_MODEL = REPO / "models" / "digits"
+pytestmark = pytest.mark.skipif(not (EXAMPLE_MODEL / "model.onnx").exists(), reason="models/digits is not built")
+
+
+def test_republishing_the_same_model_is_reported_as_unchanged(tmp_path: Path) -> None:
+    """Before the first publication the model is not there; after it, publishing again changes nothing."""
+    data_dir = tmp_path / "data"
+    assert not is_published(EXAMPLE_MODEL, data_dir)
+    publish_model(EXAMPLE_MODEL, data_dir)
+    assert is_published(EXAMPLE_MODEL, data_dir)
+
+
+def test_a_moved_latest_pointer_is_not_unchanged(tmp_path: Path) -> None:
+    """If LATEST names another version, publishing moves it back: that is a change."""
+    data_dir = tmp_path / "data"
+    version_dir = publish_model(EXAMPLE_MODEL, data_dir)
+    (version_dir.parent / "LATEST").unlink()
+    assert not is_published(EXAMPLE_MODEL, data_dir)
+
+
+def test_function_output_goes_to_a_log_file_unless_verbose() -> None:
+    """By default the API is started with a function log; --verbose keeps the function's output in the terminal."""
+    quiet = api_command(parse_args([]), Path("/data"))
+    assert quiet[quiet.index("--function-log") + 1] == ".local/logs/function.log"
+    assert "--function-log" not in api_command(parse_args(["--verbose"]), Path("/data"))

@@ -118,6 +118,7 @@ def serve(handler_spec: str, conn: Connection, env: Mapping[str, str], log_path:
         _write_output_to(log_path)
     os.environ.update(env)
     stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+    os.environ["AWS_LAMBDA_LOG_STREAM_NAME"] = stream  # as Lambda's runtime sets it: names this environment
     _platform_log(f"INIT_START Runtime Version: python:{sys.version_info.major}.{sys.version_info.minor}")
     started = time.perf_counter()
     try:

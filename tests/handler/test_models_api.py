@@ -109,6 +109,16 @@ def test_health_reports_store_and_models(invoke: Invoke) -> None:
     assert health["store"]["ok"] and health["models"]["ok"]
 
 
+def test_health_reports_loaded_models_per_instance(invoke: Invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What one instance has loaded is under "instance", named by its log stream, not among the shared facts."""
+    monkeypatch.setenv("AWS_LAMBDA_LOG_STREAM_NAME", "2026/12/02/[$LATEST]abc")
+    assert invoke(json_event("POST", "/predict", {"inputs": [[0.0] * 64]}))["statusCode"] == 200
+    health = body_json(invoke(http_event("GET", "/health")))
+    assert health["instance"]["id"] == "2026/12/02/[$LATEST]abc"
+    assert health["instance"]["loaded"] == [{"name": "digits", "version": health["instance"]["serving"]["digits"]}]
+    assert not {"serving", "loaded"} & set(health["models"])
+
+
 def test_openapi_document_covers_the_route_table(invoke: Invoke) -> None:
     """GET /openapi.json documents exactly the routes in the route table."""
     document = body_json(invoke(http_event("GET", "/openapi.json")))

@@ -86,13 +86,29 @@ def _body() -> bytes:
     return http_io.raw_body(event.body, bool(event.is_base64_encoded))
 
 
+# What one execution environment has in memory: it differs between instances, so /health reports it per instance.
+_INSTANCE_KEYS = ("serving", "loaded")
+
+
 def health() -> Response:
     store_status = _component_status(lambda: message_store().status())
     models_status = _component_status(lambda: model_registry().status())
     healthy = bool(store_status.get("ok")) and bool(models_status.get("ok"))
+    instance = {"id": _instance_id(), **{key: models_status.pop(key) for key in _INSTANCE_KEYS if key in models_status}}
     return json_response(
-        200, {"status": "ok" if healthy else "degraded", "store": store_status, "models": models_status}
+        200,
+        {
+            "status": "ok" if healthy else "degraded",
+            "store": store_status,
+            "models": models_status,
+            "instance": instance,
+        },
     )
+
+
+def _instance_id() -> str:
+    """This execution environment: its log stream on Lambda (where its logs are), else its process."""
+    return os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME") or f"pid {os.getpid()}"
 
 
 def _component_status(probe: Any) -> dict[str, Any]:

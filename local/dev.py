@@ -116,11 +116,7 @@ def ui_command(args: argparse.Namespace) -> list[str]:
         str(args.ui_port),
         "--server.address",
         args.host,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    ]  # every other setting comes from ui_image/.streamlit/config.toml, as in the image
 
 
 def start(name: str, port: int, command: list[str], env: dict[str, str]) -> Child:

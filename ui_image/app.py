@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import api_client
+from ui import api_client, feedback
+from ui.icon import page_icon
 from ui.messages import render_messages
 from ui.predictions import render_predictions
 from ui.status import render_status
 
-st.set_page_config(page_title="EFS inference", page_icon=":material/memory:", layout="wide")
+st.set_page_config(page_title="EFS inference", page_icon=page_icon(), layout="wide")
 
 client = api_client.get_client()
-with st.sidebar:
-    render_status(client)
+feedback.begin_page_run()
+try:
+    with st.sidebar:
+        render_status(client)
 
-st.title("EFS inference")
-st.caption("Machine-learning inference on AWS Lambda with models on EFS: post messages and ask for predictions.")
-predictions_column, messages_column = st.columns([3, 2], gap="large")
-with predictions_column:
-    render_predictions(client)
-with messages_column:
-    render_messages(client)
+    st.title("EFS inference")
+    st.caption("Machine-learning inference on AWS Lambda with models on EFS: post messages and ask for predictions.")
+    predictions_column, messages_column = st.columns([3, 2], gap="large")
+    with predictions_column:
+        render_predictions(client)
+    with messages_column:
+        render_messages(client)
+finally:
+    feedback.end_page_run()

@@ -93,3 +93,12 @@ def test_oversized_or_invalid_legacy_body_is_a_4xx_and_not_stored(invoke: Invoke
     not_utf8 = invoke(http_event("POST", "/", b"\xc3\x28"))
     assert too_big["statusCode"] == 413 and not_utf8["statusCode"] == 400
     assert invoke(http_event("GET", "/"))["body"] == "No message yet."
+
+
+def test_a_multi_line_message_stays_one_line_in_the_listing(invoke: Invoke) -> None:
+    """A message with line breaks is listed on one line, each break written as \\n; GET /messages keeps it as typed."""
+    invoke(json_event("POST", "/messages", {"text": "first line\nsecond line\r\nthird"}))
+    lines = invoke(http_event("GET", "/"))["body"].splitlines()
+    assert len(lines) == 1
+    assert LINE.match(lines[0]).group(1) == "first line\\nsecond line\\r\\nthird"  # type: ignore[union-attr]
+    assert body_json(invoke(http_event("GET", "/messages")))["items"][0]["text"] == "first line\nsecond line\r\nthird"

@@ -119,6 +119,12 @@ def test_health_reports_loaded_models_per_instance(invoke: Invoke, monkeypatch: 
     assert not {"serving", "loaded"} & set(health["models"])
 
 
+def test_health_states_the_message_size_limit(invoke: Invoke) -> None:
+    """/health tells clients the largest message text the API takes, in bytes, so a UI can say it up front."""
+    health = body_json(invoke(http_event("GET", "/health")))
+    assert health["limits"] == {"max_text_bytes": 64}  # the test settings' limit
+
+
 def test_openapi_document_covers_the_route_table(invoke: Invoke) -> None:
     """GET /openapi.json documents exactly the routes in the route table."""
     document = body_json(invoke(http_event("GET", "/openapi.json")))

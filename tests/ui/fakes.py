@@ -45,6 +45,7 @@ class FakeApi:
     predicted_label: str = "3"
     failures: dict[str, ApiError] = field(default_factory=dict)  # method name -> the error it raises
     predict_calls: list[PredictCall] = field(default_factory=list)
+    max_text_bytes: int = 100  # what /health says the API takes
 
     def _maybe_fail(self, method: str) -> None:
         if method in self.failures:
@@ -61,7 +62,15 @@ class FakeApi:
 
     def health(self) -> Health:
         self._maybe_fail("health")
-        return Health(status="ok", details={"store": {"ok": True}, "models": {"ok": True}})
+        return Health(
+            status="ok",
+            details={
+                "store": {"ok": True},
+                "models": {"ok": True},
+                "instance": {"id": "pid 4242", "serving": {"digits": "2"}, "loaded": []},
+                "limits": {"max_text_bytes": self.max_text_bytes},
+            },
+        )
 
     def post_message(self, text: str) -> Message:
         self._maybe_fail("post_message")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.fakes import FakeApi
-from ui.api_client import ApiError
+from ui.api_client import ApiError, Message
 
 
 def shown_ids(app: AppTest) -> list[int]:
@@ -37,16 +37,54 @@ def test_an_empty_message_is_not_posted(app: AppTest, fake_api: FakeApi) -> None
     assert fake_api.messages == []
 
 
-def test_a_rejected_post_shows_the_api_error_and_the_text(app: AppTest, fake_api: FakeApi) -> None:
-    """An API error on posting shows the API's message, and gives the cleared text back."""
+def test_a_rejected_post_quotes_a_short_prefix_and_keeps_the_text(app: AppTest, fake_api: FakeApi) -> None:
+    """An API error on posting shows the API's message and the text's first words only; the box keeps the text."""
     fake_api.failures["post_message"] = ApiError(
-        "text is longer than 16384 bytes (payload_too_large, HTTP 413)", status=413, code="payload_too_large"
+        "the message text is over the limit of 100 bytes (text_too_large, HTTP 413)", status=413, code="text_too_large"
     )
+    text = "Ünïcödé " * 12  # within the limit /health states (1000 bytes), refused by the API all the same
+    fake_api.max_text_bytes = 1000
     app.run()
-    post(app, "too long")
+    post(app, text)
     assert not app.exception
-    assert "text is longer than 16384 bytes (payload_too_large, HTTP 413)" in app.error[0].value
-    assert "too long" in app.error[0].value
+    shown = app.error[0].value
+    assert "the message text is over the limit of 100 bytes (text_too_large, HTTP 413)" in shown
+    assert "Ünïcödé Ünïcödé" in shown
+    assert text.strip() not in shown, "the whole text is not repeated"
+    assert len(shown) < 250
+    assert app.text_area(key="message_text").value == text
+
+
+def test_an_oversized_message_is_refused_before_posting_in_bytes_and_characters(
+    app: AppTest, fake_api: FakeApi
+) -> None:
+    """Over the byte limit /health states, the UI gives the size in bytes and characters, quotes a prefix, posts nothing."""
+    text = "€" * 40  # 40 characters, 120 bytes: within max_chars, over the 100-byte limit
+    app.run()
+    post(app, text)
+    assert not app.exception
+    assert fake_api.messages == []
+    shown = app.error[0].value
+    assert "it is 120 bytes (40 characters), over the limit of 100 bytes" in shown
+    assert "€" * 60 not in shown
+    assert app.text_area(key="message_text").value == text
+
+
+def test_the_limit_is_stated_next_to_the_box_with_a_counter(app: AppTest, fake_api: FakeApi) -> None:
+    """The box counts characters up to the limit, and its caption states the limit in bytes and what they hold."""
+    app.run()
+    assert app.text_area(key="message_text").max_chars == 100
+    caption = next(c.value for c in app.main.caption if "Up to" in c.value)
+    assert "Up to 100 bytes of text" in caption
+    assert "an emoji 4" in caption
+
+
+def test_multi_line_messages_keep_their_lines_and_times_do_not_wrap(app: AppTest, fake_api: FakeApi) -> None:
+    """In the table a message's line breaks are Markdown hard breaks, and the time uses no-break characters."""
+    fake_api.messages.append(Message(id=1, text="first *line*\nsecond", created_at="2026-11-26T08:00:00.000000Z"))
+    app.run()
+    assert app.table[0].value["Message"][0] == "first \\*line\\*  \nsecond"
+    assert app.table[0].value["Posted (UTC)"][0] == "2026\u201111\u201126\u00a008:00:00"
 
 
 def test_paging_goes_older_and_newer_through_the_cursor(app: AppTest, fake_api: FakeApi) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.fakes import FakeApi
@@ -33,19 +35,51 @@ def test_degraded_health_is_shown_as_a_warning(app: AppTest, fake_api: FakeApi, 
     assert app.sidebar.json[0].value == '{"store": {"ok": false}}'
 
 
-def test_unreachable_api_gives_clear_messages_and_retries_without_exception(app: AppTest, fake_api: FakeApi) -> None:
-    """An unreachable API shows its message in every section with a Retry button, and Retry recovers."""
+def test_unreachable_api_is_reported_once_and_check_again_recovers(app: AppTest, fake_api: FakeApi) -> None:
+    """An API that does not answer gets one error, in the sidebar; the sections only point at it; Check again
+    recovers the whole page."""
     for method in ("health", "list_messages", "list_models"):
         fake_api.failures[method] = UNREACHABLE
     app.run()
     assert not app.exception
-    assert [error.value for error in app.error] == [UNREACHABLE.message] * 3
-    assert {button.key for button in app.button} >= {"retry_health", "retry_messages", "retry_models"}
+    assert [error.value for error in app.error] == [UNREACHABLE.message]
+    assert app.sidebar.error[0].value == UNREACHABLE.message
+    pointers = [info.value for info in app.main.info if "does not answer" in info.value]
+    assert len(pointers) == 2, "Predictions and Messages each point at the sidebar"
+    assert {button.key for button in app.button} >= {"check_health", "retry_messages", "retry_models"}
 
     fake_api.failures.clear()
-    app.button(key="retry_health").click().run()
+    app.button(key="check_health").click().run()
     assert not app.exception
     assert not app.error
     assert app.sidebar.success[0].value == "Healthy"
-    # The messages section came back too: Retry in the sidebar reran the whole page.
     assert "No messages yet." in [info.value for info in app.info]
+
+
+def test_an_error_the_api_sends_is_shown_where_it_happened(app: AppTest, fake_api: FakeApi) -> None:
+    """When the API answers (here with a 503), the section shows its message itself; the sidebar stays healthy."""
+    fake_api.failures["list_messages"] = ApiError(
+        "the store is unavailable (storage_unavailable, HTTP 503)", status=503
+    )
+    app.run()
+    assert not app.exception
+    assert app.sidebar.success[0].value == "Healthy"
+    assert [error.value for error in app.main.error] == ["the store is unavailable (storage_unavailable, HTTP 503)"]
+
+
+def test_a_slow_call_is_not_taken_for_an_outage(app: AppTest, fake_api: FakeApi) -> None:
+    """A call that times out while /health answers shows the timeout where it happened, not 'does not answer'."""
+    fake_api.failures["list_models"] = ApiError("The API at http://api.test did not answer within 15 s.")
+    app.run()
+    assert not app.exception
+    assert app.sidebar.success[0].value == "Healthy"
+    assert [error.value for error in app.main.error] == ["The API at http://api.test did not answer within 15 s."]
+
+
+def test_health_details_label_the_answering_instance(app: AppTest, fake_api: FakeApi) -> None:
+    """What one instance has loaded is shown apart from the shared status, naming the instance that answered."""
+    app.run()
+    shared, instance = (json.loads(element.value) for element in app.sidebar.json)
+    assert "instance" not in shared
+    assert instance == {"serving": {"digits": "2"}, "loaded": []}
+    assert any("The instance that answered this check (pid 4242)" in caption.value for caption in app.sidebar.caption)

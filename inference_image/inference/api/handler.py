@@ -102,6 +102,7 @@ def health() -> Response:
             "store": store_status,
             "models": models_status,
             "instance": instance,
+            "limits": {"max_text_bytes": settings.max_text_bytes},  # so a client (the UI) can say it before posting
         },
     )
 

@@ -65,8 +65,10 @@ class Message:
         return {"id": self.id, "text": self.text, "created_at": stamp + "Z"}
 
     def legacy_line(self) -> str:
-        """The old app's line: ``YYYY-MM-DD HH:MM:SS: text`` (UTC)."""
-        return f"{self.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}: {self.text}"
+        """The old app's line: ``YYYY-MM-DD HH:MM:SS: text`` (UTC). One line per message, so a line break in the
+        text is written as the two characters ``\\n`` (``\\r`` for a carriage return); GET /messages has it as typed."""
+        text = self.text.replace("\r", "\\r").replace("\n", "\\n")
+        return f"{self.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}: {text}"
 
 
 class MessageStore:

@@ -58,7 +58,7 @@ def test_a_rejected_post_quotes_a_short_prefix_and_keeps_the_text(app: AppTest, 
 def test_an_oversized_message_is_refused_before_posting_in_bytes_and_characters(
     app: AppTest, fake_api: FakeApi
 ) -> None:
-    """Over the byte limit /health states, the UI gives the size in bytes and characters, quotes a prefix, posts nothing."""
+    """Over the byte limit /health states: the size in bytes and characters, a short prefix, nothing posted."""
     text = "€" * 40  # 40 characters, 120 bytes: within max_chars, over the 100-byte limit
     app.run()
     post(app, text)

@@ -6,12 +6,13 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import FilePayload, Page, expect, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, Request, expect, sync_playwright
 
 from inference.models.publishing import publish_version
-from tests.local.stack import REPO, start_server, stop
+from tests.local.stack import REPO, Running, start_server, stop
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png
 from tests.ui.streamlit_process import running_ui
@@ -44,33 +45,68 @@ def chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The local API (real handler, the example model published) and the UI pointed at it."""
-    folder = tmp_path_factory.mktemp("browser")
+def serve_stack(folder: Path) -> Iterator[tuple[str, Running]]:
+    """The local API (real handler, the example model published) and the UI pointed at it: (UI URL, API)."""
     publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
     api = start_server(
         folder / "data", folder / "api.log", "--workers", "1", handler="inference.api.handler.lambda_handler"
     )
     try:
         with running_ui(Path(sys.executable).parent, api.url, folder / "ui.log") as url:
-            yield url
+            yield url, api
     finally:
         stop(api)
 
 
-@pytest.fixture
-def page(chromium: Path, ui_url: str) -> Iterator[Page]:
-    """A fresh browser page on the UI, once the sidebar says the API is healthy."""
+@pytest.fixture(scope="module")
+def ui_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    for url, _ in serve_stack(tmp_path_factory.mktemp("browser")):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser(chromium: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1200})
-            page.goto(ui_url)
-            expect(page.get_by_text("Healthy")).to_be_visible(timeout=WAIT_MS)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
+    """A fresh page on ``url`` at 1400 px, once the sidebar says the API is healthy, and every URL it requests."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    requested: list[str] = []
+
+    def record(request: Request) -> None:
+        requested.append(request.url)
+
+    page.on("request", record)
+    page.goto(url)
+    expect(page.get_by_text("Healthy")).to_be_visible(timeout=WAIT_MS)
+    return page, requested
+
+
+def outside(requested: list[str]) -> list[str]:
+    """The requested URLs that leave this machine: anything but 127.0.0.1 (and data:/blob: URLs, which stay)."""
+    return [
+        url
+        for url in requested
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).hostname != "127.0.0.1"
+    ]
+
+
+@pytest.fixture
+def page(browser: Browser, ui_url: str) -> Iterator[Page]:
+    """A fresh browser page on the UI; after the test, no request of the page has left 127.0.0.1."""
+    page, requested = open_page(browser, ui_url)
+    try:
+        yield page
+    finally:
+        page.close()
+    assert requested, "the page's requests were recorded"
+    assert outside(requested) == []
 
 
 def expect_predicted(page: Page, label: str) -> None:
@@ -123,3 +159,57 @@ def test_uploaded_and_drawn_digits_are_predicted(page: Page) -> None:
     expect(page.get_by_text("What the model sees (8x8)")).to_be_visible(timeout=WAIT_MS)
     expect_predicted(page, "7")
     page.screenshot(path=str(SCREENSHOT.with_name("ui-draw.png")))
+
+
+def test_the_page_is_the_deployed_one_and_its_table_reads_well(page: Page) -> None:
+    """The UI runs with config.toml (no Deploy button), its icon is served locally, a multi-line message keeps its
+    lines, and at 1400 px the 'Posted (UTC)' column holds date and time on one line."""
+    expect(page.get_by_test_id("stAppDeployButton")).to_have_count(0)  # toolbarMode = viewer
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
+    icon = page.locator("link[rel*='icon']").first.get_attribute("href") or ""
+    assert not icon.startswith("http") or urlsplit(icon).hostname == "127.0.0.1", icon
+
+    long_line = "a long second line that fills the column " * 8  # squeezes the other columns, as real text does
+    page.get_by_label("New message").fill(f"first line\n{long_line}")
+    page.get_by_role("button", name="Post").click()
+    cell = page.get_by_role("cell", name="first line")
+    expect(cell).to_be_visible(timeout=WAIT_MS)
+    assert cell.first.inner_text().splitlines() == ["first line", long_line.strip()]
+
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="first line"))
+    posted = row.get_by_role("cell").nth(1)
+    assert "UTC" not in posted.inner_text() and ":" in posted.inner_text()
+    assert posted.evaluate(LINES_OF_TEXT) == 1, "the date and the time are on one line"
+
+
+# How many lines the first text in an element takes, as laid out: one client rect per line box.
+LINES_OF_TEXT = """element => {
+    const text = document.createTreeWalker(element, NodeFilter.SHOW_TEXT).nextNode();
+    const range = document.createRange();
+    range.selectNodeContents(text);
+    return range.getClientRects().length;
+}"""
+
+
+@pytest.fixture(scope="module")
+def stoppable(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Running]]:
+    """A stack of its own, whose API a test may stop."""
+    yield from serve_stack(tmp_path_factory.mktemp("stoppable"))
+
+
+def test_the_status_follows_the_api_going_away(browser: Browser, stoppable: tuple[str, Running]) -> None:
+    """When the API stops, the next call of a section (Refresh) turns the sidebar's status into one clear error,
+    instead of it saying 'Healthy' while the sections fail."""
+    url, api = stoppable
+    page, requested = open_page(browser, url)
+    try:
+        stop(api)
+        page.get_by_role("button", name="Refresh").click()
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("cannot be reached")).to_be_visible(timeout=WAIT_MS)
+        expect(sidebar.get_by_text("Healthy")).to_have_count(0)
+        expect(page.get_by_text("cannot be reached")).to_have_count(1)  # said once, in the sidebar
+        expect(page.get_by_text("Not loaded: the API does not answer").first).to_be_visible(timeout=WAIT_MS)
+    finally:
+        page.close()
+    assert outside(requested) == []

@@ -13,6 +13,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "BENCHMARKS.md"
 RECORD_ENV = "BENCH_RECORD"  # "0": print the tables only (quick runs), leaving BENCHMARKS.md as it is
+TABLES_ENV = "BENCH_TABLES"  # a file that each printed section is appended to too (run_all shows only those)
 
 Row = Sequence[object]
 
@@ -53,7 +54,8 @@ def ratio(value: float, base: float) -> str:
 
 
 def target_line(name: str, met: bool, measured: str) -> str:
-    return f"**Target — {name}: {'met' if met else 'missed'}** ({measured})."
+    verdict = "met" if met else "missed (a measured result to report, not a failed run)"
+    return f"**Target — {name}: {verdict}** ({measured})."
 
 
 def publish(name: str, title: str, body: str, *, path: Path = BENCHMARKS) -> None:
@@ -61,7 +63,12 @@ def publish(name: str, title: str, body: str, *, path: Path = BENCHMARKS) -> Non
     unless BENCH_RECORD=0."""
     stamp = f"_{machine()} · {datetime.now(UTC):%Y-%m-%d %H:%M} UTC_"
     section = f"<!-- bench:{name} -->\n## {title}\n\n{stamp}\n\n{body.strip()}\n<!-- /bench:{name} -->"
-    print(f"\n## {title}\n{stamp}\n\n{body.strip()}\n", flush=True)
+    printed = f"\n## {title}\n{stamp}\n\n{body.strip()}\n"
+    print(printed, flush=True)
+    tables = os.environ.get(TABLES_ENV)
+    if tables:
+        with open(tables, "a", encoding="utf-8") as file:
+            file.write(printed)
     if os.environ.get(RECORD_ENV) == "0":
         print(f"(not recorded in {path.name}: {RECORD_ENV}=0)", flush=True)
         return

@@ -11,6 +11,8 @@ API_PORT ?= 8080
 UI_PORT ?= 8501
 DATA_DIR ?= .local/data
 WORKERS ?= 4
+# AUTH=iam: the local API checks SigV4 signatures as the deployed one does, and the UI signs (make dev AUTH=iam)
+AUTH ?= none
 
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
@@ -34,7 +36,7 @@ $(MODEL_FILES): | $(STAMP)
 
 dev: $(STAMP) $(MODEL_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
-		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR)
+		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --auth $(AUTH)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

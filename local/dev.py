@@ -5,7 +5,8 @@
 
 Publishes the example model into the data folder (laid out as on EFS), starts the local API
 (local.server) and the Streamlit UI pointed at it, prints both URLs, and on Ctrl-C or SIGTERM stops
-both together with every process they started."""
+both together with every process they started. With ``--auth iam`` the API checks SigV4 signatures
+against a fresh local key pair (printed at start) and the UI signs its calls with that pair."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from types import FrameType
 from inference.layout import DataLayout
 from inference.models.publishing import PublishError, publish_version
 from local.server import WORKER_PID_HEADER
+from local.sigv4 import DEFAULT_REGION, KeyPair, signed_headers
 
 STARTUP_TIMEOUT_SECONDS = 120.0  # Streamlit's first start on a cold machine can take a while
 STOP_GRACE_SECONDS = 10.0
@@ -54,6 +56,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
     parser.add_argument("--model-dir", type=Path, default=Path("models/digits"), help="the model to publish")
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
+    parser.add_argument("--auth", choices=("none", "iam"), default="none", help="iam: SigV4 on every API route")
     args = parser.parse_args(argv)
     if args.api_port == args.ui_port:
         parser.error("--api-port and --ui-port must differ")
@@ -78,7 +81,29 @@ def api_command(args: argparse.Namespace, data_dir: Path) -> list[str]:
         str(data_dir),
         "--workers",
         str(args.workers),
+        "--auth",
+        args.auth,
+        "--region",
+        DEFAULT_REGION,
     ]
+
+
+def auth_env(keys: KeyPair | None) -> tuple[dict[str, str], dict[str, str]]:
+    """What the API and the UI are told with auth on: the server its key pair; the UI the same pair as the
+    credentials botocore reads, and to sign (with no other credentials of this shell's in the way)."""
+    if keys is None:
+        return {}, {"API_AUTH": "none"}
+    ui = {
+        "API_AUTH": "iam",
+        "API_REGION": DEFAULT_REGION,
+        "AWS_ACCESS_KEY_ID": keys.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": keys.secret_access_key,
+    }
+    return keys.as_env(), ui
+
+
+def _without_aws_settings(env: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if not name.startswith("AWS_")}
 
 
 def ui_command(args: argparse.Namespace) -> list[str]:
@@ -118,9 +143,11 @@ def port_in_use(host: str, port: int) -> str | None:
     return None
 
 
-def api_answers(host: str, port: int) -> bool:
-    """True if a local.server answers GET /health on ``host:port``: only its responses name a worker process."""
-    response = _get(host, port, "/health")
+def api_answers(host: str, port: int, keys: KeyPair | None = None) -> bool:
+    """True if a local.server answers GET /health on ``host:port`` (signed with ``keys`` when auth is on): only its
+    responses name a worker process."""
+    headers = signed_headers(keys, DEFAULT_REGION, "GET", f"http://{host}:{port}/health") if keys else {}
+    response = _get(host, port, "/health", headers)
     return response is not None and response.getheader(WORKER_PID_HEADER) is not None
 
 
@@ -130,11 +157,11 @@ def ui_answers(host: str, port: int) -> bool:
     return response is not None and response.status == 200
 
 
-def _get(host: str, port: int, path: str) -> http.client.HTTPResponse | None:
+def _get(host: str, port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse | None:
     """The response to GET ``path``, body read; None if nothing answers over HTTP."""
     connection = http.client.HTTPConnection(host, port, timeout=_PROBE_TIMEOUT_SECONDS)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         response.read()
         return response
@@ -202,25 +229,37 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     api_url = f"http://{args.host}:{args.api_port}"
     ui_url = f"http://{args.host}:{args.ui_port}"
+    keys = KeyPair.generate() if args.auth == "iam" else None
+    api_env, ui_env = auth_env(keys)
+    ui_base = _without_aws_settings(dict(os.environ)) if keys else dict(os.environ)
     children = [
-        start("API", args.api_port, api_command(args, data_dir), dict(os.environ)),
-        start("UI", args.ui_port, ui_command(args), {**os.environ, "API_URL": api_url}),
+        start("API", args.api_port, api_command(args, data_dir), {**os.environ, **api_env}),
+        start("UI", args.ui_port, ui_command(args), {**ui_base, **ui_env, "API_URL": api_url}),
     ]
     try:
-        return _supervise(args, children, stop, api_url, ui_url)
+        return _supervise(args, children, stop, api_url, ui_url, keys=keys)
     finally:
         stop_all(children)
 
 
 def _supervise(
-    args: argparse.Namespace, children: list[Child], stop: threading.Event, api_url: str, ui_url: str
+    args: argparse.Namespace,
+    children: list[Child],
+    stop: threading.Event,
+    api_url: str,
+    ui_url: str,
+    *,
+    keys: KeyPair | None,
 ) -> int:
     """Announce the URLs once our own two servers answer, then wait for a stop or for a child to exit."""
-    ready = wait_until_ready(lambda: api_answers(args.host, args.api_port), children, stop) and wait_until_ready(
-        lambda: ui_answers(args.host, args.ui_port), children, stop
-    )
+    api_ready = wait_until_ready(lambda: api_answers(args.host, args.api_port, keys), children, stop)
+    ready = api_ready and wait_until_ready(lambda: ui_answers(args.host, args.ui_port), children, stop)
     if ready:
         print(f"\nLocal stack is up:\n  API  {api_url}  (try {api_url}/health)\n  UI   {ui_url}", flush=True)
+        if keys:
+            print(
+                "  Auth iam: sign API calls with the key pair printed above (see README, 'With auth on').", flush=True
+            )
         print("Press Ctrl-C to stop both.", flush=True)
     elif not stop.is_set() and not any(child.exited() for child in children):
         print(f"Not answering yet after {STARTUP_TIMEOUT_SECONDS:g} s: {api_url}, {ui_url}", file=sys.stderr)

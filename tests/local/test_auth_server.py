@@ -7,15 +7,17 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from local.dev import publish_model
 from local.sigv4 import DEFAULT_REGION, KeyPair, signed_headers
 from tests.local.conftest import EXAMPLE_MODEL
-from tests.local.stack import REPO, Running, call, start_server, stop
+from tests.local.stack import REPO, Running, call, free_port, spawn, start_server, stop, wait_for_line
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 _KEYS = re.compile(r"export AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)")
@@ -139,3 +141,35 @@ def test_tampered_body_and_path_are_refused_over_http(iam_server: tuple[Running,
     assert call(server.url, "POST", "/models/digits/predict", body, headers=as_sent).status == 403
     assert call(server.url, "POST", "/messages", body, headers=as_sent).status == 201
     assert b"forged" not in signed_get(server, keys, "/messages?limit=500")
+
+
+@pytest.mark.skipif(not (EXAMPLE_MODEL / "model.onnx").exists(), reason="models/digits is not built (make model)")
+def test_make_dev_with_auth_prints_its_key_pair_and_refuses_unsigned_calls(tmp_path: Path) -> None:
+    """`make dev AUTH=iam`: it comes up (its own readiness probe signs), prints the pair, and the API it serves
+    answers a signed call and refuses an unsigned one."""
+    api_port, ui_port = free_port(), free_port()
+    dev = spawn(
+        [
+            *(
+                "local.dev",
+                "--api-port",
+                str(api_port),
+                "--ui-port",
+                str(ui_port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ),
+            *("--workers", "1", "--model-dir", str(EXAMPLE_MODEL), "--auth", "iam"),
+        ],
+        tmp_path / "dev.log",
+    )
+    try:
+        wait_for_line(dev, "Local stack is up", timeout=120)
+        found = _KEYS.search(dev.log())
+        assert found, dev.log()
+        keys = KeyPair(found.group(1), found.group(2))
+        api = Running(dev.process, dev.log_path, f"http://127.0.0.1:{api_port}")
+        assert b'"digits"' in signed_get(api, keys, "/models")
+        assert call(api.url, "GET", "/models").status == 403
+    finally:
+        assert stop(dev, signal.SIGINT) == 0, dev.log()

@@ -14,6 +14,8 @@ WORKERS ?= 4
 # The function's START/END/REPORT lines, logs and metrics go to FUNCTION_LOG; VERBOSE=1 shows them in the terminal
 FUNCTION_LOG ?= .local/logs/function.log
 VERBOSE ?=
+# AUTH=iam: the local API checks SigV4 signatures as the deployed one does, and the UI signs (make dev AUTH=iam)
+AUTH ?= none
 
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
@@ -52,7 +54,7 @@ $(MODEL_FILES): | $(STAMP)
 
 dev: $(STAMP) $(MODEL_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
-		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) \
+		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --auth $(AUTH) \
 		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose)
 
 lint: $(STAMP)

@@ -47,6 +47,12 @@ class NetworkConfig:
     existing_public_subnet_ids: tuple[str, ...] = setting(
         "existingPublicSubnetIds", (), "Subnets of existingVpcId for the UI's load balancer (two or more)."
     )
+    existing_private_subnet_egress: bool = setting(
+        "existingPrivateSubnetEgress",
+        False,
+        "Whether existingPrivateSubnetIds reach the internet (through a NAT): the UI tasks then run there; "
+        "otherwise they run in existingPublicSubnetIds with public IPs.",
+    )
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,29 @@ class ApiConfig:
     throttle_burst: int = setting("throttleBurst", 100, "HTTP API stage burst limit (requests).")
     throttle_rate: int = setting("throttleRate", 50, "HTTP API stage steady rate limit (requests per second).")
     cors_allow_origins: tuple[str, ...] = setting(
-        "corsAllowOrigins", (), "Browser origins allowed by CORS besides the UI's own (e.g. https://ui.example.com)."
+        "corsAllowOrigins",
+        (),
+        "Browser origins allowed to call the API by CORS, for a browser-side client (e.g. https://app.example.com); "
+        "empty: no CORS (the UI calls the API from its server).",
+    )
+
+
+@dataclass(frozen=True)
+class ApiAuthConfig:
+    """Who may call the API."""
+
+    mode: str = setting(
+        "apiAuth",
+        "iam",
+        "Who may call the API: iam (SigV4-signed requests by IAM principals allowed execute-api:Invoke on it, "
+        "see the api_caller_policy output), jwt (a bearer token from jwtIssuer for jwtAudience) or none "
+        "(anyone who finds the URL; warned at pulumi up).",
+    )
+    jwt_issuer: str = setting(
+        "jwtIssuer", "", "Issuer (https URL) of the tokens the API accepts when apiAuth is jwt, e.g. a Cognito pool's."
+    )
+    jwt_audience: tuple[str, ...] = setting(
+        "jwtAudience", (), "Audiences (aud or client_id) a token must carry when apiAuth is jwt."
     )
 
 
@@ -129,14 +157,40 @@ class UiConfig:
 
 
 @dataclass(frozen=True)
+class UiAccessConfig:
+    """Who may use the UI, which calls the API with its own role."""
+
+    domain_name: str = setting(
+        "uiDomainName",
+        "",
+        "DNS name the UI is served on (a CNAME or alias to the load balancer); required with uiCertificateArn, "
+        "whose certificate must cover it. ui_url uses it.",
+    )
+    login: str = setting(
+        "uiLogin",
+        "none",
+        "Sign-in in front of the UI: none, or cognito (the load balancer signs users in with a Cognito user pool "
+        "the stack creates; needs uiCertificateArn and uiDomainName).",
+    )
+    public_access: bool = setting(
+        "uiPublicAccess",
+        False,
+        "Accept a UI that anyone who reaches it may use without signing in, and so call the API through it: "
+        "required when the API has auth, uiLogin is none and uiIngressCidrs admits 0.0.0.0/0; warned at pulumi up.",
+    )
+
+
+@dataclass(frozen=True)
 class StackConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     function: FunctionConfig = field(default_factory=FunctionConfig)
     api: ApiConfig = field(default_factory=ApiConfig)
+    api_auth: ApiAuthConfig = field(default_factory=ApiAuthConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     ui: UiConfig = field(default_factory=UiConfig)
+    ui_access: UiAccessConfig = field(default_factory=UiAccessConfig)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumiverse_time as time
 
 from infra.config import StorageConfig
 from infra.network import Network
@@ -22,6 +23,9 @@ NFS_PORT = 2049
 ACCESS_POINT_PATH = "/export/lambda"
 POSIX_ID = 1001
 ACCESS_POINT_PERMISSIONS = "750"
+# A new mount target is "available" before its DNS name resolves in the VPC: AWS gives up to 90 s. A function
+# invoked sooner fails with EFSMountFailureException.
+MOUNT_TARGET_DNS_SECONDS = 90
 
 
 @dataclass
@@ -66,6 +70,7 @@ class SharedFileSystem(pulumi.ComponentResource):
     access_point_arn: pulumi.Output[str]
     client_security_group_id: pulumi.Output[str]
     mount_targets: list[aws.efs.MountTarget]
+    mount_targets_resolvable: pulumi.Resource  # created once every mount target's DNS name has had time to resolve
 
     def __init__(self, name: str, args: SharedFileSystemArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_shared_file_system_args(args)
@@ -108,6 +113,13 @@ class SharedFileSystem(pulumi.ComponentResource):
             )
             for index in range(args.subnet_count)
         ]
+        # Waits on create, and again whenever a mount target is replaced; an `up` with no change waits not at all.
+        self.mount_targets_resolvable = time.Sleep(
+            f"{name}-mount-dns",
+            create_duration=f"{MOUNT_TARGET_DNS_SECONDS}s",
+            triggers={f"mount_target_{index}": target.id for index, target in enumerate(self.mount_targets)},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self.mount_targets),
+        )
         self.access_point = aws.efs.AccessPoint(
             name,
             file_system_id=self.file_system_id,

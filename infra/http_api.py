@@ -1,6 +1,7 @@
-"""The public HTTP API: API Gateway v2 with a Lambda proxy integration (payload 2.0), one route per key
-of the handler's route table plus `$default`, a throttled auto-deploying `$default` stage with JSON
-access logs, CORS for the UI, and an invoke permission scoped to this API."""
+"""The HTTP API: API Gateway v2 with a Lambda proxy integration (payload 2.0), one route per key of the
+handler's route table plus `$default`, each behind the stack's auth (IAM by default, or a JWT authorizer),
+a throttled auto-deploying `$default` stage with JSON access logs, CORS only for configured browser
+origins, an invoke permission scoped to this API, and a managed policy that lets its holder call it."""
 
 from __future__ import annotations
 
@@ -14,9 +15,14 @@ import pulumi_aws as aws
 
 from infra.config import StackConfig
 from infra.efs_function import EfsFunction
+from infra.policies import document, invoke_api_statements
 from infra.stack_names import StackNames
-from infra.ui_load_balancer import UiLoadBalancer
-from infra.validation import HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
+from infra.validation import API_AUTH_MODES, HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
+
+# Route authorization type for each apiAuth mode.
+AUTHORIZATION_TYPES = {"iam": "AWS_IAM", "jwt": "JWT", "none": "NONE"}
+# Headers a browser-side client sends: SigV4's (iam) or a bearer token (jwt).
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256")
 
 # One JSON object per request; $context variables of HTTP APIs.
 ACCESS_LOG_FORMAT = {
@@ -34,6 +40,8 @@ ACCESS_LOG_FORMAT = {
     "integrationLatency": "$context.integrationLatency",
     "integrationStatus": "$context.integrationStatus",
     "integrationError": "$context.integrationErrorMessage",
+    "caller": "$context.identity.caller",  # the IAM principal of a signed request (iam)
+    "authorizerError": "$context.authorizer.error",  # why a token was refused (jwt)
 }
 
 
@@ -46,8 +54,11 @@ class HttpApiArgs:
     timeout_seconds: int = HTTP_API_TIMEOUT_SECONDS
     throttle_burst: int = 100
     throttle_rate: int = 50
-    cors_origins: pulumi.Input[Sequence[str]] = field(default_factory=list)
+    cors_origins: Sequence[str] = field(default_factory=list)  # empty: no CORS at all
     log_retention_days: int = 14
+    auth: str = "iam"  # iam | jwt | none
+    jwt_issuer: str = ""
+    jwt_audience: Sequence[str] = ()
 
     @classmethod
     def from_config(
@@ -56,10 +67,9 @@ class HttpApiArgs:
         names: StackNames,
         function: EfsFunction,
         route_keys: Sequence[str],
-        ui: UiLoadBalancer | None,
     ) -> HttpApiArgs:
-        """Proxies every route to `function`; CORS admits the configured origins, then the UI's own."""
-        origins = list(config.api.cors_allow_origins)
+        """Proxies every route to `function`, behind the configured auth; CORS admits the configured origins only
+        (the UI calls the API from its server, never from the browser)."""
         return cls(
             function_arn=function.function_arn,
             function_name=function.function_name,
@@ -68,8 +78,11 @@ class HttpApiArgs:
             timeout_seconds=config.function.timeout_seconds,
             throttle_burst=config.api.throttle_burst,
             throttle_rate=config.api.throttle_rate,
-            cors_origins=ui.origins.apply(lambda ui_origins: origins + ui_origins) if ui else origins,
+            cors_origins=list(config.api.cors_allow_origins),
             log_retention_days=config.observability.log_retention_days,
+            auth=config.api_auth.mode,
+            jwt_issuer=config.api_auth.jwt_issuer,
+            jwt_audience=list(config.api_auth.jwt_audience),
         )
 
 
@@ -85,6 +98,10 @@ def validate_http_api_args(args: HttpApiArgs) -> None:
         raise ValueError(
             f"HttpApiArgs.log_retention_days must be a CloudWatch retention value, not {args.log_retention_days}"
         )
+    if args.auth not in API_AUTH_MODES:
+        raise ValueError(f"HttpApiArgs.auth must be one of {', '.join(API_AUTH_MODES)}, not {args.auth!r}")
+    if args.auth == "jwt" and not (args.jwt_issuer and args.jwt_audience):
+        raise ValueError("HttpApiArgs.jwt_issuer and jwt_audience must be set when auth is jwt")
 
 
 def route_child_name(api_name: str, route_key: str) -> str:
@@ -93,27 +110,45 @@ def route_child_name(api_name: str, route_key: str) -> str:
     return f"{api_name}-{slug}"
 
 
+def caller_policy_document(execution_arn: str) -> str:
+    """The least privilege a caller needs with auth iam: execute-api:Invoke on this API only."""
+    return json.dumps(document(invoke_api_statements(execution_arn)))
+
+
 class HttpApi(pulumi.ComponentResource):
     api_endpoint: pulumi.Output[str]
     execution_arn: pulumi.Output[str]
     access_log_group_name: pulumi.Output[str]
+    auth: str
+    caller_policy: pulumi.Output[str]  # the JSON of caller_policy_document
+    caller_policy_arn: pulumi.Output[str] | None  # a managed policy holding it, to attach (auth iam only)
 
     def __init__(self, name: str, args: HttpApiArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_http_api_args(args)
         super().__init__("efs-inference:http_api:HttpApi", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        self.api = aws.apigatewayv2.Api(
-            name,
-            protocol_type="HTTP",
-            cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
-                allow_origins=args.cors_origins,
+        cors = None
+        if args.cors_origins:
+            cors = aws.apigatewayv2.ApiCorsConfigurationArgs(
+                allow_origins=list(args.cors_origins),
                 allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["content-type"],
+                allow_headers=list(CORS_ALLOW_HEADERS),
                 max_age=3600,
-            ),
-            opts=child,
-        )
+            )
+        self.api = aws.apigatewayv2.Api(name, protocol_type="HTTP", cors_configuration=cors, opts=child)
+        self.authorizer = None
+        if args.auth == "jwt":
+            self.authorizer = aws.apigatewayv2.Authorizer(
+                name,
+                api_id=self.api.id,
+                authorizer_type="JWT",
+                identity_sources=["$request.header.Authorization"],
+                jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+                    issuer=args.jwt_issuer, audiences=list(args.jwt_audience)
+                ),
+                opts=child,
+            )
         self.integration = aws.apigatewayv2.Integration(
             name,
             api_id=self.api.id,
@@ -125,9 +160,16 @@ class HttpApi(pulumi.ComponentResource):
             opts=child,
         )
         target = self.integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
+        # Every route, $default included: one left open would let anyone in by that path.
         self.routes = [
             aws.apigatewayv2.Route(
-                route_child_name(name, route_key), api_id=self.api.id, route_key=route_key, target=target, opts=child
+                route_child_name(name, route_key),
+                api_id=self.api.id,
+                route_key=route_key,
+                target=target,
+                authorization_type=AUTHORIZATION_TYPES[args.auth],
+                authorizer_id=self.authorizer.id if self.authorizer else None,
+                opts=child,
             )
             for route_key in args.route_keys
         ]
@@ -158,10 +200,23 @@ class HttpApi(pulumi.ComponentResource):
         self.api_endpoint = self.api.api_endpoint
         self.execution_arn = self.api.execution_arn
         self.access_log_group_name = self.access_log_group.name
+        self.auth = args.auth
+        self.caller_policy = self.api.execution_arn.apply(caller_policy_document)
+        self.caller_policy_arn = None
+        if args.auth == "iam":
+            self.managed_caller_policy = aws.iam.Policy(
+                f"{name}-callers",
+                description="May call the efs-inference HTTP API (execute-api:Invoke on it only)",
+                policy=self.caller_policy,
+                opts=child,
+            )
+            self.caller_policy_arn = self.managed_caller_policy.arn
         self.register_outputs(
             {
                 "api_endpoint": self.api_endpoint,
                 "execution_arn": self.execution_arn,
                 "access_log_group_name": self.access_log_group_name,
+                "caller_policy": self.caller_policy,
+                "caller_policy_arn": self.caller_policy_arn,
             }
         )

@@ -5,7 +5,7 @@ only when the content (or the file system) changes."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import pulumi
@@ -24,6 +24,7 @@ from infra.stack_names import StackNames
 PUBLISHER_COMMAND = ("inference.models.publisher.handler",)
 PUBLISHER_TIMEOUT_SECONDS = 300  # not behind the API, so not capped at 30 s
 PUBLISHER_MEMORY_MB = 1024
+NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted model file is kept this long, then expires
 
 
 @dataclass
@@ -40,6 +41,8 @@ class ModelPublisherArgs:
     allow_deletion: bool = False  # whether `pulumi destroy` may empty the bucket
     # Anything whose change calls for publishing again, e.g. the file system id (a new file system is empty).
     republish_triggers: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # What the first publish waits for besides the function, e.g. the mount targets' DNS names resolving.
+    invoke_after: Sequence[pulumi.Resource] = ()
 
     @classmethod
     def from_config(
@@ -66,6 +69,7 @@ class ModelPublisherArgs:
             environment=common_environment(config.observability),
             allow_deletion=config.storage.allow_deletion,
             republish_triggers={"file_system_id": file_system.file_system_id},
+            invoke_after=[file_system.mount_targets_resolvable],
         )
 
 
@@ -78,6 +82,7 @@ def validate_model_publisher_args(args: ModelPublisherArgs) -> None:
 
 class ModelPublisher(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
     function_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
 
@@ -141,21 +146,26 @@ class ModelPublisher(pulumi.ComponentResource):
             ),
             triggers={"content_sha256": bundle.content_sha256, **args.republish_triggers},
             # The files must be in S3, and the way to S3 open (the rule also waits for the VPC's S3 endpoint).
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*self.objects, self.publisher, self.https_egress]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*self.objects, self.publisher, self.https_egress, *args.invoke_after]
+            ),
         )
         self.bucket_name = self.bucket.bucket
+        self.bucket_arn = self.bucket.arn
         self.function_name = self.publisher.function_name
         self.log_group_name = self.publisher.log_group_name
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
                 "function_name": self.function_name,
                 "log_group_name": self.log_group_name,
             }
         )
 
     def _make_private(self, name: str) -> list[pulumi.Resource]:
-        """The bucket's settings, which uploads wait for: no public access, no ACLs, TLS only, SSE-S3, versioning."""
+        """The bucket's settings, which uploads wait for: no public access, no ACLs, TLS only, SSE-S3, versioning
+        whose old versions expire (else they pile up, and a destroy that may empty the bucket must delete each)."""
         child = pulumi.ResourceOptions(parent=self)
         sse_by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
         public_access_block = aws.s3.BucketPublicAccessBlock(
@@ -166,6 +176,32 @@ class ModelPublisher(pulumi.ComponentResource):
             ignore_public_acls=True,
             restrict_public_buckets=True,
             opts=child,
+        )
+        versioning = aws.s3.BucketVersioning(
+            name,
+            bucket=self.bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        lifecycle = aws.s3.BucketLifecycleConfiguration(
+            name,
+            bucket=self.bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-old-versions",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                        noncurrent_days=NONCURRENT_VERSION_DAYS
+                    ),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(expired_object_delete_marker=True),
+                    abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                        days_after_initiation=1
+                    ),
+                )
+            ],
+            # Rules about noncurrent versions need versioning on first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
         return [
             public_access_block,
@@ -192,10 +228,6 @@ class ModelPublisher(pulumi.ComponentResource):
                 ],
                 opts=child,
             ),
-            aws.s3.BucketVersioning(
-                name,
-                bucket=self.bucket.id,
-                versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-                opts=child,
-            ),
+            versioning,
+            lifecycle,
         ]

@@ -1,8 +1,10 @@
-"""Where everything runs: a new VPC (awsx) with private and public subnets and an S3 gateway endpoint,
-or an existing VPC and subnets named in config."""
+"""Where everything runs: a new VPC (awsx) with private and public subnets and an S3 gateway endpoint
+limited to the buckets the stack reads, or an existing VPC and subnets named in config (checked up front:
+one zone per subnet, in that VPC)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -11,7 +13,8 @@ import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from infra.config import NetworkConfig
-from infra.validation import NAT_STRATEGIES
+from infra.policies import s3_endpoint_document
+from infra.validation import NAT_STRATEGIES, ConfigError
 
 
 @dataclass
@@ -22,6 +25,7 @@ class NetworkArgs:
     existing_vpc_id: str | None = None
     existing_private_subnet_ids: Sequence[str] = ()
     existing_public_subnet_ids: Sequence[str] = ()
+    existing_private_subnet_egress: bool = False  # whether the existing private subnets have a NAT
 
     @classmethod
     def from_config(cls, config: NetworkConfig) -> NetworkArgs:
@@ -32,7 +36,35 @@ class NetworkArgs:
             existing_vpc_id=config.existing_vpc_id or None,
             existing_private_subnet_ids=config.existing_private_subnet_ids,
             existing_public_subnet_ids=config.existing_public_subnet_ids,
+            existing_private_subnet_egress=config.existing_private_subnet_egress,
         )
+
+
+def check_existing_subnets(config: NetworkConfig, ui_enabled: bool) -> None:
+    """Look the existing subnets up before anything is registered: each list must lie in existingVpcId, one subnet
+    per availability zone (EFS takes one mount target per zone), and the load balancer's in two zones or more."""
+    if not config.existing_vpc_id:
+        return
+    lists = [("existingPrivateSubnetIds", config.existing_private_subnet_ids)]
+    if ui_enabled:
+        lists.append(("existingPublicSubnetIds", config.existing_public_subnet_ids))
+    for key, subnet_ids in lists:
+        zones: dict[str, list[str]] = {}
+        for subnet_id in subnet_ids:
+            subnet = aws.ec2.get_subnet(id=subnet_id)
+            if subnet.vpc_id != config.existing_vpc_id:
+                raise ConfigError(
+                    key, subnet_id, f"a subnet of existingVpcId {config.existing_vpc_id} (it is in {subnet.vpc_id})"
+                )
+            zones.setdefault(subnet.availability_zone, []).append(subnet_id)
+        shared = {zone: ids for zone, ids in zones.items() if len(ids) > 1}
+        if shared:
+            named = "; ".join(f"{', '.join(ids)} are all in {zone}" for zone, ids in sorted(shared.items()))
+            raise ConfigError(key, list(subnet_ids), f"subnets in distinct availability zones ({named})")
+        if key == "existingPublicSubnetIds" and len(zones) < 2:
+            raise ConfigError(
+                key, list(subnet_ids), "subnets in two or more availability zones (the load balancer needs them)"
+            )
 
 
 def validate_network_args(args: NetworkArgs) -> None:
@@ -51,6 +83,7 @@ class Network(pulumi.ComponentResource):
     private_subnet_ids: pulumi.Output[list[str]]
     public_subnet_ids: pulumi.Output[list[str]]
     s3_prefix_list_id: pulumi.Output[str]  # S3's address ranges in this region, for egress rules to S3 only
+    s3_endpoint_id: pulumi.Output[str] | None  # the gateway endpoint of a new VPC; an existing VPC's are its own
     private_subnet_count: int  # known while the program runs, so one mount target per subnet can be declared
     private_egress: bool  # whether private subnets reach the internet (the UI tasks need it to pull images)
 
@@ -75,7 +108,8 @@ class Network(pulumi.ComponentResource):
         self.private_subnet_ids = pulumi.Output.from_input(list(args.existing_private_subnet_ids))
         self.public_subnet_ids = pulumi.Output.from_input(list(args.existing_public_subnet_ids))
         self.private_subnet_count = len(args.existing_private_subnet_ids)
-        self.private_egress = True  # an existing VPC's private subnets are assumed to have their own egress (docs)
+        self.private_egress = args.existing_private_subnet_egress  # the stack says so; it cannot be seen from here
+        self.s3_endpoint_id = None
         self.s3_prefix_list_id = aws.ec2.get_prefix_list_output(
             name=self._s3_service_name(), opts=pulumi.InvokeOutputOptions(parent=self)
         ).id
@@ -117,6 +151,25 @@ class Network(pulumi.ComponentResource):
         )
         # Taken from the endpoint, so that a rule naming it also waits for the route to S3.
         self.s3_prefix_list_id = self.s3_endpoint.prefix_list_id
+        self.s3_endpoint_id = self.s3_endpoint.id
+
+    def limit_s3_endpoint(
+        self,
+        name: str,
+        read_bucket_arns: Sequence[pulumi.Input[str]],
+        read_object_arns: Sequence[pulumi.Input[str]] = (),
+    ) -> aws.ec2.VpcEndpointPolicy | None:
+        """Let through the S3 gateway endpoint only reads of these buckets and objects (the default policy lets
+        any principal in the VPC reach any bucket in the world). Nothing to do in an existing VPC."""
+        if self.s3_endpoint_id is None:
+            return None
+        policy = pulumi.Output.all(pulumi.Output.all(*read_bucket_arns), pulumi.Output.all(*read_object_arns)).apply(
+            lambda arns: json.dumps(s3_endpoint_document(list(arns[0]), list(arns[1])))
+        )
+        self.s3_endpoint_policy = aws.ec2.VpcEndpointPolicy(
+            name, vpc_endpoint_id=self.s3_endpoint_id, policy=policy, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return self.s3_endpoint_policy
 
     def _s3_service_name(self) -> pulumi.Output[str]:
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region

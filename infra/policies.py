@@ -94,3 +94,35 @@ def deny_insecure_transport_document(file_system_arn: str) -> dict[str, Any]:
 def deny_insecure_bucket_transport_document(bucket_arn: str) -> dict[str, Any]:
     """Bucket policy: every request needs TLS. A Deny, so its `s3:*` grants nothing; it covers every action."""
     return _deny_without_tls("s3:*", [bucket_arn, f"{bucket_arn}/*"])
+
+
+def invoke_api_statements(execution_arn: str) -> list[Statement]:
+    """Call this HTTP API, any route of any stage, and no other API."""
+    return [
+        {"Sid": "InvokeThisApi", "Effect": "Allow", "Action": ["execute-api:Invoke"], "Resource": f"{execution_arn}/*"}
+    ]
+
+
+def s3_endpoint_document(read_bucket_arns: list[str], read_object_arns: list[str]) -> dict[str, Any]:
+    """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
+    form endpoint policies take; the resources are what limits it."""
+    statements: list[Statement] = [
+        {
+            "Sid": "ListAndReadTheseBuckets",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:ListBucket", "s3:GetObject"],
+            "Resource": [*read_bucket_arns, *(f"{arn}/*" for arn in read_bucket_arns)],
+        }
+    ]
+    if read_object_arns:
+        statements.append(
+            {
+                "Sid": "ReadTheseObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": read_object_arns,
+            }
+        )
+    return document(statements)

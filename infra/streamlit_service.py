@@ -1,9 +1,12 @@
 """The Streamlit UI on Fargate (awsx FargateService) behind the UI load balancer's target group, told
-where the API is through `API_URL`, with a circuit breaker that rolls back a deploy that never gets
-healthy (the old app's redeploys hung instead) and a log group with retention."""
+where the API is through `API_URL` and how to call it through `API_AUTH`: with `iam` it signs each call
+with its task role, which may invoke this API and nothing else. A circuit breaker rolls back a deploy
+that never gets healthy (the old app's redeploys hung instead); see docs/DEPLOY.md for what `pulumi up`
+then reports. A log group with retention."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,12 +18,14 @@ from infra.config import StackConfig
 from infra.container_image import ContainerImage
 from infra.http_api import HttpApi
 from infra.network import Network
+from infra.policies import assume_role_document, document, invoke_api_statements
 from infra.security_groups import https_out_group
 from infra.stack_names import StackNames
 from infra.ui_load_balancer import STREAMLIT_PORT, UiLoadBalancer
 from infra.validation import FARGATE_CPU_ARCHITECTURES, FARGATE_MEMORY_MB, LOG_RETENTION_DAYS
 
 CONTAINER_NAME = "ui"
+UI_API_AUTH_MODES = ("iam", "none")  # what ui.api_client can do: sign with the task role, or not
 HEALTH_CHECK_GRACE_SECONDS = 60  # Streamlit answers its health check a few seconds after start
 
 
@@ -28,6 +33,8 @@ HEALTH_CHECK_GRACE_SECONDS = 60  # Streamlit answers its health check a few seco
 class StreamlitServiceArgs:
     image_uri: pulumi.Input[str]
     api_url: pulumi.Input[str]
+    api_execution_arn: pulumi.Input[str]  # the one API the task role may invoke
+    region: pulumi.Input[str]  # where the API is, for the SigV4 signature's scope
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     target_group_arn: pulumi.Input[str]
@@ -39,6 +46,7 @@ class StreamlitServiceArgs:
     memory_mb: int = 512
     desired_count: int = 1
     log_retention_days: int = 14
+    api_auth: str = "iam"  # iam: sign every call with the task role's credentials; none: plain calls
 
     @classmethod
     def from_config(
@@ -50,6 +58,7 @@ class StreamlitServiceArgs:
         api: HttpApi,
         network: Network,
         load_balancer: UiLoadBalancer,
+        region: pulumi.Input[str],
     ) -> StreamlitServiceArgs:
         """Behind `load_balancer`; in the private subnets when they have egress, else in the public ones with
         public IPs (without NAT a private task could neither pull its image nor reach the API)."""
@@ -57,6 +66,9 @@ class StreamlitServiceArgs:
         return cls(
             image_uri=image.image_uri,
             api_url=api.api_endpoint,
+            api_execution_arn=api.execution_arn,
+            region=region,
+            api_auth=api.auth,
             vpc_id=network.vpc_id,
             subnet_ids=network.private_subnet_ids if private else network.public_subnet_ids,
             assign_public_ip=not private,
@@ -85,6 +97,10 @@ def validate_streamlit_service_args(args: StreamlitServiceArgs) -> None:
         raise ValueError(
             f"StreamlitServiceArgs.log_retention_days must be a CloudWatch value, not {args.log_retention_days}"
         )
+    if args.api_auth not in UI_API_AUTH_MODES:
+        raise ValueError(
+            f"StreamlitServiceArgs.api_auth must be one of {', '.join(UI_API_AUTH_MODES)}, not {args.api_auth!r}"
+        )
 
 
 class StreamlitService(pulumi.ComponentResource):
@@ -107,6 +123,23 @@ class StreamlitService(pulumi.ComponentResource):
             description="UI tasks: HTTPS out to the API and ECR",
             parent=self,
         )
+        # The containers' own role (not the execution role, which pulls the image): this API and nothing else.
+        self.task_role = aws.iam.Role(
+            f"{name}-task", assume_role_policy=json.dumps(assume_role_document("ecs-tasks.amazonaws.com")), opts=child
+        )
+        self.task_role_policy = aws.iam.RolePolicy(
+            f"{name}-task",
+            role=self.task_role.id,
+            policy=pulumi.Output.from_input(args.api_execution_arn).apply(
+                lambda arn: json.dumps(document(invoke_api_statements(arn)))
+            ),
+            opts=child,
+        )
+        environment = [
+            awsx.ecs.TaskDefinitionKeyValuePairArgs(name="API_URL", value=args.api_url),
+            awsx.ecs.TaskDefinitionKeyValuePairArgs(name="API_AUTH", value=args.api_auth),
+            awsx.ecs.TaskDefinitionKeyValuePairArgs(name="API_REGION", value=args.region),
+        ]
         self.service = awsx.ecs.FargateService(
             name,
             cluster=self.cluster.arn,
@@ -129,6 +162,7 @@ class StreamlitService(pulumi.ComponentResource):
                 runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
                     cpu_architecture=FARGATE_CPU_ARCHITECTURES[args.architecture], operating_system_family="LINUX"
                 ),
+                task_role=awsx.awsx.DefaultRoleWithPolicyArgs(role_arn=self.task_role.arn),
                 log_group=awsx.awsx.DefaultLogGroupArgs(
                     existing=awsx.awsx.ExistingLogGroupArgs(name=self.log_group.name)
                 ),
@@ -138,11 +172,12 @@ class StreamlitService(pulumi.ComponentResource):
                         image=args.image_uri,
                         essential=True,
                         port_mappings=[awsx.ecs.TaskDefinitionPortMappingArgs(container_port=STREAMLIT_PORT)],
-                        environment=[awsx.ecs.TaskDefinitionKeyValuePairArgs(name="API_URL", value=args.api_url)],
+                        environment=environment,
                     )
                 },
             ),
-            opts=child,
+            # The first task must be able to sign its calls.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.task_role_policy]),
         )
         self.log_group_name = self.log_group.name
         self.register_outputs({"log_group_name": self.log_group_name})

@@ -1,6 +1,6 @@
 """The UI's front door: an awsx Application Load Balancer in the public subnets with explicit security
 groups (never awsx's open default), a target group health-checked on Streamlit's health endpoint, and
-optionally HTTPS with an HTTP→HTTPS redirect. Created before the API, which needs its origin for CORS."""
+optionally HTTPS on the UI's domain name with an HTTP→HTTPS redirect."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from infra.config import UiConfig
+from infra.config import UiAccessConfig, UiConfig
 from infra.network import Network
 from infra.security_groups import allow_between_groups
 
@@ -27,18 +27,20 @@ class UiLoadBalancerArgs:
     subnet_ids: pulumi.Input[Sequence[str]]
     ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
     certificate_arn: str | None = None  # HTTPS on 443, and port 80 redirects to it
+    domain_name: str | None = None  # the name users reach the UI by (the certificate's); else the ALB's DNS name
     sticky_sessions: bool = False  # wanted as soon as more than one task serves the UI
     target_port: int = STREAMLIT_PORT
     health_check_path: str = STREAMLIT_HEALTH_PATH
 
     @classmethod
-    def from_config(cls, config: UiConfig, network: Network) -> UiLoadBalancerArgs:
+    def from_config(cls, config: UiConfig, access: UiAccessConfig, network: Network) -> UiLoadBalancerArgs:
         """In the network's public subnets."""
         return cls(
             vpc_id=network.vpc_id,
             subnet_ids=network.public_subnet_ids,
             ingress_cidrs=config.ingress_cidrs,
             certificate_arn=config.certificate_arn or None,
+            domain_name=access.domain_name or None,
             sticky_sessions=config.desired_count > 1,
         )
 
@@ -48,6 +50,8 @@ def validate_ui_load_balancer_args(args: UiLoadBalancerArgs) -> None:
         raise ValueError("UiLoadBalancerArgs.ingress_cidrs must list at least one CIDR block")
     if not 1 <= args.target_port <= 65535:
         raise ValueError(f"UiLoadBalancerArgs.target_port must be a TCP port, not {args.target_port}")
+    if args.certificate_arn and not args.domain_name:
+        raise ValueError("UiLoadBalancerArgs.domain_name must be set with certificate_arn (the name it certifies)")
 
 
 def listener_ports(certificate_arn: str | None) -> tuple[int, ...]:
@@ -57,8 +61,8 @@ def listener_ports(certificate_arn: str | None) -> tuple[int, ...]:
 class UiLoadBalancer(pulumi.ComponentResource):
     """Attach `target_security_group_id` to the UI tasks: it admits the target port from this ALB only."""
 
-    url: pulumi.Output[str]
-    origins: pulumi.Output[list[str]]  # the browser origins under which the UI is served
+    url: pulumi.Output[str]  # on the domain name when there is one: the certificate never covers the ALB's name
+    dns_name: pulumi.Output[str]  # the ALB's own name, for the domain's CNAME or alias record
     target_group_arn: pulumi.Output[str]
     target_security_group_id: pulumi.Output[str]
 
@@ -122,13 +126,14 @@ class UiLoadBalancer(pulumi.ComponentResource):
         )
         dns_name: pulumi.Output[str] = self.load_balancer.load_balancer.apply(lambda balancer: balancer.dns_name)
         scheme = "https" if args.certificate_arn else "http"
-        self.url = dns_name.apply(lambda dns: f"{scheme}://{dns}")
-        self.origins = dns_name.apply(lambda dns: [f"{scheme}://{dns}"])
+        self.dns_name = dns_name
+        self.url = dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
         self.target_group_arn = self.load_balancer.default_target_group.apply(lambda group: group.arn)
         self.target_security_group_id = self.target_security_group.id
         self.register_outputs(
             {
                 "url": self.url,
+                "dns_name": self.dns_name,
                 "target_group_arn": self.target_group_arn,
                 "target_security_group_id": self.target_security_group_id,
             }

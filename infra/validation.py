@@ -14,6 +14,7 @@ from inference.models.metadata import is_valid_name
 
 if TYPE_CHECKING:
     from infra.config import (
+        ApiAuthConfig,
         ApiConfig,
         FunctionConfig,
         ModelConfig,
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
         ObservabilityConfig,
         StackConfig,
         StorageConfig,
+        UiAccessConfig,
         UiConfig,
     )
 
@@ -45,10 +47,16 @@ FARGATE_MEMORY_MB = {
 LAMBDA_MEMORY_MB = (128, 10240)
 HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
 LAMBDA_NAME_MAX = 64
+API_AUTH_MODES = ("iam", "jwt", "none")
+UI_LOGINS = ("none", "cognito")
+ANYWHERE = "0.0.0.0/0"
 MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
 
 _LAMBDA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+_HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
+# A DNS name of two or more labels, as an ALB listener certificate can cover (no wildcard: it is the UI's own name).
+_DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
@@ -99,6 +107,8 @@ def validate_network(network: NetworkConfig, ui_enabled: bool) -> None:
         check_cidrs("vpcCidr", [network.vpc_cidr], 16, 22)
         if network.existing_private_subnet_ids or network.existing_public_subnet_ids:
             raise ConfigError("existingVpcId", "", "set when existingPrivateSubnetIds or existingPublicSubnetIds is")
+        if network.existing_private_subnet_egress:
+            raise ConfigError("existingPrivateSubnetEgress", True, "false unless existingVpcId is set")
         return
     check_id("existingVpcId", network.existing_vpc_id, "vpc")
     if network.nat_strategy != "none":
@@ -170,6 +180,60 @@ def validate_ui(ui: UiConfig) -> None:
     check_cidrs("uiIngressCidrs", ui.ingress_cidrs)
 
 
+def validate_api_auth(auth: ApiAuthConfig) -> None:
+    check_choice("apiAuth", auth.mode, API_AUTH_MODES)
+    if auth.mode != "jwt":
+        for key, value in (("jwtIssuer", auth.jwt_issuer), ("jwtAudience", list(auth.jwt_audience))):
+            if value:
+                raise ConfigError(key, value, "empty unless apiAuth is jwt")
+        return
+    if not _HTTPS_URL.fullmatch(auth.jwt_issuer):
+        raise ConfigError("jwtIssuer", auth.jwt_issuer, "the https URL of the token issuer when apiAuth is jwt")
+    if not auth.jwt_audience or not all(auth.jwt_audience):
+        raise ConfigError("jwtAudience", list(auth.jwt_audience), "one or more audiences when apiAuth is jwt")
+
+
+def validate_ui_access(access: UiAccessConfig, ui: UiConfig, api_auth: str) -> None:
+    """The UI calls the API with its own role: with auth on the API, an unguarded UI would hand the API to anyone."""
+    check_choice("uiLogin", access.login, UI_LOGINS)
+    if access.domain_name and not _DOMAIN_NAME.fullmatch(access.domain_name):
+        raise ConfigError("uiDomainName", access.domain_name, "a DNS name such as ui.example.com (lowercase)")
+    if ui.certificate_arn and not access.domain_name:
+        raise ConfigError("uiDomainName", "", "the name uiCertificateArn's certificate covers (e.g. ui.example.com)")
+    if access.login == "cognito" and not ui.certificate_arn:
+        raise ConfigError("uiLogin", access.login, "none unless uiCertificateArn and uiDomainName are set (HTTPS)")
+    if not ui.enabled:
+        return
+    if api_auth == "jwt":
+        raise ConfigError("uiEnabled", True, "false when apiAuth is jwt (the UI signs its calls with its IAM role)")
+    unguarded = api_auth != "none" and access.login == "none" and ANYWHERE in ui.ingress_cidrs
+    if unguarded and not access.public_access:
+        raise ConfigError(
+            "uiIngressCidrs",
+            list(ui.ingress_cidrs),
+            "narrowed to your own ranges while the API has auth and the UI no login: otherwise anyone on the "
+            "internet uses the API through the UI. Or set uiLogin=cognito (with uiCertificateArn and "
+            "uiDomainName), or uiPublicAccess=true to accept a public UI",
+        )
+
+
+def config_warnings(config: StackConfig) -> list[str]:
+    """What `pulumi up` warns about: settings that are allowed but expose the stack."""
+    warnings = []
+    if config.api_auth.mode == "none":
+        warnings.append(
+            "apiAuth is none: anyone who finds the API's URL can read every message, store new ones (billed per GB "
+            "on EFS, never expiring) and run predictions; only throttling limits them. Use apiAuth iam or jwt."
+        )
+    access = config.ui_access
+    if config.ui.enabled and access.public_access and access.login == "none" and ANYWHERE in config.ui.ingress_cidrs:
+        warnings.append(
+            "uiPublicAccess is true: anyone on the internet may use the UI without signing in, and through it "
+            "read and write the API's data. Narrow uiIngressCidrs or set uiLogin=cognito to close it."
+        )
+    return warnings
+
+
 def validate_function_name(name: str) -> None:
     """Function names are `<project>-<stack>-<role>`, so the stack name decides whether Lambda accepts them."""
     if not _LAMBDA_NAME.fullmatch(name) or len(name) > LAMBDA_NAME_MAX:
@@ -187,6 +251,8 @@ def validate_stack_config(config: StackConfig) -> None:
     validate_storage(config.storage)
     validate_function(config.function)
     validate_api(config.api)
+    validate_api_auth(config.api_auth)
     validate_observability(config.observability)
     validate_model(config.model)
     validate_ui(config.ui)
+    validate_ui_access(config.ui_access, config.ui, config.api_auth.mode)

@@ -7,7 +7,8 @@ Publishes the example model into the data folder (laid out as on EFS), starts th
 (local.server) and the Streamlit UI pointed at it, prints both URLs, and on Ctrl-C or SIGTERM stops
 both together with every process they started. The terminal shows one access line per request; the
 function's own output (Lambda's START/END/REPORT lines, its logs and metrics) goes to the function log,
-or to the terminal too with --verbose."""
+or to the terminal too with --verbose. With ``--auth iam`` the API checks SigV4 signatures against a
+fresh local key pair (printed at start) and the UI signs its calls with that pair."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from inference.models.metadata import MetadataError, ModelMetadata
 from inference.models.pointer import read_latest
 from inference.models.publishing import PublishError, publish_version
 from local.server import WORKER_PID_HEADER
+from local.sigv4 import DEFAULT_REGION, KeyPair, signed_headers
 
 STARTUP_TIMEOUT_SECONDS = 120.0  # Streamlit's first start on a cold machine can take a while
 STOP_GRACE_SECONDS = 10.0
@@ -67,6 +69,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--verbose", action="store_true", help="show the function's output in this terminal instead of the log file"
     )
+    parser.add_argument("--auth", choices=("none", "iam"), default="none", help="iam: SigV4 on every API route")
     args = parser.parse_args(argv)
     if args.api_port == args.ui_port:
         parser.error("--api-port and --ui-port must differ")
@@ -102,7 +105,29 @@ def api_command(args: argparse.Namespace, data_dir: Path) -> list[str]:
         "--workers",
         str(args.workers),
         *([] if args.verbose else ["--function-log", str(args.function_log)]),
+        "--auth",
+        args.auth,
+        "--region",
+        DEFAULT_REGION,
     ]
+
+
+def auth_env(keys: KeyPair | None) -> tuple[dict[str, str], dict[str, str]]:
+    """What the API and the UI are told with auth on: the server its key pair; the UI the same pair as the
+    credentials botocore reads, and to sign (with no other credentials of this shell's in the way)."""
+    if keys is None:
+        return {}, {"API_AUTH": "none"}
+    ui = {
+        "API_AUTH": "iam",
+        "API_REGION": DEFAULT_REGION,
+        "AWS_ACCESS_KEY_ID": keys.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": keys.secret_access_key,
+    }
+    return keys.as_env(), ui
+
+
+def _without_aws_settings(env: dict[str, str]) -> dict[str, str]:
+    return {name: value for name, value in env.items() if not name.startswith("AWS_")}
 
 
 def ui_command(args: argparse.Namespace) -> list[str]:
@@ -138,9 +163,11 @@ def port_in_use(host: str, port: int) -> str | None:
     return None
 
 
-def api_answers(host: str, port: int) -> bool:
-    """True if a local.server answers GET /health on ``host:port``: only its responses name a worker process."""
-    response = _get(host, port, "/health")
+def api_answers(host: str, port: int, keys: KeyPair | None = None) -> bool:
+    """True if a local.server answers GET /health on ``host:port`` (signed with ``keys`` when auth is on): only its
+    responses name a worker process."""
+    headers = signed_headers(keys, DEFAULT_REGION, "GET", f"http://{host}:{port}/health") if keys else {}
+    response = _get(host, port, "/health", headers)
     return response is not None and response.getheader(WORKER_PID_HEADER) is not None
 
 
@@ -150,11 +177,11 @@ def ui_answers(host: str, port: int) -> bool:
     return response is not None and response.status == 200
 
 
-def _get(host: str, port: int, path: str) -> http.client.HTTPResponse | None:
+def _get(host: str, port: int, path: str, headers: dict[str, str] | None = None) -> http.client.HTTPResponse | None:
     """The response to GET ``path``, body read; None if nothing answers over HTTP."""
     connection = http.client.HTTPConnection(host, port, timeout=_PROBE_TIMEOUT_SECONDS)
     try:
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         response.read()
         return response
@@ -226,27 +253,39 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     api_url = f"http://{args.host}:{args.api_port}"
     ui_url = f"http://{args.host}:{args.ui_port}"
+    keys = KeyPair.generate() if args.auth == "iam" else None
+    api_env, ui_env = auth_env(keys)
+    ui_base = _without_aws_settings(dict(os.environ)) if keys else dict(os.environ)
     children = [
-        start("API", args.api_port, api_command(args, data_dir), dict(os.environ)),
-        start("UI", args.ui_port, ui_command(args), {**os.environ, "API_URL": api_url}),
+        start("API", args.api_port, api_command(args, data_dir), {**os.environ, **api_env}),
+        start("UI", args.ui_port, ui_command(args), {**ui_base, **ui_env, "API_URL": api_url}),
     ]
     try:
-        return _supervise(args, children, stop, api_url, ui_url)
+        return _supervise(args, children, stop, api_url, ui_url, keys=keys)
     finally:
         stop_all(children)
 
 
 def _supervise(
-    args: argparse.Namespace, children: list[Child], stop: threading.Event, api_url: str, ui_url: str
+    args: argparse.Namespace,
+    children: list[Child],
+    stop: threading.Event,
+    api_url: str,
+    ui_url: str,
+    *,
+    keys: KeyPair | None,
 ) -> int:
     """Announce the URLs once our own two servers answer, then wait for a stop or for a child to exit."""
-    ready = wait_until_ready(lambda: api_answers(args.host, args.api_port), children, stop) and wait_until_ready(
-        lambda: ui_answers(args.host, args.ui_port), children, stop
-    )
+    api_ready = wait_until_ready(lambda: api_answers(args.host, args.api_port, keys), children, stop)
+    ready = api_ready and wait_until_ready(lambda: ui_answers(args.host, args.ui_port), children, stop)
     if ready:
         print(f"\nLocal stack is up:\n  API  {api_url}  (try {api_url}/health)\n  UI   {ui_url}", flush=True)
         if not args.verbose:
             print(f"  Function log (START/END/REPORT, logs, metrics): {args.function_log}", flush=True)
+        if keys:
+            print(
+                "  Auth iam: sign API calls with the key pair printed above (see README, 'With auth on').", flush=True
+            )
         print("One line per API request below. Press Ctrl-C to stop both.", flush=True)
     elif not stop.is_set() and not any(child.exited() for child in children):
         print(f"Not answering yet after {STARTUP_TIMEOUT_SECONDS:g} s: {api_url}, {ui_url}", file=sys.stderr)

@@ -36,6 +36,7 @@ from local.events import (
     payload_json,
     payload_size,
 )
+from local.sigv4 import DEFAULT_REGION, KeyPair, SigV4Verifier
 from local.workers import FunctionError, FunctionTimeout, IntegrationTimeout, Throttled, WorkerPool
 
 MAX_INTEGRATION_TIMEOUT = 30.0  # HTTP API's ceiling for an integration's timeout, in seconds
@@ -62,9 +63,11 @@ class GatewayServer(ThreadingHTTPServer):
         pool: WorkerPool,
         integration_timeout: float,
         max_connections: int = MAX_CONNECTIONS,
+        verifier: SigV4Verifier | None = None,  # AWS_IAM on every route when set
     ) -> None:
         super().__init__(address, GatewayRequestHandler)
         self.pool = pool
+        self.verifier = verifier
         self.integration_timeout = integration_timeout
         self.max_connections = max_connections
         self._connection_slots = threading.BoundedSemaphore(max_connections)
@@ -140,6 +143,10 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if isinstance(body, HttpResponse):
             return body, None
+        if self.server.verifier:
+            refused = self.server.verifier.check(self.command, self.path, list(self.headers.items()), body)
+            if refused:
+                return refused, None
         request = HttpRequest(
             method=self.command,
             target=self.path,
@@ -299,6 +306,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="file for the function's own output (START/END/REPORT, its logs and metrics), emptied at start; "
         "default: this terminal",
     )
+    parser.add_argument(
+        "--auth", choices=("none", "iam"), default="none", help="iam: every route needs a SigV4 signature (local.sigv4)"
+    )
+    parser.add_argument(
+        "--region", default=DEFAULT_REGION, help="the region signatures are scoped to (with --auth iam)"
+    )
     args = parser.parse_args(argv)
     if args.integration_timeout > MAX_INTEGRATION_TIMEOUT:
         parser.error(f"--integration-timeout cannot exceed {MAX_INTEGRATION_TIMEOUT:g} s, as on API Gateway")
@@ -308,6 +321,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if problem:
         parser.error(problem)
     return args
+
+
+def _auth_banner(verifier: SigV4Verifier) -> str:
+    keys = verifier.keys
+    return (
+        f"IAM auth on: sign requests with SigV4 for service execute-api in {verifier.region} with this key pair:\n"
+        f"  export AWS_ACCESS_KEY_ID={keys.access_key_id} AWS_SECRET_ACCESS_KEY={keys.secret_access_key}\n"
+        f'  curl --aws-sigv4 "aws:amz:{verifier.region}:execute-api" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY"'
+    )
 
 
 def _positive_int(raw: str) -> int:
@@ -353,8 +375,11 @@ def main(argv: list[str] | None = None) -> int:
     pool = WorkerPool(
         args.handler, args.workers, args.timeout, args.max_queue, {"DATA_DIR": str(data_dir)}, function_log
     )
+    verifier = None
+    if args.auth == "iam":
+        verifier = SigV4Verifier(KeyPair.from_env() or KeyPair.generate(), args.region)
     try:
-        server = GatewayServer((args.host, args.port), pool, args.integration_timeout)
+        server = GatewayServer((args.host, args.port), pool, args.integration_timeout, verifier=verifier)
     except OSError as error:
         pool.close()
         print(f"Cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
@@ -371,6 +396,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Local API on {url} ({args.workers} workers, data in {data_dir})", flush=True)
     if function_log:
         print(f"Function log (START/END/REPORT, the function's logs and metrics): {function_log}", flush=True)
+    if verifier:
+        print(_auth_banner(verifier), flush=True)
     while not stop.wait(0.5):
         pass
     log.info("stopping the local API")

@@ -28,6 +28,7 @@ PROJECT = "efs-inference"
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"
 S3_PREFIX_LIST = "pl-6ea54007"  # what AWS answers for com.amazonaws.eu-central-1.s3, to a lookup or an endpoint
+EXISTING_VPC = "vpc-0123456789abcdef0"
 
 
 @dataclass
@@ -113,10 +114,20 @@ def _arn(service: str, resource: str) -> str:
 
 
 class StackMocks(Mocks):
-    def __init__(self) -> None:
+    """`subnets` answers subnet lookups (id → zone, VPC); any other subnet is in EXISTING_VPC, in the zone its
+    last hex digit picks (…1 in zone a, …2 in b)."""
+
+    def __init__(self, subnets: Mapping[str, tuple[str, str]] | None = None) -> None:
         self.monitor = RecordingMonitor(self)
+        self.subnets = dict(subnets or {})
+        self.invoked: list[str] = []
 
     def call(self, args: MockCallArgs) -> dict[str, Any]:  # type: ignore[override]  # the monitor accepts a bare dict
+        self.invoked.append(args.token)
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet_id = args.args["id"]
+            zone, vpc = self.subnets.get(subnet_id, (REGION + "abcdef"[int(subnet_id[-1], 16) % 6], EXISTING_VPC))
+            return {"id": subnet_id, "availabilityZone": zone, "vpcId": vpc}
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": REGION, "name": REGION, "region": REGION}
         if args.token == "aws:efs/getFileSystem:getFileSystem":
@@ -157,7 +168,10 @@ class StackMocks(Mocks):
                 "loadBalancer": self.monitor.fake_child(
                     "aws:lb/loadBalancer:LoadBalancer",
                     args.name,
-                    {"dnsName": f"{args.name}.{REGION}.elb.amazonaws.com"},
+                    {
+                        "dnsName": f"{args.name}.{REGION}.elb.amazonaws.com",
+                        "arn": _arn("elasticloadbalancing", f"loadbalancer/app/{args.name}"),
+                    },
                 ),
                 "defaultTargetGroup": self.monitor.fake_child(
                     "aws:lb/targetGroup:TargetGroup",

@@ -113,6 +113,8 @@ def test_streamlit_service_needs_a_fargate_size() -> None:
         return StreamlitServiceArgs(
             image_uri="i",
             api_url="u",
+            api_execution_arn="arn",
+            region="eu-central-1",
             vpc_id="v",
             subnet_ids=["s"],
             target_group_arn="tg",

@@ -23,6 +23,7 @@ from infra.validation import ConfigError, validate_function_name, validate_stack
 from tests.infra.conftest import StackConfigFactory
 from tests.infra.harness import PROJECT, ROOT, StackMocks, run_program
 
+CERTIFICATE = "arn:aws:acm:eu-central-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 PYTHON_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 
 
@@ -86,6 +87,7 @@ def test_values_are_read_with_their_types() -> None:
         {
             "memoryMb": "2048",
             "uiEnabled": "true",
+            "uiIngressCidrs": json.dumps(["192.0.2.0/24"]),
             "corsAllowOrigins": json.dumps(["https://a.example.com"]),
             "architecture": "arm64",
         }
@@ -134,6 +136,28 @@ BAD_VALUES = [
         "existingPublicSubnetIds",
         "two or more subnet ids",
     ),
+    ({"existingPrivateSubnetEgress": "true"}, "existingPrivateSubnetEgress", "false unless existingVpcId is set"),
+    ({"apiAuth": "open"}, "apiAuth", "one of iam, jwt, none"),
+    ({"apiAuth": "jwt", "jwtAudience": '["app"]'}, "jwtIssuer", "the https URL of the token issuer"),
+    ({"apiAuth": "jwt", "jwtIssuer": "http://id.example.com"}, "jwtIssuer", "the https URL"),
+    ({"apiAuth": "jwt", "jwtIssuer": "https://id.example.com"}, "jwtAudience", "one or more audiences"),
+    ({"jwtIssuer": "https://id.example.com"}, "jwtIssuer", "empty unless apiAuth is jwt"),
+    ({"uiCertificateArn": CERTIFICATE}, "uiDomainName", "the name uiCertificateArn's certificate covers"),
+    ({"uiDomainName": "UI Example"}, "uiDomainName", "a DNS name such as ui.example.com"),
+    ({"uiLogin": "okta"}, "uiLogin", "one of none, cognito"),
+    ({"uiLogin": "cognito"}, "uiLogin", "none unless uiCertificateArn and uiDomainName are set"),
+    ({"uiEnabled": "true"}, "uiIngressCidrs", "narrowed to your own ranges while the API has auth"),
+    (
+        {
+            "uiEnabled": "true",
+            "uiIngressCidrs": '["192.0.2.0/24"]',
+            "apiAuth": "jwt",
+            "jwtIssuer": "https://i.example.com",
+            "jwtAudience": '["a"]',
+        },
+        "uiEnabled",
+        "false when apiAuth is jwt",
+    ),
     (
         {"existingVpcId": "vpc-0123456789abcdef0", "existingPrivateSubnetIds": '["s1"]'},
         "existingPrivateSubnetIds",
@@ -179,7 +203,8 @@ def test_validation_functions_need_no_pulumi_runtime() -> None:
         validate_stack_config(StackConfig(function=FunctionConfig(timeout_seconds=45)))
     with pytest.raises(ConfigError, match="natStrategy='always'"):
         validate_stack_config(StackConfig(network=NetworkConfig(nat_strategy="always")))
-    validate_stack_config(replace(StackConfig(), ui=UiConfig(enabled=True, cpu=1024, memory_mb=8192)))
+    ui = UiConfig(enabled=True, cpu=1024, memory_mb=8192, ingress_cidrs=("192.0.2.0/24",))
+    validate_stack_config(replace(StackConfig(), ui=ui))
 
 
 def test_long_stack_names_are_refused_before_lambda_refuses_them() -> None:
@@ -197,14 +222,42 @@ def test_long_stack_names_are_refused_before_lambda_refuses_them() -> None:
         ({"memoryMb": "64"}, "Invalid config memoryMb=64"),
         ({"timeoutSeconds": "60"}, "Invalid config timeoutSeconds=60"),
         ({"modelDir": "no/such/model"}, "Invalid config modelDir='no/such/model'"),
+        ({"apiAuth": "jwt", "jwtAudience": '["app"]'}, "Invalid config jwtIssuer=''"),
+        ({"uiCertificateArn": CERTIFICATE}, "Invalid config uiDomainName=''"),
+        ({"uiEnabled": "true"}, "Invalid config uiIngressCidrs=['0.0.0.0/0']"),
+        (
+            {
+                "existingVpcId": "vpc-0123456789abcdef0",
+                "existingPrivateSubnetIds": '["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa7"]',
+            },
+            "Invalid config existingPrivateSubnetIds=.*subnet-0aaaaaaaaaaaaaaa1, subnet-0aaaaaaaaaaaaaaa7 are all in "
+            "eu-central-1b",
+        ),
+        (
+            {
+                "existingVpcId": "vpc-0123456789abcdef0",
+                "existingPrivateSubnetIds": '["subnet-0aaaaaaaaaaaaaaa1", "subnet-0ccccccccccccccc2"]',
+            },
+            "Invalid config existingPrivateSubnetIds='subnet-0ccccccccccccccc2': must be a subnet of existingVpcId",
+        ),
+        (
+            {
+                "uiEnabled": "true",
+                "uiIngressCidrs": '["192.0.2.0/24"]',
+                "existingVpcId": "vpc-0123456789abcdef0",
+                "existingPrivateSubnetIds": '["subnet-0aaaaaaaaaaaaaaa1"]',
+                "existingPublicSubnetIds": '["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb7"]',
+            },
+            "Invalid config existingPublicSubnetIds=.*are all in eu-central-1b",
+        ),
     ],
 )
 def test_program_fails_before_registering_any_resource(
     overrides: dict[str, str], fragment: str, stack_config: StackConfigFactory
 ) -> None:
     """The whole program stops on bad config with the message, and nothing (not even the provider) was registered."""
-    mocks = StackMocks()
-    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(")):
+    mocks = StackMocks(subnets={"subnet-0ccccccccccccccc2": ("eu-central-1b", "vpc-0other0000000000")})
+    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(").replace("[", r"\[").replace("]", r"\]")):
         run_program(stack_config("dev", **overrides), "dev", mocks)
     assert mocks.monitor.registered == []
 

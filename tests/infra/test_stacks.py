@@ -191,7 +191,7 @@ def test_handler_reads_the_environment_the_stack_gives_it(any_run: StackRun) -> 
 def test_iam_policies_have_no_wildcard_actions(any_run: StackRun) -> None:
     """No action contains '*'; only the ENI actions (which cannot be scoped) have Resource '*'."""
     policies = any_run.of_type(ROLE_POLICY)
-    assert len(policies) == 2
+    assert len(policies) == (3 if any_run.stack == "prod" else 2)  # prod adds the UI task role's
     for policy in policies:
         for statement in statements(policy):
             actions = as_list(statement["Action"])
@@ -399,10 +399,9 @@ def test_new_vpc_has_the_configured_nat_and_an_s3_gateway_endpoint(dev_run: Stac
 
 
 def test_ui_resources_are_absent_when_the_ui_is_off(dev_run: StackRun) -> None:
-    """dev runs no load balancer, no Fargate service, no UI image, exports no ui_url, and allows no CORS origin."""
+    """dev runs no load balancer, no Fargate service, no UI image and exports no ui_url."""
     assert not [item.urn for item in dev_run.resources if item.type in UI_TYPES or item.name.startswith("ui")]
     assert "ui_url" not in dev_run.outputs
-    assert dev_run.one("aws:apigatewayv2/api:Api").inputs["corsConfiguration"]["allowOrigins"] == []
 
 
 def test_ui_load_balancer_is_public_health_checked_and_sticky(prod_run: StackRun) -> None:
@@ -443,7 +442,9 @@ def test_ui_service_runs_the_ui_image_against_the_api_and_rolls_back_bad_deploys
     assert (task["cpu"], task["memory"]) == ("512", "1024")
     container = task["containers"]["ui"]
     assert container["environment"] == [
-        {"name": "API_URL", "value": f"https://{resource_id(api)}.execute-api.eu-central-1.amazonaws.com"}
+        {"name": "API_URL", "value": f"https://{resource_id(api)}.execute-api.eu-central-1.amazonaws.com"},
+        {"name": "API_AUTH", "value": "iam"},
+        {"name": "API_REGION", "value": "eu-central-1"},
     ]
     assert re.fullmatch(r".*/ui@sha256:[0-9a-f]{64}", container["image"])
     assert container["portMappings"] == [{"containerPort": 8501}]
@@ -459,11 +460,14 @@ def test_ui_service_runs_the_ui_image_against_the_api_and_rolls_back_bad_deploys
     assert task["logGroup"] == {"existing": {"name": log_group.inputs["name"]}}
 
 
-def test_api_cors_admits_the_ui_origin(prod_run: StackRun) -> None:
-    """The API's CORS origins are the UI's URL, which is also exported as ui_url."""
-    cors = prod_run.one("aws:apigatewayv2/api:Api", "http").inputs["corsConfiguration"]
-    assert cors["allowOrigins"] == ["http://ui.eu-central-1.elb.amazonaws.com"]
-    assert prod_run.outputs["ui_url"] == "http://ui.eu-central-1.elb.amazonaws.com"
+def test_api_has_no_cors_without_configured_origins(any_run: StackRun) -> None:
+    """The UI calls the API from its server, so no CORS entry is made for it (nor does the API wait for the ALB)."""
+    api = any_run.one("aws:apigatewayv2/api:Api", "http")
+    assert "corsConfiguration" not in api.inputs, api.urn
+    if any_run.stack == "prod":
+        assert any_run.outputs["ui_url"] == "http://ui.eu-central-1.elb.amazonaws.com"
+        balancer = any_run.one("efs-inference:ui_load_balancer:UiLoadBalancer", "ui")
+        assert balancer.urn not in api.dependencies
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -479,9 +483,12 @@ def test_outputs(stack: str, request: pytest.FixtureRequest) -> None:
         "efs_id",
         "model_bucket",
         "inference_repository_url",
+        "api_auth",
+        "api_caller_policy",
+        "api_caller_policy_arn",
     }
     if stack == "prod":
-        expected |= {"ui_url", "ui_log_group", "ui_repository_url"}
+        expected |= {"ui_url", "ui_load_balancer_dns_name", "ui_log_group", "ui_repository_url"}
     assert set(run.outputs) == expected
     assert run.outputs["function_name"] == f"{PROJECT}-{stack}-api"
     assert run.outputs["api_url"].startswith("https://")

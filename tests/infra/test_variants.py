@@ -11,6 +11,7 @@ from tests.infra.conftest import StackConfigFactory
 from tests.infra.harness import REGION, S3_PREFIX_LIST, StackRun, run_program
 
 CERTIFICATE = "arn:aws:acm:eu-central-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
+UI_DOMAIN = "ui.example.com"
 EXISTING_SUBNETS = ["subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"]
 EXISTING_PUBLIC_SUBNETS = ["subnet-0bbbbbbbbbbbbbbb1", "subnet-0bbbbbbbbbbbbbbb2"]
 
@@ -21,8 +22,9 @@ def https_ui_run(stack_config: StackConfigFactory) -> StackRun:
         "dev",
         uiEnabled="true",
         uiCertificateArn=CERTIFICATE,
+        uiDomainName=UI_DOMAIN,
         uiIngressCidrs=json.dumps(["203.0.113.0/24"]),
-        corsAllowOrigins=json.dumps(["https://ui.example.com"]),
+        corsAllowOrigins=json.dumps(["https://app.example.com"]),
     )
     config["aws:profile"] = "demo"
     return run_program(config, "dev")
@@ -57,7 +59,6 @@ def test_https_listener_with_redirect_from_http(https_ui_run: StackRun) -> None:
         (80, "203.0.113.0/24"),
         (443, "203.0.113.0/24"),
     ]
-    assert https_ui_run.outputs["ui_url"].startswith("https://")
 
 
 def test_ui_without_nat_runs_in_public_subnets_with_public_ips(https_ui_run: StackRun) -> None:
@@ -73,10 +74,18 @@ def test_single_ui_task_is_not_sticky(https_ui_run: StackRun) -> None:
     assert target_group["stickiness"]["enabled"] is False
 
 
-def test_cors_adds_configured_origins_to_the_ui_origin(https_ui_run: StackRun) -> None:
-    """corsAllowOrigins come first, then the UI's own https origin."""
+def test_cors_admits_only_the_configured_origins_with_signing_headers(https_ui_run: StackRun) -> None:
+    """corsAllowOrigins (for a browser-side client) and nothing else; SigV4's and a token's headers are allowed."""
     cors = https_ui_run.one("aws:apigatewayv2/api:Api", "http").inputs["corsConfiguration"]
-    assert cors["allowOrigins"] == ["https://ui.example.com", "https://ui.eu-central-1.elb.amazonaws.com"]
+    assert cors["allowOrigins"] == ["https://app.example.com"]
+    assert {"authorization", "x-amz-date", "x-amz-security-token"} <= set(cors["allowHeaders"])
+
+
+def test_ui_url_is_on_the_domain_name_the_certificate_covers(https_ui_run: StackRun) -> None:
+    """With HTTPS, ui_url is https://<uiDomainName> (the certificate never covers the ALB's own name), and the ALB's
+    name is exported for the CNAME."""
+    assert https_ui_run.outputs["ui_url"] == f"https://{UI_DOMAIN}"
+    assert https_ui_run.outputs["ui_load_balancer_dns_name"] == "ui.eu-central-1.elb.amazonaws.com"
 
 
 def test_existing_vpc_is_used_as_given(existing_run: StackRun) -> None:
@@ -90,8 +99,9 @@ def test_existing_vpc_is_used_as_given(existing_run: StackRun) -> None:
     for function in existing_run.of_type("aws:lambda/function:Function"):
         assert function.inputs["vpcConfig"]["subnetIds"] == EXISTING_SUBNETS, function.urn
     assert existing_run.one("awsx:lb:ApplicationLoadBalancer").inputs["subnetIds"] == EXISTING_PUBLIC_SUBNETS
-    # Existing private subnets are assumed to have egress, so the UI tasks stay private.
-    assert existing_run.one("awsx:ecs:FargateService").inputs["networkConfiguration"]["assignPublicIp"] is False
+    # Nothing says the existing private subnets have a NAT: the UI tasks take the public subnets and public IPs.
+    network = existing_run.one("awsx:ecs:FargateService").inputs["networkConfiguration"]
+    assert (network["subnets"], network["assignPublicIp"]) == (EXISTING_PUBLIC_SUBNETS, True)
 
 
 def test_existing_file_system_is_mounted_not_created(existing_run: StackRun) -> None:

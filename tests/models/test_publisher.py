@@ -11,9 +11,9 @@ import pytest
 from inference.errors import BadRequest
 from inference.models.metadata import METADATA_FILE, MODEL_FILE
 from inference.models.pointer import read_latest
-from inference.models.registry import ModelRegistry
 from inference.models.publisher import handler, publish_from_s3
 from inference.models.publishing import PublishError
+from inference.models.registry import ModelRegistry
 from tests.models.factory import DIGITS_DIR, tiny_model_dir
 
 BUCKET = "model-artifacts"

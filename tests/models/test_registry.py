@@ -15,9 +15,9 @@ from sklearn.model_selection import train_test_split
 from inference.errors import BadRequest, ModelUnavailable, NotFound
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
 from inference.models.pointer import write_latest
-from inference.models.runtime import LoadedModel
-from inference.models.registry import ModelRegistry, natural_key
 from inference.models.publishing import TEMP_PREFIX, publish_version
+from inference.models.registry import ModelRegistry, natural_key
+from inference.models.runtime import LoadedModel
 from tests.models.conftest import PublishTiny
 from tests.models.factory import (
     DIGITS_DIR,

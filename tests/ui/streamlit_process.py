@@ -30,13 +30,14 @@ def health(url: str) -> str | None:
 
 
 @contextmanager
-def running_ui(bin_dir: Path, api_url: str, log_file: Path) -> Iterator[str]:
-    """Run the image's CMD with programs from ``bin_dir`` (a virtualenv's bin), cwd = ui_image/.
+def running_ui(bin_dir: Path, api_url: str, log_file: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run the image's CMD with programs from ``bin_dir`` (a virtualenv's bin), cwd = ui_image/, with ``env`` added
+    (e.g. the task's API_AUTH and credentials).
 
     Yields the UI's URL once /_stcore/health answers; stops the whole process group afterwards."""
     port = free_port()
     program, *arguments = with_port(cmd(), port)
-    env = {**os.environ, "API_URL": api_url, "HOME": str(log_file.parent)}
+    env = {**os.environ, **(env or {}), "API_URL": api_url, "HOME": str(log_file.parent)}
     with log_file.open("wb") as log:
         process = subprocess.Popen(
             [str(bin_dir / program), *arguments],

@@ -1,4 +1,5 @@
-"""The real UI (`streamlit run` as the image runs it) against the real local API, driven in headless Chromium."""
+"""The real UI (`streamlit run` as the image runs it) against the real local API with IAM auth on (as deployed),
+driven in headless Chromium: the UI signs every call with the key pair, which the API checks."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Request, expect, sync_playwright
 
 from inference.models.publishing import publish_version
-from tests.local.stack import REPO, Running, start_server, stop
+from local.sigv4 import DEFAULT_REGION, KeyPair
+from tests.local.stack import REPO, Running, call, start_server, stop
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png
 from tests.ui.streamlit_process import running_ui
@@ -46,13 +48,31 @@ def chromium() -> Path:
 
 
 def serve_stack(folder: Path) -> Iterator[tuple[str, Running]]:
-    """The local API (real handler, the example model published) and the UI pointed at it: (UI URL, API)."""
+    """The local API (real handler, the example model published, auth iam) and the UI pointed at it, signing with
+    the API's key pair as the Fargate task signs with its role: (UI URL, API)."""
     publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
-    api = start_server(
-        folder / "data", folder / "api.log", "--workers", "1", handler="inference.api.handler.lambda_handler"
-    )
+    keys = KeyPair.generate()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in keys.as_env().items():
+            patch.setenv(name, value)
+        api = start_server(
+            folder / "data",
+            folder / "api.log",
+            "--workers",
+            "1",
+            "--auth",
+            "iam",
+            handler="inference.api.handler.lambda_handler",
+        )
+    ui_env = {
+        "API_AUTH": "iam",
+        "API_REGION": DEFAULT_REGION,
+        "AWS_ACCESS_KEY_ID": keys.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": keys.secret_access_key,
+    }
     try:
-        with running_ui(Path(sys.executable).parent, api.url, folder / "ui.log") as url:
+        assert call(api.url, "GET", "/health").status == 403, "the API must refuse unsigned calls"
+        with running_ui(Path(sys.executable).parent, api.url, folder / "ui.log", ui_env) as url:
             yield url, api
     finally:
         stop(api)

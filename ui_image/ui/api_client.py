@@ -1,7 +1,9 @@
 """The UI's only way to reach data: the JSON API at ``API_URL``.
 
 Every call has a bounded timeout, returns a typed result, and fails with one exception type,
-``ApiError``, whose message can be shown to a person as it is."""
+``ApiError``, whose message can be shown to a person as it is. With ``API_AUTH=iam`` every call is
+signed with SigV4 (botocore's signer) for ``API_REGION``, with the credentials botocore finds: the task
+role's on Fargate, the local key pair under ``make dev AUTH=iam``; no keys live in the UI's config."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import requests
+import requests.auth
 import streamlit as st
 
 T = TypeVar("T")
@@ -117,11 +120,50 @@ class Health:
         return self.status == "ok"
 
 
+class SigV4Signer(requests.auth.AuthBase):
+    """Signs each request for execute-api, with fresh credentials each time (a task role's are rotated)."""
+
+    SERVICE = "execute-api"
+    _COPIED = ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
+
+    def __init__(self, region: str) -> None:
+        import boto3  # only a signing client needs it
+
+        self.region = region
+        self._credentials = boto3.Session().get_credentials()
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+
+        if self._credentials is None:
+            raise ApiError("The UI has no AWS credentials to sign its calls to the API (API_AUTH is iam).")
+        headers = {name: value for name, value in request.headers.items() if name.lower() == "content-type"}
+        signed = AWSRequest(method=request.method, url=request.url, data=request.body or b"", headers=headers)
+        SigV4Auth(self._credentials.get_frozen_credentials(), self.SERVICE, self.region).add_auth(signed)
+        for name in self._COPIED:
+            if name in signed.headers:
+                request.headers[name] = signed.headers[name]
+        return request
+
+
+def auth_from_env(env: dict[str, str] | None = None) -> SigV4Signer | None:
+    """The signer ``API_AUTH`` asks for: ``iam`` signs for ``API_REGION`` (else AWS_REGION); ``none`` does not."""
+    env = dict(os.environ) if env is None else env
+    mode = env.get("API_AUTH") or "none"
+    if mode == "none":
+        return None
+    if mode != "iam":
+        raise ValueError(f"API_AUTH must be iam or none, not {mode!r}")
+    return SigV4Signer(env.get("API_REGION") or env.get("AWS_REGION") or "us-east-1")
+
+
 class ApiClient:
-    def __init__(self, base_url: str, timeouts: Timeouts | None = None) -> None:
+    def __init__(self, base_url: str, timeouts: Timeouts | None = None, auth: SigV4Signer | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeouts = timeouts or Timeouts()
         self._session = requests.Session()
+        self._session.auth = auth
 
     def health(self) -> Health:
         body = self._call("GET", "/health")
@@ -258,5 +300,6 @@ def get_client() -> ApiClient:
     and a requests.Session (the client's connection pool) is not documented as thread-safe."""
     client = st.session_state.get(_CLIENT_KEY)
     if not isinstance(client, ApiClient):
-        client = st.session_state[_CLIENT_KEY] = ApiClient(os.environ.get("API_URL") or DEFAULT_API_URL)
+        api_url = os.environ.get("API_URL") or DEFAULT_API_URL
+        client = st.session_state[_CLIENT_KEY] = ApiClient(api_url, auth=auth_from_env())
     return client

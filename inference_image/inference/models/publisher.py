@@ -8,15 +8,19 @@ there with the same model changes nothing but re-points LATEST at it."""
 
 from __future__ import annotations
 
-import logging
+import os
 from pathlib import Path
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, is_valid_name
 from inference.models.publishing import PublishError, durable_file, publish_files
 from inference.settings import Settings
 
-logger = logging.getLogger(__name__)
+# Powertools' Logger, not the stdlib's: the Lambda runtime leaves the root logger at WARNING, so INFO lines of a
+# plain logging.getLogger() never reach CloudWatch. This one writes JSON at LOG_LEVEL (which the stack sets).
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"))
 
 _EVENT_FIELDS = ("bucket", "prefix", "name", "version")
 
@@ -39,7 +43,15 @@ def publish_from_s3(event: object, s3: Any, models_dir: Path) -> dict[str, Any]:
 
     path = publish_files(models_dir, name, version, download_all)
     count = sum(1 for entry in path.iterdir() if entry.is_file())
-    logger.info("published model %s version %s from s3://%s/%s (%d files)", name, version, bucket, prefix, count)
+    logger.info(
+        "published model %s version %s from s3://%s/%s (%d files)",
+        name,
+        version,
+        bucket,
+        prefix,
+        count,
+        extra={"model": name, "version": version, "files": count},
+    )
     return {"name": name, "version": version, "path": str(path), "files": count}
 
 

@@ -1,17 +1,22 @@
 """The stack, in the order of the architecture diagram: config → network → shared file system → images →
-inference function → (UI load balancer) → HTTP API → model publishing → (Streamlit UI) → outputs.
+inference function → (UI load balancer) → model publishing → (async jobs) → HTTP API → (Streamlit UI) →
+outputs.
 Each piece is a component in infra/ whose args read their settings from the config (`from_config`);
 this file only says what feeds what."""
 
 import pulumi
 import pulumi_aws as aws
 
-from inference.routes import ROUTE_KEYS
+from inference.routes import JOBS_FUNCTION, ROUTE_KEYS
 from infra.config import load_stack_config
 from infra.container_image import ContainerImage, ContainerImageArgs
 from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement
 from infra.file_system import SharedFileSystem, SharedFileSystemArgs
-from infra.http_api import HttpApi, HttpApiArgs
+from infra.http_api import HttpApi, HttpApiArgs, RouteTarget
+from infra.job_api_function import JobApiFunction, JobApiFunctionArgs
+from infra.job_bucket import JobBucket, JobBucketArgs
+from infra.job_queue import JobQueue, JobQueueArgs
+from infra.job_worker import JobWorker, JobWorkerArgs
 from infra.model_bundle import read_model_bundle
 from infra.model_publisher import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs
@@ -41,11 +46,33 @@ api_function = EfsFunction("api", api_args, aws_opts)
 ui_lb = None
 if config.ui.enabled:
     ui_lb = UiLoadBalancer("ui", UiLoadBalancerArgs.from_config(config.ui, network), aws_opts)
-http_api = HttpApi("http", HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, ui_lb), aws_opts)
 publisher_args = ModelPublisherArgs.from_config(
     config, names, model, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
+# Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them.
+route_targets: dict[str, RouteTarget] = {}
+if config.jobs.enabled:
+    job_bucket = JobBucket("jobs", JobBucketArgs.from_config(config), aws_opts)
+    job_queue = JobQueue("jobs", JobQueueArgs.from_config(config), aws_opts)
+    jobs_args = JobApiFunctionArgs.from_config(
+        config,
+        names,
+        inference_image,
+        model,
+        bucket=job_bucket,
+        queue=job_queue,
+        model_bucket_name=publisher.bucket_name,
+        model_bucket_arn=publisher.bucket.arn,
+    )
+    jobs_function = JobApiFunction("jobs", jobs_args, aws_opts)
+    worker_args = JobWorkerArgs.from_config(
+        config, names, inference_image, placement, model, network=network, bucket=job_bucket, queue=job_queue
+    )
+    job_worker = JobWorker("jobs", worker_args, aws_opts)
+    route_targets[JOBS_FUNCTION] = RouteTarget(jobs_function.function_arn, jobs_function.function_name)
+http_args = HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, ui_lb, other_functions=route_targets)
+http_api = HttpApi("http", http_args, aws_opts)
 if ui_lb:
     ui_image = ContainerImage("ui", ContainerImageArgs.from_config(config, "ui_image"), aws_opts)
     ui_args = StreamlitServiceArgs.from_config(
@@ -63,6 +90,12 @@ pulumi.export("api_access_log_group", http_api.access_log_group_name)
 pulumi.export("efs_id", shared_fs.file_system_id)
 pulumi.export("model_bucket", publisher.bucket_name)
 pulumi.export("inference_repository_url", inference_image.repository_url)
+if config.jobs.enabled:
+    pulumi.export("job_bucket", job_bucket.bucket_name)
+    pulumi.export("job_queue_url", job_queue.queue_url)
+    pulumi.export("job_dead_letter_queue_url", job_queue.dead_letter_queue_url)
+    pulumi.export("jobs_function_log_group", jobs_function.log_group_name)
+    pulumi.export("job_worker_log_group", job_worker.log_group_name)
 if ui_lb:
     pulumi.export("ui_url", ui_lb.url)
     pulumi.export("ui_log_group", ui_service.log_group_name)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from inference.routes import API_FUNCTION, function_of
 from infra.config import StackConfig
 from infra.efs_function import EfsFunction
 from infra.stack_names import StackNames
@@ -38,6 +39,14 @@ ACCESS_LOG_FORMAT = {
 
 
 @dataclass
+class RouteTarget:
+    """A function that serves some routes of the table, besides the API function."""
+
+    function_arn: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+
+
+@dataclass
 class HttpApiArgs:
     function_arn: pulumi.Input[str]
     function_name: pulumi.Input[str]
@@ -48,6 +57,9 @@ class HttpApiArgs:
     throttle_rate: int = 50
     cors_origins: pulumi.Input[Sequence[str]] = field(default_factory=list)
     log_retention_days: int = 14
+    # By the route table's function names (e.g. "jobs"): one integration each. A route whose function is
+    # absent goes to the API function, whose handler answers for it (jobs off: 501).
+    other_functions: Mapping[str, RouteTarget] = field(default_factory=dict)
 
     @classmethod
     def from_config(
@@ -57,6 +69,8 @@ class HttpApiArgs:
         function: EfsFunction,
         route_keys: Sequence[str],
         ui: UiLoadBalancer | None,
+        *,
+        other_functions: Mapping[str, RouteTarget] | None = None,
     ) -> HttpApiArgs:
         """Proxies every route to `function`; CORS admits the configured origins, then the UI's own."""
         origins = list(config.api.cors_allow_origins)
@@ -70,6 +84,7 @@ class HttpApiArgs:
             throttle_rate=config.api.throttle_rate,
             cors_origins=ui.origins.apply(lambda ui_origins: origins + ui_origins) if ui else origins,
             log_retention_days=config.observability.log_retention_days,
+            other_functions=other_functions or {},
         )
 
 
@@ -124,10 +139,33 @@ class HttpApi(pulumi.ComponentResource):
             timeout_milliseconds=args.timeout_seconds * 1000,
             opts=child,
         )
-        target = self.integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
+        integrations = {API_FUNCTION: self.integration}
+        for function, served in args.other_functions.items():
+            integrations[function] = aws.apigatewayv2.Integration(
+                f"{name}-{function}",
+                api_id=self.api.id,
+                integration_type="AWS_PROXY",
+                integration_method="POST",
+                integration_uri=served.function_arn,
+                payload_format_version="2.0",
+                timeout_milliseconds=args.timeout_seconds * 1000,
+                opts=child,
+            )
+        targets = {
+            function: integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
+            for function, integration in integrations.items()
+        }
+
+        def target(route_key: str) -> pulumi.Output[str]:
+            return targets.get(function_of(route_key), targets[API_FUNCTION])
+
         self.routes = [
             aws.apigatewayv2.Route(
-                route_child_name(name, route_key), api_id=self.api.id, route_key=route_key, target=target, opts=child
+                route_child_name(name, route_key),
+                api_id=self.api.id,
+                route_key=route_key,
+                target=target(route_key),
+                opts=child,
             )
             for route_key in args.route_keys
         ]
@@ -155,6 +193,17 @@ class HttpApi(pulumi.ComponentResource):
             source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
             opts=child,
         )
+        self.other_permissions = [
+            aws.lambda_.Permission(
+                f"{name}-{function}",
+                action="lambda:InvokeFunction",
+                function=served.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+                opts=child,
+            )
+            for function, served in args.other_functions.items()
+        ]
         self.api_endpoint = self.api.api_endpoint
         self.execution_arn = self.api.execution_arn
         self.access_log_group_name = self.access_log_group.name

@@ -73,9 +73,7 @@ def test_a_job_failing_every_attempt_is_failed_with_the_reason_and_its_message_d
     dead: list[dict[str, object]] = []
     while not dead and time.monotonic() < deadline:
         dead = stack.dead_letters(wait_seconds=1)
-    assert [ShardMessage.from_body(str(message["Body"])) for message in dead] == [
-        ShardMessage(accepted["job_id"], 0)
-    ]
+    assert [ShardMessage.from_body(str(message["Body"])) for message in dead] == [ShardMessage(accepted["job_id"], 0)]
 
 
 def test_a_model_that_refuses_the_job_fails_it_at_once_without_retries(make_stack: MakeStack) -> None:
@@ -98,9 +96,7 @@ def test_a_duplicate_delivery_leaves_one_result(make_stack: MakeStack) -> None:
     service = stack.service()
     inputs = digit_batch(500, seed=2)
     accepted = service.submit({"inputs": inputs})
-    stack.sqs.send_message(
-        QueueUrl=stack.settings.queue_url, MessageBody=ShardMessage(accepted["job_id"], 0).to_body()
-    )
+    stack.sqs.send_message(QueueUrl=stack.settings.queue_url, MessageBody=ShardMessage(accepted["job_id"], 0).to_body())
     poller = stack.start_poller(workers=2)
     view = wait_for(service, accepted["job_id"], ("succeeded", "failed"))
     keys = JobKeys(accepted["job_id"])
@@ -108,10 +104,12 @@ def test_a_duplicate_delivery_leaves_one_result(make_stack: MakeStack) -> None:
     _wait_until(lambda: poller.delivered >= 2)
     attributes = stack.sqs.get_queue_attributes(QueueUrl=stack.settings.queue_url, AttributeNames=["All"])
     _wait_until(
-        lambda: stack.sqs.get_queue_attributes(QueueUrl=stack.settings.queue_url, AttributeNames=["All"])[
-            "Attributes"
-        ]["ApproximateNumberOfMessagesNotVisible"]
-        == "0"
+        lambda: (
+            stack.sqs.get_queue_attributes(QueueUrl=stack.settings.queue_url, AttributeNames=["All"])["Attributes"][
+                "ApproximateNumberOfMessagesNotVisible"
+            ]
+            == "0"
+        )
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
     again = stack.s3.head_object(Bucket=stack.settings.bucket, Key=keys.result)

@@ -11,6 +11,10 @@ API_PORT ?= 8080
 UI_PORT ?= 8501
 DATA_DIR ?= .local/data
 WORKERS ?= 4
+# Async jobs: the local S3/SQS server's port, job workers, their timeout (the visibility timeout is 6x)
+AWS_PORT ?= 4566
+JOB_WORKERS ?= 2
+JOB_WORKER_TIMEOUT ?= 60
 
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
@@ -34,7 +38,8 @@ $(MODEL_FILES): | $(STAMP)
 
 dev: $(STAMP) $(MODEL_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
-		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR)
+		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) \
+		--aws-port $(AWS_PORT) --job-workers $(JOB_WORKERS) --job-worker-timeout $(JOB_WORKER_TIMEOUT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

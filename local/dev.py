@@ -27,6 +27,7 @@ from types import FrameType
 
 from inference.layout import DataLayout
 from inference.models.publishing import PublishError, publish_version
+from local.job_stack import start_jobs
 from local.server import WORKER_PID_HEADER
 
 STARTUP_TIMEOUT_SECONDS = 120.0  # Streamlit's first start on a cold machine can take a while
@@ -54,9 +55,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
     parser.add_argument("--model-dir", type=Path, default=Path("models/digits"), help="the model to publish")
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
+    # Async jobs: moto's S3/SQS server, and the poller that stands in for the queue's event source mapping.
+    parser.add_argument("--no-jobs", dest="jobs", action="store_false", help="run without async jobs (/jobs: 501)")
+    parser.add_argument("--aws-port", type=int, default=4566, help="port of the local S3/SQS server")
+    parser.add_argument("--job-workers", type=int, default=2, help="job worker processes (the reserved concurrency)")
+    parser.add_argument(
+        "--job-worker-timeout", type=int, default=60, help="job worker timeout in s; the visibility timeout is 6x"
+    )
     args = parser.parse_args(argv)
-    if args.api_port == args.ui_port:
-        parser.error("--api-port and --ui-port must differ")
+    ports = [args.api_port, args.ui_port, *([args.aws_port] if args.jobs else [])]
+    if len(set(ports)) < len(ports):
+        parser.error("--api-port, --ui-port and --aws-port must differ")
     return args
 
 
@@ -179,7 +188,7 @@ def _signal_group(child: Child, signum: signal.Signals) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for port in (args.api_port, args.ui_port):
+    for port in (args.api_port, args.ui_port, *([args.aws_port] if args.jobs else [])):
         problem = port_in_use(args.host, port)
         if problem:
             print(f"Cannot start the local stack: {problem}.", file=sys.stderr)
@@ -202,12 +211,30 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     api_url = f"http://{args.host}:{args.api_port}"
     ui_url = f"http://{args.host}:{args.ui_port}"
-    children = [
-        start("API", args.api_port, api_command(args, data_dir), dict(os.environ)),
-        start("UI", args.ui_port, ui_command(args), {**os.environ, "API_URL": api_url}),
-    ]
+    children: list[Child] = []
     try:
+        jobs_env: dict[str, str] = {}
+        if args.jobs:
+            model = (args.model_dir.resolve().name, args.model_dir)
+            jobs_env = start_jobs(
+                start,
+                host=args.host,
+                aws_port=args.aws_port,
+                workers=args.job_workers,
+                worker_timeout=args.job_worker_timeout,
+                data_dir=data_dir,
+                model=model,
+                started=children,
+            )
+            print(
+                f"Async jobs: S3/SQS on http://{args.host}:{args.aws_port}, {args.job_workers} job workers", flush=True
+            )
+        children.append(start("API", args.api_port, api_command(args, data_dir), {**os.environ, **jobs_env}))
+        children.append(start("UI", args.ui_port, ui_command(args), {**os.environ, **jobs_env, "API_URL": api_url}))
         return _supervise(args, children, stop, api_url, ui_url)
+    except RuntimeError as error:  # the S3/SQS server did not come up
+        print(f"Cannot start the local stack: {error}.", file=sys.stderr)
+        return 1
     finally:
         stop_all(children)
 

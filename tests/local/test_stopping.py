@@ -83,6 +83,8 @@ def test_make_dev_serves_both_and_stops_cleanly(tmp_path: Path) -> None:
             "2",
             "--model-dir",
             str(EXAMPLE_MODEL),
+            "--aws-port",
+            str(free_port()),
         ],
         tmp_path / "dev.log",
     )

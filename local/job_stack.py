@@ -4,10 +4,13 @@ the UI at them; dev.py starts and stops the processes with the rest of the stack
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -22,6 +25,7 @@ class _Child(Protocol):
 
 Child = TypeVar("Child", bound=_Child)
 Start = Callable[[str, int, list[str], dict[str, str]], Child]
+_STOP_SECONDS = 20.0
 
 
 def start_jobs(
@@ -57,3 +61,42 @@ def start_jobs(
     poller = [sys.executable, "-m", "local.job_poller", "--workers", str(workers)]
     started.append(start("job worker", 0, poller, {**os.environ, **env, "DATA_DIR": str(data_dir)}))
     return env
+
+
+@dataclass
+class _Process:
+    name: str
+    process: subprocess.Popen[bytes]
+
+
+def _spawn(name: str, port: int, command: list[str], env: dict[str, str]) -> _Process:
+    return _Process(name, subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
+
+
+@contextlib.contextmanager
+def local_jobs(
+    *, host: str, aws_port: int, workers: int, worker_timeout: int, data_dir: Path, model: tuple[str, Path]
+) -> Iterator[dict[str, str]]:
+    """The jobs part of the local stack for as long as the block runs (tests and benchmarks); yields the
+    environment for the API. Every process it started is stopped, with its process group, at the end."""
+    started: list[_Process] = []
+    try:
+        yield start_jobs(
+            _spawn,
+            host=host,
+            aws_port=aws_port,
+            workers=workers,
+            worker_timeout=worker_timeout,
+            data_dir=data_dir,
+            model=model,
+            started=started,
+        )
+    finally:
+        for child in reversed(started):  # the poller first, while the server still answers it
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.process.pid, signal.SIGTERM)
+            try:
+                child.process.wait(_STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.process.pid, signal.SIGKILL)
+                child.process.wait()

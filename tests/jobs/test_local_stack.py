@@ -5,48 +5,32 @@ commands run verbatim (but for the URL) with curl."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import signal
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from local.job_stack import start_jobs
+from local.job_stack import local_jobs
 from tests.jobs.conftest import EXAMPLE_MODEL
 from tests.local.stack import REPO, Running, call, free_port, start_server, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")]
 
 
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-
-
-def _start(name: str, port: int, command: list[str], env: dict[str, str]) -> Child:
-    return Child(name, subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL))
-
-
 @pytest.fixture
 def jobs_server(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
-    children: list[Child] = []
-    try:
-        env = start_jobs(
-            _start,
-            host="127.0.0.1",
-            aws_port=free_port(),
-            workers=2,
-            worker_timeout=30,
-            data_dir=data_dir,
-            model=("digits", EXAMPLE_MODEL),
-            started=children,
-        )
+    jobs = local_jobs(
+        host="127.0.0.1",
+        aws_port=free_port(),
+        workers=2,
+        worker_timeout=30,
+        data_dir=data_dir,
+        model=("digits", EXAMPLE_MODEL),
+    )
+    with jobs as env:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         server = start_server(data_dir, tmp_path / "server.log", handler="inference.api.handler.lambda_handler")
@@ -54,10 +38,6 @@ def jobs_server(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             yield server
         finally:
             stop(server)
-    finally:
-        for child in children:
-            os.killpg(child.process.pid, signal.SIGTERM)
-            child.process.wait(20)
 
 
 def readme_jobs_block() -> str:

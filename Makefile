@@ -16,6 +16,10 @@ FUNCTION_LOG ?= .local/logs/function.log
 VERBOSE ?=
 # AUTH=iam: the local API checks SigV4 signatures as the deployed one does, and the UI signs (make dev AUTH=iam)
 AUTH ?= none
+# Async jobs: the local S3/SQS server's port, job workers, their timeout (the visibility timeout is 6x)
+AWS_PORT ?= 4566
+JOB_WORKERS ?= 2
+JOB_WORKER_TIMEOUT ?= 60
 
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
@@ -55,7 +59,8 @@ $(MODEL_FILES): | $(STAMP)
 dev: $(STAMP) $(MODEL_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
 		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --auth $(AUTH) \
-		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose)
+		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose) \
+		--aws-port $(AWS_PORT) --job-workers $(JOB_WORKERS) --job-worker-timeout $(JOB_WORKER_TIMEOUT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,18 +1,22 @@
 """The stack, in the order of the architecture diagram: config → network → shared file system → images →
-inference function → HTTP API (behind IAM auth by default) → model publishing → (UI load balancer and
-Streamlit UI, which signs its calls to the API) → outputs.
+inference function → model publishing → (async jobs) → HTTP API (behind IAM auth by default) → (UI load
+balancer and Streamlit UI, which signs its calls to the API) → outputs.
 Each piece is a component in infra/ whose args read their settings from the config (`from_config`);
 this file only says what feeds what."""
 
 import pulumi
 import pulumi_aws as aws
 
-from inference.routes import ROUTE_KEYS
+from inference.routes import JOBS_FUNCTION, ROUTE_KEYS
 from infra.config import load_stack_config
 from infra.container_image import ContainerImage, ContainerImageArgs
 from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement
 from infra.file_system import SharedFileSystem, SharedFileSystemArgs
-from infra.http_api import HttpApi, HttpApiArgs
+from infra.http_api import HttpApi, HttpApiArgs, RouteTarget
+from infra.job_api_function import JobApiFunction, JobApiFunctionArgs
+from infra.job_bucket import JobBucket, JobBucketArgs
+from infra.job_queue import JobQueue, JobQueueArgs
+from infra.job_worker import JobWorker, JobWorkerArgs
 from infra.model_bundle import read_model_bundle
 from infra.model_publisher import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs, check_existing_subnets
@@ -41,14 +45,41 @@ inference_image = ContainerImage("inference", ContainerImageArgs.from_config(con
 placement = FunctionPlacement.in_private_subnets(network, shared_fs)
 api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, model)
 api_function = EfsFunction("api", api_args, aws_opts)
-http_api = HttpApi("http", HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS), aws_opts)
 publisher_args = ModelPublisherArgs.from_config(
     config, names, model, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
-# The VPC's way to S3 lets through reads of the model bucket, and of ECR's image layers for the UI tasks.
+# Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them.
+route_targets: dict[str, RouteTarget] = {}
+writable_buckets: list[pulumi.Output[str]] = []
+if config.jobs.enabled:
+    job_bucket = JobBucket("jobs", JobBucketArgs.from_config(config), aws_opts)
+    job_queue = JobQueue("jobs", JobQueueArgs.from_config(config), aws_opts)
+    jobs_args = JobApiFunctionArgs.from_config(
+        config,
+        names,
+        inference_image,
+        model,
+        bucket=job_bucket,
+        queue=job_queue,
+        model_bucket_name=publisher.bucket_name,
+        model_bucket_arn=publisher.bucket_arn,
+    )
+    jobs_function = JobApiFunction("jobs", jobs_args, aws_opts)
+    worker_args = JobWorkerArgs.from_config(
+        config, names, inference_image, placement, model, network=network, bucket=job_bucket, queue=job_queue
+    )
+    job_worker = JobWorker("jobs", worker_args, aws_opts)
+    route_targets[JOBS_FUNCTION] = RouteTarget(jobs_function.function_arn, jobs_function.function_name)
+    writable_buckets.append(job_bucket.bucket_arn)  # the worker reaches its bucket through the VPC's endpoint
+http_args = HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, other_functions=route_targets)
+http_api = HttpApi("http", http_args, aws_opts)
+# The VPC's way to S3 lets through reads of the model bucket, the worker's job objects, and ECR's image layers
+# for the UI tasks.
 ecr_layers = region.apply(lambda name: f"arn:aws:s3:::prod-{name}-starport-layer-bucket/*")
-network.limit_s3_endpoint("network-s3", [publisher.bucket_arn], [ecr_layers] if config.ui.enabled else [])
+network.limit_s3_endpoint(
+    "network-s3", [publisher.bucket_arn], [ecr_layers] if config.ui.enabled else [], writable_buckets
+)
 if config.ui.enabled:
     ui_lb = UiLoadBalancer("ui", UiLoadBalancerArgs.from_config(config.ui, config.ui_access, network), aws_opts)
     ui_image = ContainerImage("ui", ContainerImageArgs.from_config(config, "ui_image"), aws_opts)
@@ -71,6 +102,12 @@ pulumi.export("api_access_log_group", http_api.access_log_group_name)
 pulumi.export("efs_id", shared_fs.file_system_id)
 pulumi.export("model_bucket", publisher.bucket_name)
 pulumi.export("inference_repository_url", inference_image.repository_url)
+if config.jobs.enabled:
+    pulumi.export("job_bucket", job_bucket.bucket_name)
+    pulumi.export("job_queue_url", job_queue.queue_url)
+    pulumi.export("job_dead_letter_queue_url", job_queue.dead_letter_queue_url)
+    pulumi.export("jobs_function_log_group", jobs_function.log_group_name)
+    pulumi.export("job_worker_log_group", job_worker.log_group_name)
 if config.ui.enabled:
     pulumi.export("ui_url", ui_lb.url)
     pulumi.export("ui_load_balancer_dns_name", ui_lb.dns_name)  # point uiDomainName's CNAME or alias here

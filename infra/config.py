@@ -181,6 +181,42 @@ class UiAccessConfig:
 
 
 @dataclass(frozen=True)
+class JobsConfig:
+    enabled: bool = setting(
+        "jobsEnabled",
+        False,
+        "Async jobs (POST /jobs): a job bucket, a queue with a dead-letter queue, a jobs function outside the "
+        "VPC and a worker function in it. Off: none of it exists and /jobs answers 501.",
+    )
+    worker_timeout_seconds: int = setting(
+        "jobsWorkerTimeoutSeconds",
+        900,
+        "Worker timeout in seconds (1 to 900); the queue's visibility timeout is six times this.",
+    )
+    worker_memory_mb: int = setting("jobsWorkerMemoryMb", 2048, "Worker memory in MB (128 to 10240).")
+    worker_concurrency: int = setting(
+        "jobsWorkerConcurrency", 4, "Reserved concurrency of the worker (1 to 1000): at most this many shards at once."
+    )
+    max_attempts: int = setting(
+        "jobsMaxAttempts", 3, "Attempts per shard (1 to 10) before the job fails and its message goes to the DLQ."
+    )
+    shard_size: int = setting("jobsShardSize", 500, "Inputs per shard: one queue message and one worker run each.")
+    max_inputs: int = setting("jobsMaxInputs", 100000, "Most inputs one job may hold.")
+    max_upload_bytes: int = setting(
+        "jobsMaxUploadBytes", 20971520, "Largest upload of inputs (through a presigned URL) a job accepts, in bytes."
+    )
+    inline_result_bytes: int = setting(
+        "jobsInlineResultBytes", 262144, "Results up to this size come inline in GET /jobs/{id}; larger ones as a URL."
+    )
+    url_expiry_seconds: int = setting(
+        "jobsUrlExpirySeconds", 300, "Lifetime of presigned upload and download URLs, in seconds (1 to 3600)."
+    )
+    retention_days: int = setting(
+        "jobsRetentionDays", 7, "Days a job's inputs, state and result are kept before S3 expires them (1 to 365)."
+    )
+
+
+@dataclass(frozen=True)
 class StackConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
@@ -191,6 +227,7 @@ class StackConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     ui: UiConfig = field(default_factory=UiConfig)
     ui_access: UiAccessConfig = field(default_factory=UiAccessConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
+from inference.routes import API_FUNCTION, function_of
 from infra.config import StackConfig
 from infra.efs_function import EfsFunction
 from infra.policies import document, invoke_api_statements
@@ -46,6 +47,14 @@ ACCESS_LOG_FORMAT = {
 
 
 @dataclass
+class RouteTarget:
+    """A function that serves some routes of the table, besides the API function."""
+
+    function_arn: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+
+
+@dataclass
 class HttpApiArgs:
     function_arn: pulumi.Input[str]
     function_name: pulumi.Input[str]
@@ -59,6 +68,9 @@ class HttpApiArgs:
     auth: str = "iam"  # iam | jwt | none
     jwt_issuer: str = ""
     jwt_audience: Sequence[str] = ()
+    # By the route table's function names (e.g. "jobs"): one integration each. A route whose function is
+    # absent goes to the API function, whose handler answers for it (jobs off: 501).
+    other_functions: Mapping[str, RouteTarget] = field(default_factory=dict)
 
     @classmethod
     def from_config(
@@ -67,6 +79,8 @@ class HttpApiArgs:
         names: StackNames,
         function: EfsFunction,
         route_keys: Sequence[str],
+        *,
+        other_functions: Mapping[str, RouteTarget] | None = None,
     ) -> HttpApiArgs:
         """Proxies every route to `function`, behind the configured auth; CORS admits the configured origins only
         (the UI calls the API from its server, never from the browser)."""
@@ -83,6 +97,7 @@ class HttpApiArgs:
             auth=config.api_auth.mode,
             jwt_issuer=config.api_auth.jwt_issuer,
             jwt_audience=list(config.api_auth.jwt_audience),
+            other_functions=other_functions or {},
         )
 
 
@@ -159,14 +174,32 @@ class HttpApi(pulumi.ComponentResource):
             timeout_milliseconds=args.timeout_seconds * 1000,
             opts=child,
         )
-        target = self.integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
-        # Every route, $default included: one left open would let anyone in by that path.
+        integrations = {API_FUNCTION: self.integration}
+        for function, served in args.other_functions.items():
+            integrations[function] = aws.apigatewayv2.Integration(
+                f"{name}-{function}",
+                api_id=self.api.id,
+                integration_type="AWS_PROXY",
+                integration_method="POST",
+                integration_uri=served.function_arn,
+                payload_format_version="2.0",
+                timeout_milliseconds=args.timeout_seconds * 1000,
+                opts=child,
+            )
+        targets = {
+            function: integration.id.apply(lambda integration_id: f"integrations/{integration_id}")
+            for function, integration in integrations.items()
+        }
+
+        def target(route_key: str) -> pulumi.Output[str]:
+            return targets.get(function_of(route_key), targets[API_FUNCTION])
+
         self.routes = [
             aws.apigatewayv2.Route(
                 route_child_name(name, route_key),
                 api_id=self.api.id,
                 route_key=route_key,
-                target=target,
+                target=target(route_key),
                 authorization_type=AUTHORIZATION_TYPES[args.auth],
                 authorizer_id=self.authorizer.id if self.authorizer else None,
                 opts=child,
@@ -197,6 +230,17 @@ class HttpApi(pulumi.ComponentResource):
             source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
             opts=child,
         )
+        self.other_permissions = [
+            aws.lambda_.Permission(
+                f"{name}-{function}",
+                action="lambda:InvokeFunction",
+                function=served.function_name,
+                principal="apigateway.amazonaws.com",
+                source_arn=self.api.execution_arn.apply(lambda arn: f"{arn}/*/*"),
+                opts=child,
+            )
+            for function, served in args.other_functions.items()
+        ]
         self.api_endpoint = self.api.api_endpoint
         self.execution_arn = self.api.execution_arn
         self.access_log_group_name = self.access_log_group.name

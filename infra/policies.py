@@ -3,6 +3,7 @@ ARNs once they are known (inside an apply); tests read these functions directly.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 Statement = dict[str, Any]
@@ -103,7 +104,9 @@ def invoke_api_statements(execution_arn: str) -> list[Statement]:
     ]
 
 
-def s3_endpoint_document(read_bucket_arns: list[str], read_object_arns: list[str]) -> dict[str, Any]:
+def s3_endpoint_document(
+    read_bucket_arns: list[str], read_object_arns: list[str], read_write_bucket_arns: Sequence[str] = ()
+) -> dict[str, Any]:
     """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
     form endpoint policies take; the resources are what limits it."""
     statements: list[Statement] = [
@@ -123,6 +126,16 @@ def s3_endpoint_document(read_bucket_arns: list[str], read_object_arns: list[str
                 "Principal": "*",
                 "Action": ["s3:GetObject"],
                 "Resource": read_object_arns,
+            }
+        )
+    if read_write_bucket_arns:
+        statements.append(
+            {
+                "Sid": "ReadAndWriteTheseBuckets",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
+                "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
             }
         )
     return document(statements)

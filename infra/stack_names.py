@@ -19,7 +19,12 @@ class StackNames:
     def of(cls, project: str, stack: str) -> StackNames:
         """This stack's names; a ConfigError (naming the stack name) if Lambda would refuse one."""
         names = cls(f"{project}-{stack}")
-        for function_name in (names.api_function, names.publisher_function):
+        for function_name in (
+            names.api_function,
+            names.publisher_function,
+            names.jobs_function,
+            names.job_worker_function,
+        ):
             validate_function_name(function_name)
         return names
 
@@ -34,6 +39,14 @@ class StackNames:
     @property
     def publisher_function(self) -> str:
         return f"{self.prefix}-model-publisher"
+
+    @property
+    def jobs_function(self) -> str:
+        return f"{self.prefix}-jobs"
+
+    @property
+    def job_worker_function(self) -> str:
+        return f"{self.prefix}-job-worker"
 
     @property
     def api_access_log_group(self) -> str:

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         ApiAuthConfig,
         ApiConfig,
         FunctionConfig,
+        JobsConfig,
         ModelConfig,
         NetworkConfig,
         ObservabilityConfig,
@@ -234,6 +235,23 @@ def config_warnings(config: StackConfig) -> list[str]:
     return warnings
 
 
+def validate_jobs(jobs: JobsConfig) -> None:
+    check_range("jobsWorkerTimeoutSeconds", jobs.worker_timeout_seconds, 1, 900, " (Lambda's limit: 15 minutes)")
+    check_range("jobsWorkerMemoryMb", jobs.worker_memory_mb, *LAMBDA_MEMORY_MB)
+    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 1, 1000)
+    check_range("jobsMaxAttempts", jobs.max_attempts, 1, 10)
+    check_range("jobsMaxInputs", jobs.max_inputs, 1, 10_000_000)
+    check_range("jobsShardSize", jobs.shard_size, 1, jobs.max_inputs, " (at most jobsMaxInputs)")
+    check_range(
+        "jobsMaxUploadBytes", jobs.max_upload_bytes, 1, 1024**3, " (the jobs function parses the upload in memory)"
+    )
+    check_range(
+        "jobsInlineResultBytes", jobs.inline_result_bytes, 0, 5_000_000, " (under Lambda's 6 MB response limit)"
+    )
+    check_range("jobsUrlExpirySeconds", jobs.url_expiry_seconds, 1, 3600, " (presigned URLs stay short-lived)")
+    check_range("jobsRetentionDays", jobs.retention_days, 1, 365)
+
+
 def validate_function_name(name: str) -> None:
     """Function names are `<project>-<stack>-<role>`, so the stack name decides whether Lambda accepts them."""
     if not _LAMBDA_NAME.fullmatch(name) or len(name) > LAMBDA_NAME_MAX:
@@ -256,3 +274,4 @@ def validate_stack_config(config: StackConfig) -> None:
     validate_model(config.model)
     validate_ui(config.ui)
     validate_ui_access(config.ui_access, config.ui, config.api_auth.mode)
+    validate_jobs(config.jobs)

@@ -32,6 +32,7 @@ from inference.layout import DataLayout
 from inference.models.metadata import MetadataError, ModelMetadata
 from inference.models.pointer import read_latest
 from inference.models.publishing import PublishError, publish_version
+from local.job_stack import start_jobs
 from local.server import WORKER_PID_HEADER
 from local.sigv4 import DEFAULT_REGION, KeyPair, signed_headers
 
@@ -70,9 +71,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--verbose", action="store_true", help="show the function's output in this terminal instead of the log file"
     )
     parser.add_argument("--auth", choices=("none", "iam"), default="none", help="iam: SigV4 on every API route")
+    # Async jobs: moto's S3/SQS server, and the poller that stands in for the queue's event source mapping.
+    parser.add_argument("--no-jobs", dest="jobs", action="store_false", help="run without async jobs (/jobs: 501)")
+    parser.add_argument("--aws-port", type=int, default=4566, help="port of the local S3/SQS server")
+    parser.add_argument("--job-workers", type=int, default=2, help="job worker processes (the reserved concurrency)")
+    parser.add_argument(
+        "--job-worker-timeout", type=int, default=60, help="job worker timeout in s; the visibility timeout is 6x"
+    )
     args = parser.parse_args(argv)
-    if args.api_port == args.ui_port:
-        parser.error("--api-port and --ui-port must differ")
+    ports = [args.api_port, args.ui_port, *([args.aws_port] if args.jobs else [])]
+    if len(set(ports)) < len(ports):
+        parser.error("--api-port, --ui-port and --aws-port must differ")
     return args
 
 
@@ -226,7 +235,7 @@ def _signal_group(child: Child, signum: signal.Signals) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for port in (args.api_port, args.ui_port):
+    for port in (args.api_port, args.ui_port, *([args.aws_port] if args.jobs else [])):
         problem = port_in_use(args.host, port)
         if problem:
             print(f"Cannot start the local stack: {problem}.", file=sys.stderr)
@@ -256,12 +265,31 @@ def main(argv: list[str] | None = None) -> int:
     keys = KeyPair.generate() if args.auth == "iam" else None
     api_env, ui_env = auth_env(keys)
     ui_base = _without_aws_settings(dict(os.environ)) if keys else dict(os.environ)
-    children = [
-        start("API", args.api_port, api_command(args, data_dir), {**os.environ, **api_env}),
-        start("UI", args.ui_port, ui_command(args), {**ui_base, **ui_env, "API_URL": api_url}),
-    ]
+    children: list[Child] = []
     try:
+        jobs_env: dict[str, str] = {}
+        if args.jobs:
+            model = (args.model_dir.resolve().name, args.model_dir)
+            jobs_env = start_jobs(
+                start,
+                host=args.host,
+                aws_port=args.aws_port,
+                workers=args.job_workers,
+                worker_timeout=args.job_worker_timeout,
+                data_dir=data_dir,
+                model=model,
+                started=children,
+            )
+            print(
+                f"Async jobs: S3/SQS on http://{args.host}:{args.aws_port}, {args.job_workers} job workers", flush=True
+            )
+        api_env = {**os.environ, **jobs_env, **api_env}
+        children.append(start("API", args.api_port, api_command(args, data_dir), api_env))
+        children.append(start("UI", args.ui_port, ui_command(args), {**ui_base, **ui_env, "API_URL": api_url}))
         return _supervise(args, children, stop, api_url, ui_url, keys=keys)
+    except RuntimeError as error:  # the S3/SQS server did not come up
+        print(f"Cannot start the local stack: {error}.", file=sys.stderr)
+        return 1
     finally:
         stop_all(children)
 

@@ -8,6 +8,10 @@ import re
 from dataclasses import dataclass
 
 DEFAULT_ROUTE_KEY = "$default"
+# The functions that serve routes: the API function (in the VPC, with EFS) and, on stacks with jobs,
+# the jobs function (outside the VPC, so that it reaches SQS without a NAT gateway or an endpoint).
+API_FUNCTION = "api"
+JOBS_FUNCTION = "jobs"
 
 _PARAM = re.compile(r"\{([a-z_]+)\}")
 
@@ -18,6 +22,7 @@ class Route:
     path: str  # API Gateway syntax: /models/{name}/predict
     operation_id: str
     summary: str
+    function: str = API_FUNCTION  # which function serves it; $default is the API function's
 
     @property
     def route_key(self) -> str:
@@ -55,9 +60,17 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/models", "list_models", "Models and versions on the file system"),
     Route("POST", "/predict", "predict_default", "Run the default model on a batch of inputs"),
     Route("POST", "/models/{name}/predict", "predict", "Run a named model on a batch of inputs"),
+    Route("POST", "/jobs/uploads", "create_job_upload", "A presigned URL to upload a job's inputs", JOBS_FUNCTION),
+    Route("POST", "/jobs", "submit_job", "Check and queue an async job over a batch of inputs", JOBS_FUNCTION),
+    Route("GET", "/jobs/{job_id}", "get_job", "An async job's state, progress and result", JOBS_FUNCTION),
 )
 
 ROUTE_KEYS: tuple[str, ...] = (*(route.route_key for route in ROUTES), DEFAULT_ROUTE_KEY)
+
+
+def function_of(route_key: str) -> str:
+    """The function that serves a route key (``$default`` included)."""
+    return next((route.function for route in ROUTES if route.route_key == route_key), API_FUNCTION)
 
 
 def allowed_methods(path: str) -> tuple[str, ...]:

@@ -203,6 +203,9 @@ class StackMocks(Mocks):
             computed["arn"] = _arn("elasticfilesystem", f"file-system/{resource_id}")
         elif args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
             computed["prefixListId"] = S3_PREFIX_LIST
+        elif args.typ == "aws:sqs/queue:Queue":
+            computed["arn"] = _arn("sqs", args.name)
+            computed["url"] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{args.name}"
         elif args.typ == "aws:efs/accessPoint:AccessPoint":
             computed["arn"] = _arn("elasticfilesystem", f"access-point/{resource_id}")
         return computed

@@ -85,6 +85,8 @@ def test_make_dev_serves_both_and_stops_cleanly(tmp_path: Path) -> None:
             str(EXAMPLE_MODEL),
             "--function-log",
             str(tmp_path / "function.log"),
+            "--aws-port",
+            str(free_port()),
         ],
         tmp_path / "dev.log",
     )

@@ -21,6 +21,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inference.api import http_io
+from inference.api import jobs as jobs_api
 from inference.api.openapi import openapi_document
 from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
 from inference.routes import ROUTES, allowed_methods
@@ -171,6 +172,18 @@ def _predict(name: str | None) -> Response:
     return json_response(200, model_registry().predict(name, request["inputs"], version=version))
 
 
+def create_job_upload() -> Response:
+    return json_response(*jobs_api.create_upload())
+
+
+def submit_job() -> Response:
+    return json_response(*jobs_api.submit(app.current_event.headers, _body()))
+
+
+def get_job(job_id: str) -> Response:
+    return json_response(*jobs_api.status(job_id))
+
+
 _OPERATIONS: dict[str, Callable[..., Response]] = {
     "health": health,
     "openapi": openapi,
@@ -179,6 +192,9 @@ _OPERATIONS: dict[str, Callable[..., Response]] = {
     "list_models": list_models,
     "predict_default": predict_default,
     "predict": predict,
+    "create_job_upload": create_job_upload,
+    "submit_job": submit_job,
+    "get_job": get_job,
 }
 for _route in ROUTES:
     app.route(_route.resolver_path, method=_route.method)(_OPERATIONS[_route.operation_id])

@@ -112,6 +112,44 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
         **_PREDICT,
         "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
     },
+    # Async jobs (docs/JOBS.md); 501 on a stack without jobs.
+    "create_job_upload": {
+        "responses": {
+            "201": {"description": "A presigned PUT URL for one upload", "content": _json(_OBJECT)},
+            "501": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
+        }
+    },
+    "submit_job": {
+        "requestBody": {
+            "required": True,
+            "content": _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "model": {"type": "string"},
+                        "version": {"type": "string"},
+                        "inputs": {"type": "array", "minItems": 1, "items": {}},
+                        "inputs_upload": {"type": "string"},
+                    },
+                }
+            ),
+        },
+        "responses": {
+            "202": {"description": "Queued; poll status_url", "content": _json(_OBJECT)},
+            "404": {"description": "Unknown model or version", "content": _json(_ref("Error"))},
+            "413": {"description": "Upload over the limit", "content": _json(_ref("Error"))},
+            "501": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
+            "503": {"description": "Queue or storage unavailable", "content": _json(_ref("Error"))},
+        },
+    },
+    "get_job": {
+        "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {
+            "200": {"description": "State, progress, result or error", "content": _json(_OBJECT)},
+            "404": {"description": "Unknown or expired job", "content": _json(_ref("Error"))},
+            "501": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
+        },
+    },
 }
 
 

@@ -1,0 +1,295 @@
+"""The accepting side of jobs, run by the function outside the VPC: hand out upload URLs, check and
+queue a job, report a job's state. It never touches EFS: model checks read the model bucket.
+
+States: ``queued`` (accepted, no shard started), ``running``, ``succeeded``, ``failed``. A job is
+split into shards of ``shard_size`` inputs, each its own queue message, so several workers share one
+big job; progress counts the inputs of finished shards."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from inference.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError
+from inference.jobs.catalog import S3ModelCatalog
+from inference.jobs.layout import JobKeys, is_valid_id, new_id, upload_key
+from inference.jobs.messages import ShardMessage
+from inference.jobs.settings import JobSettings
+from inference.jobs.store import JobStore, StoredObject
+from inference.models.inputs import InputChecker
+
+UPLOAD_CONTENT_TYPE = "application/json"
+_SEND_BATCH = 10  # SQS SendMessageBatch's limit
+_PARALLEL_PUTS = 8
+# A shard's last attempt that has said nothing for this long past the worker's timeout has died with its worker.
+_STALE_GRACE_SECONDS = 60
+
+
+class QueueUnavailable(ServiceError):
+    status = 503
+    default_code = "queue_unavailable"
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """What job.json holds: everything a worker needs besides the inputs."""
+
+    job_id: str
+    model: str
+    version: str
+    total: int
+    shard_size: int
+    created_at: str
+
+    @property
+    def shards(self) -> int:
+        return math.ceil(self.total / self.shard_size)
+
+    def shard_range(self, shard: int) -> range:
+        return range(shard * self.shard_size, min(self.total, (shard + 1) * self.shard_size))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "model": self.model,
+            "version": self.version,
+            "total": self.total,
+            "shard_size": self.shard_size,
+            "created_at": self.created_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobRequest:
+        return cls(
+            job_id=str(data["job_id"]),
+            model=str(data["model"]),
+            version=str(data["version"]),
+            total=int(data["total"]),
+            shard_size=int(data["shard_size"]),
+            created_at=str(data["created_at"]),
+        )
+
+
+def read_request(store: JobStore, job_id: str) -> JobRequest | None:
+    data = store.get_json(JobKeys(job_id).request)
+    return None if data is None else JobRequest.from_dict(data)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class JobService:
+    def __init__(
+        self,
+        settings: JobSettings,
+        store: JobStore,
+        sqs: Any,
+        catalog: S3ModelCatalog,
+        *,
+        default_model: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._sqs = sqs
+        self._catalog = catalog
+        self._default_model = default_model
+        self._clock = clock
+
+    # --- uploads ------------------------------------------------------------------------------
+
+    def create_upload(self) -> dict[str, Any]:
+        """A presigned PUT for one new object, for inputs too large for a request body."""
+        upload_id = new_id()
+        expires_in = self._settings.url_expiry_seconds
+        return {
+            "upload_id": upload_id,
+            "url": self._store.presigned_put(upload_key(upload_id), expires_in, UPLOAD_CONTENT_TYPE),
+            "method": "PUT",
+            "headers": {"content-type": UPLOAD_CONTENT_TYPE},
+            "expires_in": expires_in,
+            "max_bytes": self._settings.max_upload_bytes,
+            "submit": {"inputs_upload": upload_id},
+        }
+
+    # --- submit -------------------------------------------------------------------------------
+
+    def submit(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Check the request against the model, store its inputs by shard, queue every shard."""
+        version = request.get("version")
+        if version is not None and not isinstance(version, str):
+            raise BadRequest('"version" must be a string', "invalid_version")
+        model = request.get("model", self._default_model)
+        inputs = self._inputs(request)
+        metadata = self._catalog.metadata(model, version)
+        limit = self._settings.max_inputs
+        if isinstance(inputs, list) and len(inputs) > limit:
+            raise BadRequest(f'"inputs" holds {len(inputs)} inputs; a job takes at most {limit}', "too_many_inputs")
+        InputChecker(metadata.input).batch(inputs, limit)  # BadRequest naming the first bad input
+        assert isinstance(inputs, list)  # the check passed
+        job = JobRequest(
+            job_id=new_id(),
+            model=str(model),
+            version=metadata.version,
+            total=len(inputs),
+            shard_size=self._settings.shard_size,
+            created_at=iso(self._clock()),
+        )
+        self._store_inputs(job, inputs)
+        self._store.put_json_once(JobKeys(job.job_id).request, job.to_dict())
+        self._enqueue(job)
+        return self._accepted(job)
+
+    def _inputs(self, request: dict[str, Any]) -> object:
+        has_inputs, has_upload = "inputs" in request, "inputs_upload" in request
+        if has_inputs == has_upload:
+            raise BadRequest(
+                'send either "inputs" (a list of inputs) or "inputs_upload" (an upload id from POST /jobs/uploads)',
+                "invalid_input",
+            )
+        if has_inputs:
+            return request["inputs"]
+        upload_id = request["inputs_upload"]
+        if not is_valid_id(upload_id):
+            raise BadRequest('"inputs_upload" must be an upload id from POST /jobs/uploads', "invalid_upload")
+        key = upload_key(str(upload_id))
+        size = self._store.size(key)
+        if size is None:
+            raise BadRequest(f"upload {upload_id} holds nothing: PUT the inputs to its URL first", "upload_not_found")
+        if size > self._settings.max_upload_bytes:
+            raise PayloadTooLarge(
+                f"the upload holds {size} bytes; at most {self._settings.max_upload_bytes} are accepted",
+                "upload_too_large",
+            )
+        body = self._store.get(key) or b""
+        try:
+            return json.loads(body)
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            raise BadRequest(f"the upload is not JSON (a list of inputs): {error}", "invalid_json") from None
+
+    def _store_inputs(self, job: JobRequest, inputs: list[Any]) -> None:
+        keys = JobKeys(job.job_id)
+
+        def put_shard(shard: int) -> None:
+            part = inputs[job.shard_range(shard).start : job.shard_range(shard).stop]
+            self._store.put_json_once(keys.inputs(shard), part)
+
+        with ThreadPoolExecutor(min(_PARALLEL_PUTS, job.shards)) as pool:
+            list(pool.map(put_shard, range(job.shards)))
+
+    def _enqueue(self, job: JobRequest) -> None:
+        messages = [ShardMessage(job.job_id, shard) for shard in range(job.shards)]
+        for start in range(0, len(messages), _SEND_BATCH):
+            batch = messages[start : start + _SEND_BATCH]
+            entries = [{"Id": str(message.shard), "MessageBody": message.to_body()} for message in batch]
+            try:
+                response = self._sqs.send_message_batch(QueueUrl=self._settings.queue_url, Entries=entries)
+                if response.get("Failed"):  # one retry of what SQS could not take
+                    retry = [entry for entry in entries if entry["Id"] in {f["Id"] for f in response["Failed"]}]
+                    response = self._sqs.send_message_batch(QueueUrl=self._settings.queue_url, Entries=retry)
+                    if response.get("Failed"):
+                        raise QueueUnavailable(f"the queue refused shards: {response['Failed'][0].get('Message')}")
+            except Exception as error:
+                # Shards already queued will find the job failed and do nothing; none runs half a job.
+                reason = error.message if isinstance(error, ServiceError) else f"the queue failed: {error}"
+                self._store.put_json_once(
+                    JobKeys(job.job_id).failed,
+                    {
+                        "code": "not_queued",
+                        "message": f"the job could not be queued: {reason}",
+                        "at": iso(self._clock()),
+                    },
+                )
+                raise QueueUnavailable(f"the job could not be queued, try again: {reason}") from error
+
+    def _accepted(self, job: JobRequest) -> dict[str, Any]:
+        return {
+            "job_id": job.job_id,
+            "status": "queued",
+            "status_url": f"/jobs/{job.job_id}",
+            "model": job.model,
+            "version": job.version,
+            "progress": {"done": 0, "total": job.total},
+            "created_at": job.created_at,
+            "expires_at": self._expires_at(job),
+        }
+
+    def _expires_at(self, job: JobRequest) -> str:
+        return iso(_parse_iso(job.created_at) + timedelta(days=self._settings.retention_days))
+
+    # --- status -------------------------------------------------------------------------------
+
+    def describe(self, job_id: str) -> dict[str, Any]:
+        job = read_request(self._store, job_id) if is_valid_id(job_id) else None
+        if job is None:
+            raise NotFound(
+                f"no job {job_id[:64]!r}: unknown, or expired (jobs are kept {self._settings.retention_days} days)",
+                "job_not_found",
+            )
+        keys = JobKeys(job_id)
+        objects = list(self._store.list(keys.prefix))
+        by_key = {item.key: item for item in objects}
+        finished = {shard for item in objects if (shard := keys.outputs_shard(item.key)) is not None}
+        attempts: dict[int, list[tuple[int, StoredObject]]] = {}
+        for item in objects:
+            found = keys.attempt_of(item.key)
+            if found is not None:
+                attempts.setdefault(found[0], []).append((found[1], item))
+        view = self._accepted(job)
+        view["progress"] = {"done": sum(len(job.shard_range(shard)) for shard in finished), "total": job.total}
+        view["retries"] = sum(len(tries) - 1 for tries in attempts.values())
+        if attempts:
+            view["status"] = "running"
+            view["started_at"] = iso(min(item.last_modified for tries in attempts.values() for _, item in tries))
+        result, failed = by_key.get(keys.result), by_key.get(keys.failed)
+        if result is not None:
+            return {**view, **self._succeeded(keys, result)}
+        error = self._store.get_json(keys.failed) if failed is not None else None
+        error = error or self._dead_last_attempt(attempts, finished)
+        if error is not None:
+            at = failed.last_modified if failed is not None else self._clock()
+            return {**view, "status": "failed", "finished_at": iso(at), "error": error}
+        return view
+
+    def _succeeded(self, keys: JobKeys, result: StoredObject) -> dict[str, Any]:
+        answer: dict[str, Any] = {"status": "succeeded", "finished_at": iso(result.last_modified)}
+        answer["result_bytes"] = result.size
+        if result.size <= self._settings.inline_result_bytes:
+            answer["result"] = self._store.get_json(keys.result)
+        else:
+            expires_in = self._settings.url_expiry_seconds
+            answer["result_url"] = self._store.presigned_get(keys.result, expires_in, f"{keys.job_id}.json")
+            answer["result_url_expires_in"] = expires_in
+        return answer
+
+    def _dead_last_attempt(
+        self, attempts: dict[int, list[tuple[int, StoredObject]]], finished: set[int]
+    ) -> dict[str, str] | None:
+        """The failure of a shard whose last allowed attempt ended without a word: its worker crashed or
+        timed out (nobody is left to record it), or recorded an error but not the job's failure."""
+        limit = self._settings.max_attempts
+        stale_before = self._clock() - timedelta(seconds=self._settings.worker_timeout_seconds + _STALE_GRACE_SECONDS)
+        for shard, tries in sorted(attempts.items()):
+            attempt, item = max(tries, key=lambda pair: pair[0])
+            if shard in finished or attempt < limit:
+                continue
+            if item.size:
+                recorded = self._store.get_json(item.key) or {}
+                return {"code": "attempts_exhausted", "message": str(recorded.get("message", "unknown error"))}
+            if item.last_modified < stale_before:
+                return {
+                    "code": "attempts_exhausted",
+                    "message": f"shard {shard}: attempt {attempt} of {limit} stopped without finishing "
+                    f"(the worker crashed or ran past its {self._settings.worker_timeout_seconds} s timeout)",
+                }
+        return None

@@ -1,0 +1,73 @@
+"""Lambda entry point of the job worker (same image, ``image_config.command =
+["inference.jobs.worker.handler"]``), triggered by the queue through an event source mapping.
+
+It runs in the VPC with EFS mounted and serves models through the same ``ModelRegistry`` as the
+API; it reaches S3 through the VPC's gateway endpoint and never calls SQS (the Lambda service polls
+the queue for it). A record whose attempt failed is reported in ``batchItemFailures``: SQS delivers
+it again after the visibility timeout, and moves it to the dead-letter queue after the last attempt."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from inference.jobs.messages import BadMessage, ShardMessage
+from inference.jobs.runner import AttemptFailed, ShardRun
+from inference.jobs.settings import JobSettings
+from inference.jobs.store import JobStore
+from inference.models.registry import ModelRegistry
+from inference.settings import Settings
+
+logger = logging.getLogger(__name__)
+logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+
+
+@functools.cache
+def shard_run() -> ShardRun:
+    import boto3  # in the Lambda base image
+
+    settings, jobs = Settings.from_env(), JobSettings.from_env()
+    registry = ModelRegistry(
+        settings.layout.models_dir,
+        default_model=settings.default_model,
+        refresh_seconds=settings.model_refresh_seconds,
+        cache_size=settings.model_cache_size,
+        max_batch=settings.max_batch,
+    )
+
+    def predict(model: str, version: str, inputs: list[Any]) -> list[Any]:
+        outputs: list[Any] = registry.predict(model, inputs, version=version)["outputs"]
+        return outputs
+
+    return ShardRun(
+        store=JobStore(boto3.client("s3"), jobs.bucket),
+        predict=predict,
+        max_attempts=jobs.max_attempts,
+        chunk_size=settings.max_batch,
+        now=lambda: datetime.now(UTC),
+    )
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    failures: list[dict[str, str]] = []
+    for record in event.get("Records", []):
+        try:
+            message = ShardMessage.from_body(record["body"])
+        except BadMessage as error:
+            logger.error("dropping message %s: %s", record.get("messageId"), error)  # no retry can help it
+            continue
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        try:
+            outcome = shard_run().run(message, attempt)
+        except AttemptFailed:
+            failures.append({"itemIdentifier": record["messageId"]})
+            continue
+        except Exception:  # e.g. S3 unreachable: nothing was recorded, the next delivery tries again
+            logger.exception("job %s shard %s attempt %s could not run", message.job_id, message.shard, attempt)
+            failures.append({"itemIdentifier": record["messageId"]})
+            continue
+        logger.info("job %s shard %s attempt %s: %s", message.job_id, message.shard, attempt, outcome)
+    return {"batchItemFailures": failures}

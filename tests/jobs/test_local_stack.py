@@ -1,0 +1,77 @@
+"""The jobs part of `make dev` end to end: moto's server, the job resources and the poller started by
+local.job_stack (as dev.py starts them), the real handler behind local.server, and the README's jobs
+commands run verbatim (but for the URL) with curl."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.job_stack import local_jobs
+from tests.jobs.conftest import EXAMPLE_MODEL
+from tests.local.stack import REPO, Running, call, free_port, start_server, stop
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")]
+
+
+@pytest.fixture
+def jobs_server(data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
+    jobs = local_jobs(
+        host="127.0.0.1",
+        aws_port=free_port(),
+        workers=2,
+        worker_timeout=30,
+        data_dir=data_dir,
+        model=("digits", EXAMPLE_MODEL),
+    )
+    with jobs as env:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        server = start_server(data_dir, tmp_path / "server.log", handler="inference.api.handler.lambda_handler")
+        try:
+            yield server
+        finally:
+            stop(server)
+
+
+def readme_jobs_block() -> str:
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("### Async jobs") :]
+    found = re.search(r"```bash\n(.*?)```", section, re.DOTALL)
+    assert found, "README's jobs section has no bash block"
+    return found.group(1)
+
+
+def test_readme_jobs_commands_succeed_against_the_local_stack(jobs_server: Running) -> None:
+    """The README's jobs curl lines all answer 2xx; the inline job succeeds, the uploaded one is accepted."""
+    script = re.sub(r"^URL=.*$", f"URL={jobs_server.url}", readme_jobs_block(), count=1, flags=re.MULTILINE)
+    wrapper = 'set -euo pipefail\ncurl() { command curl --fail --silent --show-error "$@"; }\n'
+    done = subprocess.run(["bash", "-c", wrapper + script], capture_output=True, text=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "succeeded {'done': 1000, 'total': 1000}" in done.stdout
+    accepted = json.loads(done.stdout.strip().splitlines()[-1])
+    assert accepted["status"] == "queued"
+    assert accepted["progress"]["total"] == 10000
+
+
+def test_the_http_layer_answers_jobs_errors_as_json(jobs_server: Running) -> None:
+    """Over real HTTP: 202 with a Location, 400 for bad input, 415 for a wrong type, 404 for an unknown job."""
+    body = json.dumps({"inputs": [[1] * 64]}).encode()
+    accepted = call(jobs_server.url, "POST", "/jobs", body, headers=[("content-type", "application/json")])
+    assert accepted.status == 202
+    assert accepted.header("location") == json.loads(accepted.body)["status_url"]
+    bad = json.dumps({"inputs": [[1] * 64, [99] * 64]}).encode()
+    refused = call(jobs_server.url, "POST", "/jobs", bad, headers=[("content-type", "application/json")])
+    assert refused.status == 400
+    assert json.loads(refused.body)["error"]["code"] == "invalid_input"
+    wrong_type = call(jobs_server.url, "POST", "/jobs", body, headers=[("content-type", "text/plain")])
+    assert wrong_type.status == 415
+    unknown = call(jobs_server.url, "GET", f"/jobs/{'0' * 32}")
+    assert unknown.status == 404
+    assert json.loads(unknown.body)["error"]["code"] == "job_not_found"

@@ -447,8 +447,9 @@ class MessageStore:
                     raise self._bad_cursor(before, total)
                 if before == 0:
                     return [], 0
-                if before - 1 < segment.first_id:  # the current segment moved on since: read the older one
-                    return self._format2_page(limit, before)
+                if before - 1 < segment.first_id:  # nothing in the current segment yet, or it moved on since
+                    older = self._format1_page if before - 1 < head.base else self._format2_page
+                    return older(limit, before)
             assert before is not None
             first = max(segment.first_id, before - limit, self._head.first_id)
             return self._read_range(fd, segment, first, before), first

@@ -68,7 +68,7 @@ def _costs(store: MessageStore, monkeypatch: pytest.MonkeyPatch) -> dict[str, tu
 
 
 def test_costs_do_not_grow_with_the_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Pages, count and append make the same calls and read the same bytes at 1,106 as at 5,006 messages (7 vs 33 segments)."""
+    """Pages, count and append make the same calls and read the same bytes at 1,106 as at 5,006 messages."""
     monkeypatch.setattr(os, "fsync", lambda fd: None)  # durability is not under test: keep the fill fast
     store = MessageStore(tmp_path / "messages", segment_capacity=CAPACITY)
     _grow_to(store, 1_106)

@@ -15,6 +15,7 @@ from infra.http_api import HttpApi, HttpApiArgs
 from infra.model_bundle import read_model_bundle
 from infra.model_publisher import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs
+from infra.retention_schedule import RetentionSchedule, RetentionScheduleArgs
 from infra.stack_names import StackNames
 from infra.streamlit_service import StreamlitService, StreamlitServiceArgs
 from infra.ui_load_balancer import UiLoadBalancer, UiLoadBalancerArgs
@@ -46,6 +47,9 @@ publisher_args = ModelPublisherArgs.from_config(
     config, names, model, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
+if config.storage.message_retention_days:
+    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement)
+    retention = RetentionSchedule("retention", retention_args, aws_opts)
 if ui_lb:
     ui_image = ContainerImage("ui", ContainerImageArgs.from_config(config, "ui_image"), aws_opts)
     ui_args = StreamlitServiceArgs.from_config(

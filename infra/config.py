@@ -67,6 +67,11 @@ class StorageConfig:
         "Otherwise the file system is retained and non-empty repositories and buckets block the destroy.",
     )
     ecr_keep_images: int = setting("ecrKeepImages", 10, "Images kept per ECR repository; older ones expire.")
+    message_retention_days: int = setting(
+        "messageRetentionDays",
+        0,
+        "Drop stored messages older than this many days, whole segments at a time, once a day (0 keeps them forever).",
+    )
 
 
 @dataclass(frozen=True)

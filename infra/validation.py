@@ -46,6 +46,7 @@ LAMBDA_MEMORY_MB = (128, 10240)
 HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
 LAMBDA_NAME_MAX = 64
 MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
+MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer means "forever", which is 0
 
 _LAMBDA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -121,6 +122,7 @@ def validate_storage(storage: StorageConfig) -> None:
     if storage.existing_file_system_id:
         check_id("existingFileSystemId", storage.existing_file_system_id, "fs")
     check_range("ecrKeepImages", storage.ecr_keep_images, 1, 1000)
+    check_range("messageRetentionDays", storage.message_retention_days, 0, MAX_RETENTION_DAYS)
 
 
 def validate_function(function: FunctionConfig) -> None:

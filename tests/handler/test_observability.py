@@ -1,5 +1,5 @@
 """Structured logs carry the request id and the cold-start flag; EMF metrics record cold starts,
-model load time and inference time."""
+model load time and inference time, and plain requests print no metric line."""
 
 from __future__ import annotations
 
@@ -58,3 +58,16 @@ def test_prediction_emits_model_load_and_inference_metrics(invoke: Invoke, capsy
     invoke(json_event("POST", "/predict", {"inputs": [[0.0] * 64]}))
     names = _metric_names(_json_lines(capsys.readouterr().out))
     assert {"ModelLoadTime", "InferenceTime"} <= names
+
+
+def test_cold_start_metric_once_and_no_metric_line_for_plain_requests(
+    invoke: Invoke, handler_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first invocation of an environment records ColdStart; later plain requests print no EMF line at all."""
+    monkeypatch.setattr(handler_module, "_cold_start", True)
+    invoke(http_event("GET", "/health"))
+    first = _json_lines(capsys.readouterr().out)
+    invoke(http_event("GET", "/health"))
+    later = _json_lines(capsys.readouterr().out)
+    assert "ColdStart" in _metric_names(first)
+    assert _metric_names(later) == set()

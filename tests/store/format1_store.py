@@ -4,7 +4,6 @@ old-version writers against a store being upgraded, as old Lambda instances woul
 
 Do not edit: it stands for code already running in the field."""
 
-
 from __future__ import annotations
 
 import errno

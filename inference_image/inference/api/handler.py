@@ -24,8 +24,6 @@ from inference.settings import Settings
 from inference.store.messages import MessageStore
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
-
     from inference.models.registry import ModelRegistry
 
 MAX_PAGE = 500
@@ -187,7 +185,7 @@ dispatcher = Dispatcher(_OPERATIONS, fallback=legacy, on_error=error_response)
 
 
 @logger.inject_lambda_context
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # context: the Lambda context object
     global _cold_start
     request = Request.from_event(event)
     logger.set_correlation_id(request.request_id)

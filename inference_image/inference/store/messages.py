@@ -318,7 +318,7 @@ class MessageStore:
                 fd, segment = self._roll_over(files, fd, segment, tail)
                 tail = segment.tail
             message = Message(segment.first_id + tail.count, text, now)
-            record = _encode(message)
+            record = encode_record(message)
             new_tail = Tail(
                 tail.count + 1,
                 tail.end + len(record),
@@ -610,7 +610,7 @@ class MessageStore:
         return segment_dir(self._root, number) / f"{number:09d}.log"
 
 
-def _encode(message: Message) -> bytes:
+def encode_record(message: Message) -> bytes:
     payload = json.dumps(
         {"text": message.text, "created_at": utc_stamp(message.created_at)}, ensure_ascii=False, separators=(",", ":")
     ).encode("utf-8")

@@ -8,12 +8,11 @@ import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from inference.api.logs import JsonLogger
 from inference.settings import Settings
 from inference.store.messages import MessageStore
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"))
+logger = JsonLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"))
 
 
 def drop_old_messages(settings: Settings, now: datetime | None = None) -> dict[str, Any]:
@@ -33,8 +32,8 @@ def drop_old_messages(settings: Settings, now: datetime | None = None) -> dict[s
     }
 
 
-@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # context: the Lambda context object
+    logger.start_invocation(context, correlation_id=getattr(context, "aws_request_id", ""), cold_start=False)
     result = drop_old_messages(Settings.from_env())
     logger.info("message retention", extra=result)
     return result

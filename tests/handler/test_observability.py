@@ -37,7 +37,7 @@ def test_error_log_is_json_with_request_id_and_cold_start(
     """An internal error is logged as one JSON record carrying the API request id and the cold-start flag."""
     stream = io.StringIO()
     # The logger's handler bound sys.stdout at import, before pytest could capture it.
-    previous = handler_module.logger.registered_handler.setStream(stream)
+    previous = handler_module.logger.handler.setStream(stream)
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("boom")
@@ -45,7 +45,7 @@ def test_error_log_is_json_with_request_id_and_cold_start(
     monkeypatch.setattr(type(handler_module.message_store()), "tail", broken)
     event = http_event("GET", "/")
     invoke(event)
-    handler_module.logger.registered_handler.setStream(previous)
+    handler_module.logger.handler.setStream(previous)
     logs = [record for record in _json_lines(stream.getvalue()) if record.get("message") == "unhandled error"]
     assert len(logs) == 1
     assert logs[0]["correlation_id"] == event["requestContext"]["requestId"]

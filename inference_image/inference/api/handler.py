@@ -2,8 +2,8 @@
 
 The JSON API's routes come from ``inference.routes`` and are dispatched by ``inference.api.dispatch``; every
 other path keeps the old CDK app's plain-text behaviour. Storage and models live in plain modules (``store``,
-``models``). Powertools' Logger gives the structured logs with correlation ids; metrics are EMF lines from
-``inference.api.emf``."""
+``models``). Logs are JSON lines with correlation ids (``inference.api.logs``); metrics are EMF lines
+(``inference.api.emf``)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger
-
 from inference.api import http_io
 from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
+from inference.api.logs import JsonLogger
 from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
 from inference.routes import allowed_methods
 from inference.settings import Settings
@@ -37,7 +36,7 @@ _METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTim
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
 service_name = os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference")
-logger = Logger(service=service_name)
+logger = JsonLogger(service_name)
 metrics = MetricsBuffer(os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "EfsInference"), service_name)
 _cold_start = True
 
@@ -184,11 +183,10 @@ _OPERATIONS: dict[str, Callable[..., Response]] = {
 dispatcher = Dispatcher(_OPERATIONS, fallback=legacy, on_error=error_response)
 
 
-@logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # context: the Lambda context object
-    global _cold_start
+    global _cold_start  # once per execution environment, as Lambda counts a cold start
     request = Request.from_event(event)
-    logger.set_correlation_id(request.request_id)
+    logger.start_invocation(context, correlation_id=request.request_id, cold_start=_cold_start)
     if _cold_start:
         _cold_start = False
         metrics.add("ColdStart", 1, "Count")

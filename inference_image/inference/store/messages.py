@@ -57,6 +57,7 @@ TAIL_AT = slots.REGION_SIZE
 SPARSE_AT = 2 * slots.REGION_SIZE
 _ALIGN = 4096
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PATHS_CACHED = 64
 _GONE_ERRNOS = (errno.ENOENT, errno.ESTALE)  # an old segment's file removed by retention (ESTALE: on NFS)
 
 
@@ -130,6 +131,7 @@ class MessageStore:
         self._thread_lock = threading.Lock()
         self._committed: tuple[int, Tail] | None = None  # (segment, tail) of this process's last durable append
         self._current = 0  # the current segment as this process last saw it
+        self._paths: dict[int, Path] = {}
         try:
             # Fast path: an existing store costs one open and one read. Any process that finds HEAD
             # missing creates it at once (O_CREAT), so no NFS client keeps a stale "missing" answer.
@@ -547,8 +549,12 @@ class MessageStore:
         path = self._segment_path(segment.number)
         while True:
             start = self._block_start(segment, block)
-            data = os.pread(fd, max(0, end - start), start)
+            if not start <= end <= tail.end:
+                end = tail.end  # an entry that cannot be right: read to the committed end instead
             try:
+                if not data_start(self._head.capacity) <= start <= tail.end:
+                    raise _Misplaced
+                data = os.pread(fd, end - start, start)
                 return _parse(data, segment.first_id + block * BLOCK, range(first, stop), tail_id, path)
             except _Misplaced:
                 # A sparse entry whose write was lost with its writer's host: start one block earlier
@@ -607,7 +613,12 @@ class MessageStore:
                     path.unlink()
 
     def _segment_path(self, number: int) -> Path:
-        return segment_dir(self._root, number) / f"{number:09d}.log"
+        path = self._paths.get(number)
+        if path is None:  # pathlib's joins cost more than the file operations on a warm request
+            if len(self._paths) > _PATHS_CACHED:
+                self._paths.clear()
+            path = self._paths[number] = segment_dir(self._root, number) / f"{number:09d}.log"
+        return path
 
 
 def encode_record(message: Message) -> bytes:

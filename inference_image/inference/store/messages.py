@@ -348,21 +348,10 @@ class MessageStore:
             return message
 
     def _lock_current(self, files: ExitStack) -> tuple[int, Segment]:
-        """The current segment, open for writing and locked, following seals from the cached number.
-        Every file is (re)opened after the lock is taken: an NFS open revalidates the client's cache
-        (close-to-open), so this writer sees what the previous lock holder committed."""
-        while True:
-            path = self._segment_path(self._current)
-            with ExitStack() as attempt:
-                fd = self._open_current_file(attempt, os.O_RDWR)
-                if fd is None:
-                    continue
-                fcntl.flock(fd, fcntl.LOCK_EX)
-                segment = self._read_meta(fd, self._current, path)
-                if not segment.sealed:
-                    files.push(attempt.pop_all())
-                    return fd, segment
-            self._advance()
+        """The current segment, open for writing and locked. Every file is (re)opened after the lock is
+        taken: an NFS open revalidates the client's cache (close-to-open), so this writer sees what the
+        previous lock holder committed."""
+        return self._current_segment(files, os.O_RDWR)
 
     def _valid_tail(self, fd: int, segment: Segment) -> Tail:
         """The newest tail, unless its last record is not all there (its writer died in its fsync): then
@@ -484,13 +473,20 @@ class MessageStore:
         return BadRequest(f"cursor {before} is outside this store's 0..{total}", code="invalid_cursor")
 
     def _open_current(self, files: ExitStack) -> tuple[int, Segment]:
-        """The current segment, open for reading, following seals from the cached number."""
+        """The current segment, open for reading."""
+        return self._current_segment(files, os.O_RDONLY)
+
+    def _current_segment(self, files: ExitStack, flags: int) -> tuple[int, Segment]:
+        """The current segment's file (locked if opened for writing) and metadata, following seals from the
+        number this process last saw."""
         while True:
             path = self._segment_path(self._current)
             with ExitStack() as attempt:
-                fd = self._open_current_file(attempt, os.O_RDONLY)
+                fd = self._open_current_file(attempt, flags)
                 if fd is None:
                     continue
+                if flags & os.O_RDWR:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
                 segment = self._read_meta(fd, self._current, path)
                 if not segment.sealed:
                     files.push(attempt.pop_all())

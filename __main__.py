@@ -1,6 +1,6 @@
 """The stack, in the order of the architecture diagram: config → network → shared file system → images →
-inference function → model publishing → (async jobs) → HTTP API (behind IAM auth by default) → (UI load
-balancer and Streamlit UI, which signs its calls to the API) → outputs.
+inference function → model publishing → (async jobs) → (message retention) → HTTP API (behind IAM auth by
+default) → (UI load balancer and Streamlit UI, which signs its calls to the API) → outputs.
 Each piece is a component in infra/ whose args read their settings from the config (`from_config`);
 this file only says what feeds what."""
 
@@ -21,6 +21,7 @@ from infra.model_bundle import read_model_bundle
 from infra.model_publisher import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs, check_existing_subnets
 from infra.provider import tagged_provider
+from infra.retention_schedule import RetentionSchedule, RetentionScheduleArgs
 from infra.stack_names import StackNames
 from infra.streamlit_service import StreamlitService, StreamlitServiceArgs
 from infra.ui_load_balancer import UiLoadBalancer, UiLoadBalancerArgs
@@ -80,6 +81,9 @@ ecr_layers = region.apply(lambda name: f"arn:aws:s3:::prod-{name}-starport-layer
 network.limit_s3_endpoint(
     "network-s3", [publisher.bucket_arn], [ecr_layers] if config.ui.enabled else [], writable_buckets
 )
+if config.storage.message_retention_days:
+    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement)
+    retention = RetentionSchedule("retention", retention_args, aws_opts)
 if config.ui.enabled:
     ui_lb = UiLoadBalancer("ui", UiLoadBalancerArgs.from_config(config.ui, config.ui_access, network), aws_opts)
     ui_image = ContainerImage("ui", ContainerImageArgs.from_config(config, "ui_image"), aws_opts)

@@ -28,10 +28,12 @@ _FAILURE_TAIL_LINES = 40
 QUICK_ARGS: dict[str, list[str]] = {
     "cold_start": ["--runs", "3"],
     "warm_overhead": ["--requests", "300"],
-    "store_scaling": ["--sizes", "1000,10000,100000", "--posts", "100"],
+    "store_scaling": ["--sizes", "1000,20000,100000", "--posts", "100"],
     "throughput": ["--seconds", "2"],
     "mock_evaluation": ["--runs", "1"],
     "image_weight": ["--importtime-runs", "3"],
+    "syscalls": ["--sizes", "1000,20000,100000", "--requests", "5"],
+    "concurrency": ["--seconds", "1"],
 }
 
 

@@ -22,6 +22,7 @@ from bench.workload import MODEL_NAME, digit_rows, events, prepare_data_dir
 from tests.lambda_context import FakeLambdaContext
 
 TARGET_OVERHEAD = 0.10
+HEALTH_TARGET_US = 150.0
 ROUNDS = 5
 BATCHES = (1, 32)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -138,6 +139,11 @@ def print_and_publish(samples: dict[tuple[str, str], list[float]], requests: int
                     "overhead vs raw",
                 ],
                 predict_rows,
+            ),
+            target_line(
+                f"warm GET /health ≤ {HEALTH_TARGET_US:.0f} µs",
+                med[("this handler", "GET /health")] * 1e6 <= HEALTH_TARGET_US,
+                f"median {us(med[('this handler', 'GET /health')])} µs, p99 {us(p99[('this handler', 'GET /health')])}",
             ),
             target_line(
                 "/predict handler overhead ≤ 10% of raw onnxruntime at batch 1",

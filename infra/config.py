@@ -73,6 +73,11 @@ class StorageConfig:
         "Otherwise the file system is retained and non-empty repositories and buckets block the destroy.",
     )
     ecr_keep_images: int = setting("ecrKeepImages", 10, "Images kept per ECR repository; older ones expire.")
+    message_retention_days: int = setting(
+        "messageRetentionDays",
+        0,
+        "Drop stored messages older than this many days, whole segments at a time, once a day (0 keeps them forever).",
+    )
 
 
 @dataclass(frozen=True)
@@ -186,7 +191,7 @@ class JobsConfig:
         "jobsEnabled",
         False,
         "Async jobs (POST /jobs): a job bucket, a queue with a dead-letter queue, a jobs function outside the "
-        "VPC and a worker function in it. Off: none of it exists and /jobs answers 501.",
+        "VPC and a worker function in it. Off: none of it exists and /jobs answers 404 jobs_disabled.",
     )
     worker_timeout_seconds: int = setting(
         "jobsWorkerTimeoutSeconds",

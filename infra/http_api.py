@@ -69,7 +69,7 @@ class HttpApiArgs:
     jwt_issuer: str = ""
     jwt_audience: Sequence[str] = ()
     # By the route table's function names (e.g. "jobs"): one integration each. A route whose function is
-    # absent goes to the API function, whose handler answers for it (jobs off: 501).
+    # absent goes to the API function, whose handler answers for it (jobs off: 404 jobs_disabled).
     other_functions: Mapping[str, RouteTarget] = field(default_factory=dict)
 
     @classmethod

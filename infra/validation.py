@@ -52,6 +52,7 @@ API_AUTH_MODES = ("iam", "jwt", "none")
 UI_LOGINS = ("none", "cognito")
 ANYWHERE = "0.0.0.0/0"
 MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
+MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer means "forever", which is 0
 
 _LAMBDA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -132,6 +133,7 @@ def validate_storage(storage: StorageConfig) -> None:
     if storage.existing_file_system_id:
         check_id("existingFileSystemId", storage.existing_file_system_id, "fs")
     check_range("ecrKeepImages", storage.ecr_keep_images, 1, 1000)
+    check_range("messageRetentionDays", storage.message_retention_days, 0, MAX_RETENTION_DAYS)
 
 
 def validate_function(function: FunctionConfig) -> None:

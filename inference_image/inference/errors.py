@@ -32,6 +32,13 @@ class MethodNotAllowed(ServiceError):
     default_code = "method_not_allowed"
 
 
+class Gone(ServiceError):
+    """What the request points at existed once and was dropped for good (e.g. by message retention)."""
+
+    status = 410
+    default_code = "gone"
+
+
 class PayloadTooLarge(ServiceError):
     status = 413
     default_code = "payload_too_large"

@@ -23,6 +23,7 @@ class Settings:
     model_refresh_seconds: float = 5.0
     model_cache_size: int = 4
     max_batch: int = 256
+    message_retention_days: float | None = None  # None: keep messages forever
 
     @property
     def layout(self) -> DataLayout:
@@ -38,11 +39,12 @@ class Settings:
             model_refresh_seconds=_positive(env, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds),
             model_cache_size=_positive(env, "MODEL_CACHE_SIZE", cls.model_cache_size),
             max_batch=_positive(env, "MAX_BATCH", cls.max_batch),
+            message_retention_days=_positive(env, "MESSAGE_RETENTION_DAYS", 0.0) or None,
         )
 
 
 def _positive(env: Mapping[str, str], key: str, default: Number) -> Number:
-    """A positive number of the default's type from ``env[key]``, or the default when unset."""
+    """A positive number of the default's type from ``env[key]``, or the default (which may be 0) when unset."""
     raw = env.get(key)
     if raw in (None, ""):
         return default

@@ -54,15 +54,12 @@ def write_slot(fd: int, payload: bytes, offset: int = 0) -> None:
     or the fsync fails, the slot's previous bytes are put back (best effort) so that the current
     record stays in force, and the error is raised.
     """
-    if len(payload) > MAX_PAYLOAD:
-        raise ValueError(f"slot payload is {len(payload)} bytes, at most {MAX_PAYLOAD} fit")
     region = os.pread(fd, REGION_SIZE, offset).ljust(REGION_SIZE, b"\0")
-    newest = _newest(region)
-    index, generation = (0, 1) if newest is None else (1 - newest[0], newest[1] + 1)
+    index, slot = next_slot(region, payload)
     at = offset + index * SLOT_SIZE
     previous = region[index * SLOT_SIZE : (index + 1) * SLOT_SIZE]
     try:
-        pwrite_all(fd, _encode(generation, payload), at)
+        pwrite_all(fd, slot, at)
         os.fsync(fd)
     except OSError:
         try:
@@ -71,6 +68,25 @@ def write_slot(fd: int, payload: bytes, offset: int = 0) -> None:
         except OSError:
             pass  # the first error is the one to report; a torn slot is ignored by readers anyway
         raise
+
+
+def next_slot(region: bytes, payload: bytes) -> tuple[int, bytes]:
+    """(slot index, slot bytes) of the write that makes ``payload`` the newest record of ``region`` (as read
+    under the writers' lock): the slot that does not hold the current record, with the next generation.
+    No I/O, so a caller can fold the write into one it makes anyway."""
+    if len(payload) > MAX_PAYLOAD:
+        raise ValueError(f"slot payload is {len(payload)} bytes, at most {MAX_PAYLOAD} fit")
+    newest = _newest(region)
+    index, generation = (0, 1) if newest is None else (1 - newest[0], newest[1] + 1)
+    return index, _encode(generation, payload)
+
+
+def both_payloads(region: bytes) -> tuple[bytes | None, bytes | None]:
+    """(newest, other) valid payloads of a region: the other is the record the newest replaced, for a
+    reader that finds what the newest one commits to is not (yet) all there."""
+    decoded = [_decode(region[index * SLOT_SIZE : (index + 1) * SLOT_SIZE]) for index in (0, 1)]
+    valid = sorted((item for item in decoded if item is not None), key=lambda item: item[0], reverse=True)
+    return (valid[0][1] if valid else None), (valid[1][1] if len(valid) > 1 else None)
 
 
 def _encode(generation: int, payload: bytes) -> bytes:

@@ -1,5 +1,5 @@
 """Structured logs carry the request id and the cold-start flag; EMF metrics record cold starts,
-model load time and inference time."""
+model load time and inference time, and plain requests print no metric line."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_error_log_is_json_with_request_id_and_cold_start(
     """An internal error is logged as one JSON record carrying the API request id and the cold-start flag."""
     stream = io.StringIO()
     # The logger's handler bound sys.stdout at import, before pytest could capture it.
-    previous = handler_module.logger.registered_handler.setStream(stream)
+    previous = handler_module.logger.handler.setStream(stream)
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("boom")
@@ -45,7 +45,7 @@ def test_error_log_is_json_with_request_id_and_cold_start(
     monkeypatch.setattr(type(handler_module.message_store()), "tail", broken)
     event = http_event("GET", "/")
     invoke(event)
-    handler_module.logger.registered_handler.setStream(previous)
+    handler_module.logger.handler.setStream(previous)
     logs = [record for record in _json_lines(stream.getvalue()) if record.get("message") == "unhandled error"]
     assert len(logs) == 1
     assert logs[0]["correlation_id"] == event["requestContext"]["requestId"]
@@ -58,3 +58,31 @@ def test_prediction_emits_model_load_and_inference_metrics(invoke: Invoke, capsy
     invoke(json_event("POST", "/predict", {"inputs": [[0.0] * 64]}))
     names = _metric_names(_json_lines(capsys.readouterr().out))
     assert {"ModelLoadTime", "InferenceTime"} <= names
+
+
+def test_cold_start_metric_once_and_no_metric_line_for_plain_requests(
+    invoke: Invoke, handler_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The first invocation of an environment records ColdStart; later plain requests print no EMF line at all."""
+    monkeypatch.setattr(handler_module, "_cold_start", True)
+    invoke(http_event("GET", "/health"))
+    first = _json_lines(capsys.readouterr().out)
+    invoke(http_event("GET", "/health"))
+    later = _json_lines(capsys.readouterr().out)
+    assert "ColdStart" in _metric_names(first)
+    assert _metric_names(later) == set()
+
+
+def test_the_packages_own_loggers_write_json_with_the_correlation_id(invoke: Invoke, handler_module: Any) -> None:
+    """A message logged by any inference.* module during a request is a JSON line carrying that request's id."""
+    import logging
+
+    stream = io.StringIO()
+    previous = handler_module.logger.handler.setStream(stream)
+    event = http_event("GET", "/health")
+    invoke(event)
+    logging.getLogger("inference.models.registry").warning("from the registry", extra={"model": "digits"})
+    handler_module.logger.handler.setStream(previous)
+    [record] = [line for line in _json_lines(stream.getvalue()) if line.get("message") == "from the registry"]
+    assert record["correlation_id"] == event["requestContext"]["requestId"]
+    assert (record["level"], record["model"], record["service"]) == ("WARNING", "digits", handler_module.service_name)

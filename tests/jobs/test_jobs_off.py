@@ -1,4 +1,4 @@
-"""A stack without jobs: every /jobs route answers 501 jobs_disabled as JSON, and stores nothing."""
+"""A stack without jobs: every /jobs route answers 404 jobs_disabled as JSON, and stores nothing."""
 
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ def handler_without_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     ],
     ids=["submit", "submit-bad-body", "upload", "status"],
 )
-def test_every_jobs_route_answers_501_on_a_stack_without_jobs(
+def test_every_jobs_route_answers_404_on_a_stack_without_jobs(
     handler_without_jobs: Any, event: dict[str, Any], tmp_path: Path
 ) -> None:
-    """501 jobs_disabled, naming the config key that turns jobs on; the old contract never stores a line."""
+    """404 jobs_disabled, naming the config key that turns jobs on; the old contract never stores a line."""
     response = handler_without_jobs.lambda_handler(event, FakeLambdaContext())
-    assert response["statusCode"] == 501
+    assert response["statusCode"] == 404
     error = json.loads(response["body"])["error"]
     assert error["code"] == "jobs_disabled"
     assert "jobsEnabled" in error["message"]

@@ -21,8 +21,6 @@ from tests.store.helpers import audit, opens_for_writing, os_failure
 
 MAX_POSTS_UNTIL_FULL = 2000  # a 4 KiB page of records holds a few dozen: the disk is full long before this
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 
 @pytest.fixture
 def volume(tmp_path: Path) -> Iterator[Path]:

@@ -10,7 +10,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 
 from inference.models.publishing import publish_version
@@ -22,8 +21,6 @@ from tests.store.helpers import REPO_ROOT, audit
 EXAMPLE_MODEL = REPO_ROOT / "models" / "digits"
 REPORT = REPO_ROOT / "test-artifacts" / "fuzz.txt"
 CASES = 1000
-
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
 def _check_response(response: dict[str, Any]) -> int:

@@ -9,8 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from inference.store.messages import MessageStore
 from tests.handler.events import json_event
 from tests.reliability.conftest import ServeFrom, all_messages, body_json
@@ -29,12 +27,9 @@ def _spawn(data_dir: Path, ack_path: Path) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "tests.reliability.handler_writer", str(data_dir), ack_path.stem, str(ack_path)],
         cwd=REPO_ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,  # Powertools' metrics and logs
+        stdout=subprocess.DEVNULL,  # the handler's logs and metrics
         stderr=subprocess.PIPE,
     )
-
-
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
 
 
 def test_handler_writers_killed_at_random_lose_and_tear_nothing(tmp_path: Path, serve_from: ServeFrom) -> None:

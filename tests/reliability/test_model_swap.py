@@ -26,8 +26,6 @@ CLIENTS = 3
 REFRESH_SECONDS = 0.001  # re-read LATEST on (almost) every request, to give a swap every chance to show
 REQUEST = {"inputs": [FIRST_WINS, SECOND_WINS]}
 
-pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish")
-
 Predict = Callable[[], tuple[int, Any]]
 
 

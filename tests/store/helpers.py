@@ -1,7 +1,7 @@
 """Reusable helpers for store tests (also meant for the reliability suite):
 
-- ``audit``: an independent reader of on-disk format 1, written from docs/STORAGE.md rather than
-  from inference/store/messages.py, so it checks that the code writes what the document says;
+- ``audit``: an independent reader of on-disk formats 1 and 2, written from docs/STORAGE.md rather than
+  from inference/store/, so it checks that the code writes what the document says;
 - ``writer_loop``: a writer process's body, which records an ack only after ``append`` returns;
 - ``spawn_writer`` / ``read_acks``: run such writers as separate processes and collect their acks;
 - ``kill_writers_at_random``: rounds of writers SIGKILLed at random instants, bounded in time;
@@ -26,12 +26,16 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Format 1, as docs/STORAGE.md describes it.
+# Formats 1 and 2, as docs/STORAGE.md describes them.
 SLOT_SIZE = 256
 SLOT_MAGIC = b"SLT1"
 ENTRY_SIZE = 16
 RECORD_HEADER_SIZE = 12
 RECORD_MAGIC = b"MSG1"
+V2_MAGIC = b"MSG2"
+V2_FRAME_SIZE = 20
+V2_BLOCK = 64
+FROZEN_BIT = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -43,36 +47,64 @@ class StoredRecord:
 
 def newest_slot(region: bytes) -> tuple[int, bytes] | None:
     """(slot index, payload) of the valid slot with the higher generation in a two-slot region."""
-    best: tuple[int, int, bytes] | None = None
+    valid = _valid_slots(region)
+    return None if not valid else (valid[0][1], valid[0][2])
+
+
+def _valid_slots(region: bytes) -> list[tuple[int, int, bytes]]:
+    """(generation, slot index, payload) of each valid slot, newest first."""
+    found = []
     for index in (0, 1):
         slot = region[index * SLOT_SIZE : (index + 1) * SLOT_SIZE]
         if len(slot) < SLOT_SIZE or slot[:4] != SLOT_MAGIC:
             continue
         generation, length = struct.unpack_from("<QH", slot, 4)
         (crc,) = struct.unpack_from("<I", slot, SLOT_SIZE - 4)
-        if length <= SLOT_SIZE - 18 and zlib.crc32(slot[:-4]) == crc and (best is None or generation > best[0]):
-            best = (generation, index, slot[14 : 14 + length])
-    return None if best is None else (best[1], best[2])
+        if length <= SLOT_SIZE - 18 and zlib.crc32(slot[:-4]) == crc:
+            found.append((generation, index, slot[14 : 14 + length]))
+    return sorted(found, reverse=True)
 
 
 def segment_paths(messages_dir: Path, segment: int) -> tuple[Path, Path]:
+    """A format-1 segment's .idx and .dat."""
     directory = messages_dir / "v1" / "seg" / f"{segment // 1000:06d}"
     return directory / f"{segment:09d}.idx", directory / f"{segment:09d}.dat"
 
 
+def log_path(messages_dir: Path, segment: int) -> Path:
+    """A format-2 segment's file."""
+    return messages_dir / "v2" / "seg" / f"{segment // 1000:06d}" / f"{segment:09d}.log"
+
+
 def read_head(messages_dir: Path) -> tuple[int, int]:
-    """(current segment, segment capacity) from v1/HEAD."""
+    """(current segment, segment capacity) from v1/HEAD (the frozen mark cleared)."""
     newest = newest_slot((messages_dir / "v1" / "HEAD").read_bytes())
     assert newest is not None, "HEAD has no valid slot"
     segment, capacity = struct.unpack("<QI", newest[1])
-    return segment, capacity
+    return segment & ~FROZEN_BIT, capacity
 
 
-def audit(messages_dir: Path) -> list[StoredRecord]:
-    """Every committed message, in id order, after checking every frame, checksum and id."""
+@dataclass(frozen=True)
+class Head2:
+    capacity: int
+    base: int
+    current: int
+    first_id: int
+    swept_id: int
+    v1_capacity: int
+
+
+def read_head2(messages_dir: Path) -> Head2:
+    newest = newest_slot((messages_dir / "v2" / "HEAD").read_bytes()[: 2 * SLOT_SIZE])
+    assert newest is not None, "v2/HEAD has no valid slot"
+    return Head2(*struct.unpack("<IQQQQI", newest[1]))
+
+
+def audit_format1(messages_dir: Path, first_id: int = 0, stop_id: int | None = None) -> list[StoredRecord]:
+    """Every committed format-1 message with an id in ``first_id .. stop_id - 1``, checked."""
     current, capacity = read_head(messages_dir)
     records: list[StoredRecord] = []
-    for segment in range(current + 1):
+    for segment in range(first_id // capacity, current + 1):
         idx_path, dat_path = segment_paths(messages_dir, segment)
         idx, dat = idx_path.read_bytes(), dat_path.read_bytes()
         header = newest_slot(idx[: 2 * SLOT_SIZE])
@@ -89,9 +121,74 @@ def audit(messages_dir: Path) -> list[StoredRecord]:
             assert len(payload) == length and zlib.crc32(payload) == crc, f"torn record at {offset}"
             fields = json.loads(payload.decode("utf-8"))
             assert fields["id"] == segment * capacity + slot, f"record {slot} of segment {segment} has a wrong id"
-            records.append(StoredRecord(fields["id"], fields["text"], fields["created_at"]))
+            if fields["id"] >= first_id and (stop_id is None or fields["id"] < stop_id):
+                records.append(StoredRecord(fields["id"], fields["text"], fields["created_at"]))
             expected_offset = offset + RECORD_HEADER_SIZE + length
         assert data_end == expected_offset, f"segment {segment}: header data end {data_end} != {expected_offset}"
+    return records
+
+
+def _v2_record(data: bytes, at: int) -> tuple[int, bytes, int] | None:
+    """(id, payload, size) of a whole, checked format-2 record at ``at``."""
+    if at + V2_FRAME_SIZE > len(data) or data[at : at + 4] != V2_MAGIC:
+        return None
+    message_id, length, crc = struct.unpack_from("<QII", data, at + 4)
+    payload = data[at + V2_FRAME_SIZE : at + V2_FRAME_SIZE + length]
+    if len(payload) != length or zlib.crc32(data[at : at + 16] + payload) != crc:
+        return None
+    return message_id, payload, V2_FRAME_SIZE + length
+
+
+def audit_segment2(messages_dir: Path, head: Head2, segment: int) -> tuple[bool, list[StoredRecord]]:
+    """(sealed, committed records) of one format-2 segment, every frame, checksum, id and index entry checked."""
+    data = log_path(messages_dir, segment).read_bytes()
+    header = newest_slot(data[: 2 * SLOT_SIZE])
+    assert header is not None, f"segment {segment} has no valid header"
+    first, capacity, sealed, _last_us = struct.unpack("<QIBQ", header[1])
+    assert (first, capacity) == (head.base + segment * head.capacity, head.capacity), f"segment {segment} header"
+    tails = [struct.unpack("<IQQQ", payload) for _, _, payload in _valid_slots(data[2 * SLOT_SIZE : 4 * SLOT_SIZE])]
+    assert tails, f"segment {segment} has no valid tail"
+    meta = 4 * SLOT_SIZE + 8 * -(-capacity // V2_BLOCK)
+    start = -(-meta // 4096) * 4096
+    for count, end, last_start, block_start in tails:  # the newest tail, unless its last record is not all there
+        at, records = start, []
+        for slot in range(count):
+            if slot % V2_BLOCK == 0 and slot // V2_BLOCK < (count - 1) // V2_BLOCK and slot:
+                (indexed,) = struct.unpack_from("<Q", data, 4 * SLOT_SIZE + 8 * (slot // V2_BLOCK - 1) + 8)
+                assert indexed == at or slot // V2_BLOCK == (count - 1) // V2_BLOCK, f"index of block {slot}"
+            record = _v2_record(data, at)
+            if record is None:
+                break
+            message_id, payload, size = record
+            assert message_id == first + slot, f"segment {segment} slot {slot} holds id {message_id}"
+            fields = json.loads(payload.decode("utf-8"))
+            records.append(StoredRecord(message_id, fields["text"], fields["created_at"]))
+            if slot == count - 1:
+                assert (at, at + size) == (last_start, end), f"segment {segment}: tail does not match its records"
+            if slot == (count - 1) // V2_BLOCK * V2_BLOCK:
+                assert at == block_start, f"segment {segment}: tail block start"
+            at += size
+        if len(records) == count:
+            assert not sealed or count == capacity, f"sealed segment {segment} is not full"
+            return bool(sealed), records
+        assert len(records) == count - 1, f"segment {segment}: a record before the last one is torn"
+    raise AssertionError(f"segment {segment}: no tail whose records are all there")
+
+
+def audit(messages_dir: Path) -> list[StoredRecord]:
+    """Every committed message that retention kept, in id order, after checking every frame, checksum and id
+    of both formats (format 1 read in place below ``base``)."""
+    head = read_head2(messages_dir)
+    records = audit_format1(messages_dir, head.first_id, head.base) if head.first_id < head.base else []
+    segment = max(0, (head.first_id - head.base) // head.capacity) if head.first_id > head.base else 0
+    while True:
+        sealed, found = audit_segment2(messages_dir, head, segment)
+        records += [record for record in found if record.id >= head.first_id]
+        if not sealed:
+            break
+        segment += 1
+    ids = [record.id for record in records]
+    assert ids == list(range(head.first_id, head.first_id + len(ids))), "ids are not dense"
     return records
 
 

@@ -1,30 +1,24 @@
 """Lambda entry point for the HTTP API (payload format 2.0): routing and HTTP concerns only.
 
-The JSON API's routes come from ``inference.routes``; every other path keeps the old CDK app's
-plain-text behaviour. Storage and models live in plain modules (``store``, ``models``)."""
+The JSON API's routes come from ``inference.routes`` and are dispatched by ``inference.api.dispatch``; every
+other path keeps the old CDK app's plain-text behaviour. Storage and models live in plain modules (``store``,
+``models``). Logs are JSON lines with correlation ids (``inference.api.logs``); metrics are EMF lines
+(``inference.api.emf``)."""
 
 from __future__ import annotations
 
 import functools
-import json
 import os
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inference.api import http_io
-from inference.api import jobs as jobs_api
-from inference.api.openapi import openapi_document
+from inference.api.dispatch import Dispatcher, Request, Response, json_response
+from inference.api.emf import MetricsBuffer
+from inference.api.logs import JsonLogger
 from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
-from inference.routes import ROUTES, allowed_methods
+from inference.routes import allowed_methods
 from inference.settings import Settings
 from inference.store.messages import MessageStore
 
@@ -39,15 +33,12 @@ NO_INPUT = "No Input"
 RESPONSE_BUDGET_BYTES = 5_000_000
 _METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTime"}
 
-# Most requests add no metric of their own; Powertools would warn about that on every one of them.
-warnings.filterwarnings("ignore", message="No application metrics to publish")
-
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
 service_name = os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference")
-logger = Logger(service=service_name)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "EfsInference"), service=service_name)
-app = APIGatewayHttpResolver()
+logger = JsonLogger(service_name)
+metrics = MetricsBuffer(os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "EfsInference"), service_name)
+_cold_start = True
 
 
 @functools.cache
@@ -60,7 +51,7 @@ def message_store() -> MessageStore:
 
 
 def _record_metric(name: str, value_ms: float) -> None:
-    metrics.add_metric(name=_METRIC_NAMES.get(name, name), unit=MetricUnit.Milliseconds, value=value_ms)
+    metrics.add(_METRIC_NAMES.get(name, name), value_ms)
 
 
 @functools.cache
@@ -78,20 +69,11 @@ def model_registry() -> ModelRegistry:
     )
 
 
-def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-    return Response(status_code=status, content_type=http_io.JSON_TYPE, body=json.dumps(body), headers=headers)
-
-
-def _body() -> bytes:
-    event = app.current_event
-    return http_io.raw_body(event.body, bool(event.is_base64_encoded))
-
-
 # What one execution environment has in memory: it differs between instances, so /health reports it per instance.
 _INSTANCE_KEYS = ("serving", "loaded")
 
 
-def health() -> Response:
+def health(_: Request) -> Response:
     store_status = _component_status(lambda: message_store().status())
     models_status = _component_status(lambda: model_registry().status())
     healthy = bool(store_status.get("ok")) and bool(models_status.get("ok"))
@@ -121,23 +103,25 @@ def _component_status(probe: Any) -> dict[str, Any]:
         return {"ok": False, "error": str(error)}
 
 
-def openapi() -> Response:
+def openapi(_: Request) -> Response:
     return json_response(200, _openapi_document())
 
 
 @functools.cache
 def _openapi_document() -> dict[str, Any]:
+    from inference.api.openapi import openapi_document  # only this route needs it
+
     return openapi_document()
 
 
-def create_message() -> Response:
-    text = http_io.message_text(app.current_event.headers, _body(), settings.max_text_bytes)
+def create_message(request: Request) -> Response:
+    text = http_io.message_text(request.headers, request.body(), settings.max_text_bytes)
     message = message_store().append(text)
     return json_response(201, message.to_dict())
 
 
-def list_messages() -> Response:
-    params = app.current_event.query_string_parameters
+def list_messages(request: Request) -> Response:
+    params = request.query
     limit = http_io.int_param(params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
     before = http_io.decode_cursor((params or {}).get("cursor"))
     items, next_before = message_store().page(limit, before)
@@ -149,21 +133,21 @@ def list_messages() -> Response:
     return json_response(200, {"items": bodies, "next_cursor": next_cursor})
 
 
-def list_models() -> Response:
+def list_models(_: Request) -> Response:
     return json_response(200, model_registry().list_models())
 
 
-def predict_default() -> Response:
-    return _predict(None)
+def predict_default(request: Request) -> Response:
+    return _predict(request, None)
 
 
-def predict(name: str) -> Response:
-    return _predict(unquote(name))
+def predict(request: Request, name: str) -> Response:
+    return _predict(request, unquote(name))
 
 
-def _predict(name: str | None) -> Response:
-    http_io.require_json(app.current_event.headers)
-    request = http_io.parse_json_object(_body())
+def _predict(http_request: Request, name: str | None) -> Response:
+    http_io.require_json(http_request.headers)
+    request = http_io.parse_json_object(http_request.body())
     if "inputs" not in request:
         raise BadRequest('the JSON body needs an "inputs" field: a list of inputs', "invalid_input")
     version = request.get("version")
@@ -172,16 +156,54 @@ def _predict(name: str | None) -> Response:
     return json_response(200, model_registry().predict(name, request["inputs"], version=version))
 
 
-def create_job_upload() -> Response:
+def create_job_upload(_: Request) -> Response:
+    from inference.api import jobs as jobs_api  # boto3 and the job code load only for job routes
+
     return json_response(*jobs_api.create_upload())
 
 
-def submit_job() -> Response:
-    return json_response(*jobs_api.submit(app.current_event.headers, _body()))
+def submit_job(request: Request) -> Response:
+    from inference.api import jobs as jobs_api
+
+    return json_response(*jobs_api.submit(request.headers, request.body()))
 
 
-def get_job(job_id: str) -> Response:
+def get_job(_: Request, job_id: str) -> Response:
+    from inference.api import jobs as jobs_api
+
     return json_response(*jobs_api.status(job_id))
+
+
+def legacy(request: Request) -> Response:
+    """The old CDK app's contract on every other path: POST stores a line, GET lists them."""
+    method = request.method
+    known_methods = allowed_methods(request.path)
+    if known_methods:
+        raise MethodNotAllowed(f"{method} is not allowed on {request.path}; use {', '.join(known_methods)}")
+    if method == "POST":
+        text = http_io.decode_text(request.body())
+        message_store().append(http_io.checked_text(text if text.strip() else NO_INPUT, settings.max_text_bytes))
+    elif method != "GET":
+        raise MethodNotAllowed(f"{method} is not allowed; use GET to list messages or POST to store one")
+    newest_first = [message.legacy_line() for message in reversed(message_store().tail(settings.legacy_listing_lines))]
+    lines = newest_first[: http_io.count_within_budget(newest_first, RESPONSE_BUDGET_BYTES)][::-1]
+    body = "\n".join(lines) + "\n" if lines else NO_MESSAGES
+    return Response(200, body, content_type="text/plain; charset=utf-8")
+
+
+def error_response(request: Request, error: Exception) -> Response:
+    """One place where errors become answers: a ServiceError its status and JSON shape, anything else a 500."""
+    if not isinstance(error, ServiceError):
+        logger.exception("unhandled error")
+        message = f"internal error; request id {request.request_id}"
+        return json_response(500, {"error": {"code": "internal_error", "message": message}})
+    if error.status >= 500:
+        logger.warning("service unavailable", extra={"code": error.code, "reason": error.message})
+    headers = None
+    if isinstance(error, MethodNotAllowed):
+        methods = allowed_methods(request.path) or ("GET", "POST")
+        headers = {"Allow": ", ".join(methods)}
+    return json_response(error.status, error.to_body(), headers)
 
 
 _OPERATIONS: dict[str, Callable[..., Response]] = {
@@ -196,54 +218,17 @@ _OPERATIONS: dict[str, Callable[..., Response]] = {
     "submit_job": submit_job,
     "get_job": get_job,
 }
-for _route in ROUTES:
-    app.route(_route.resolver_path, method=_route.method)(_OPERATIONS[_route.operation_id])
+dispatcher = Dispatcher(_OPERATIONS, fallback=legacy, on_error=error_response)
 
 
-@app.not_found
-def legacy(_: NotFoundError) -> Response:
-    """The old CDK app's contract on every other path: POST stores a line, GET lists them."""
-    event = app.current_event
-    method = event.request_context.http.method.upper()
-    for route in ROUTES:
-        # Powertools' path patterns refuse some characters that API Gateway passes on; the route still applies.
-        params = route.match(method, event.raw_path)
-        if params is not None:
-            return _OPERATIONS[route.operation_id](**params)
-    known_methods = allowed_methods(event.raw_path)
-    if known_methods:
-        raise MethodNotAllowed(f"{method} is not allowed on {event.raw_path}; use {', '.join(known_methods)}")
-    if method == "POST":
-        text = http_io.decode_text(_body())
-        message_store().append(http_io.checked_text(text if text.strip() else NO_INPUT, settings.max_text_bytes))
-    elif method != "GET":
-        raise MethodNotAllowed(f"{method} is not allowed; use GET to list messages or POST to store one")
-    newest_first = [message.legacy_line() for message in reversed(message_store().tail(settings.legacy_listing_lines))]
-    lines = newest_first[: http_io.count_within_budget(newest_first, RESPONSE_BUDGET_BYTES)][::-1]
-    body = "\n".join(lines) + "\n" if lines else NO_MESSAGES
-    return Response(status_code=200, content_type="text/plain; charset=utf-8", body=body)
-
-
-@app.exception_handler(ServiceError)
-def service_error(error: ServiceError) -> Response:
-    if error.status >= 500:
-        logger.warning("service unavailable", extra={"code": error.code, "reason": error.message})
-    headers = None
-    if isinstance(error, MethodNotAllowed):
-        methods = allowed_methods(app.current_event.raw_path) or ("GET", "POST")
-        headers = {"Allow": ", ".join(methods)}
-    return json_response(error.status, error.to_body(), headers)
-
-
-@app.exception_handler(Exception)
-def internal_error(error: Exception) -> Response:
-    request_id = app.current_event.request_context.request_id
-    logger.exception("unhandled error")
-    body = {"error": {"code": "internal_error", "message": f"internal error; request id {request_id}"}}
-    return json_response(500, body)
-
-
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # context: the Lambda context object
+    global _cold_start  # once per execution environment, as Lambda counts a cold start
+    request = Request.from_event(event)
+    logger.start_invocation(context, correlation_id=request.request_id, cold_start=_cold_start)
+    if _cold_start:
+        _cold_start = False
+        metrics.add("ColdStart", 1, "Count")
+    try:
+        return dispatcher.dispatch(request).to_result()
+    finally:
+        metrics.flush()

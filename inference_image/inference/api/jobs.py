@@ -1,6 +1,6 @@
 """The jobs part of the HTTP layer: request parsing and status codes for /jobs, on plain values.
 The work is in ``inference.jobs.service``; boto3 is imported on first use, so the message routes
-never pay for it. On a stack without jobs every operation answers 501 ``jobs_disabled``."""
+never pay for it. On a stack without jobs every operation answers 404 ``jobs_disabled``."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def job_service() -> JobService:
     from inference.jobs.store import JobStore
     from inference.settings import Settings
 
-    settings = JobSettings.from_env()  # JobsDisabled (501) on a stack without jobs
+    settings = JobSettings.from_env()  # JobsDisabled (404) on a stack without jobs
     s3 = boto3.client("s3")
     return JobService(
         settings,

@@ -112,11 +112,11 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
         **_PREDICT,
         "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
     },
-    # Async jobs (docs/JOBS.md); 501 on a stack without jobs.
+    # Async jobs (docs/JOBS.md); 404 jobs_disabled on a stack without jobs.
     "create_job_upload": {
         "responses": {
             "201": {"description": "A presigned PUT URL for one upload", "content": _json(_OBJECT)},
-            "501": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
+            "404": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
         }
     },
     "submit_job": {
@@ -136,9 +136,11 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
         },
         "responses": {
             "202": {"description": "Queued; poll status_url", "content": _json(_OBJECT)},
-            "404": {"description": "Unknown model or version", "content": _json(_ref("Error"))},
+            "404": {
+                "description": "Unknown model or version, or jobs off on this stack",
+                "content": _json(_ref("Error")),
+            },
             "413": {"description": "Upload over the limit", "content": _json(_ref("Error"))},
-            "501": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
             "503": {"description": "Queue or storage unavailable", "content": _json(_ref("Error"))},
         },
     },
@@ -146,8 +148,10 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
         "parameters": [{"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {
             "200": {"description": "State, progress, result or error", "content": _json(_OBJECT)},
-            "404": {"description": "Unknown or expired job", "content": _json(_ref("Error"))},
-            "501": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
+            "404": {
+                "description": "Unknown or expired job, or jobs off on this stack",
+                "content": _json(_ref("Error")),
+            },
         },
     },
 }

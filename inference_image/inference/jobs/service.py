@@ -250,16 +250,20 @@ class JobService:
         view["retries"] = sum(len(tries) - 1 for tries in attempts.values())
         if attempts:
             view["status"] = "running"
-            view["started_at"] = iso(min(item.last_modified for tries in attempts.values() for _, item in tries))
+            started = min(item.last_modified for tries in attempts.values() for _, item in tries)
+            view["started_at"] = _not_before(started, view["created_at"])
         result, failed = by_key.get(keys.result), by_key.get(keys.failed)
         if result is not None:
-            return {**view, **self._succeeded(keys, result)}
-        error = self._store.get_json(keys.failed) if failed is not None else None
-        error = error or self._dead_last_attempt(attempts, finished)
-        if error is not None:
+            answer = {**view, **self._succeeded(keys, result)}
+        else:
+            error = self._store.get_json(keys.failed) if failed is not None else None
+            error = error or self._dead_last_attempt(attempts, finished)
+            if error is None:
+                return view
             at = failed.last_modified if failed is not None else self._clock()
-            return {**view, "status": "failed", "finished_at": iso(at), "error": error}
-        return view
+            answer = {**view, "status": "failed", "finished_at": iso(at), "error": error}
+        answer["finished_at"] = _not_before(_parse_iso(answer["finished_at"]), answer.get("started_at", job.created_at))
+        return answer
 
     def _succeeded(self, keys: JobKeys, result: StoredObject) -> dict[str, Any]:
         answer: dict[str, Any] = {"status": "succeeded", "finished_at": iso(result.last_modified)}
@@ -293,3 +297,9 @@ class JobService:
                     f"(the worker crashed or ran past its {self._settings.worker_timeout_seconds} s timeout)",
                 }
         return None
+
+
+def _not_before(moment: datetime, earlier: str) -> str:
+    """``moment`` as ISO text, never before ``earlier``: S3 keeps LastModified to the second, the job's own clock
+    to the millisecond, so a job started in the second it was created would otherwise seem to start first."""
+    return max(iso(moment), earlier)

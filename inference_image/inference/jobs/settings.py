@@ -1,5 +1,5 @@
 """The jobs' settings, read from the environment the stack (or the local stack) sets. Without
-JOBS_BUCKET the stack has jobs turned off, and the routes answer 501."""
+JOBS_BUCKET the stack has jobs turned off, and the routes answer 404 jobs_disabled."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ LAMBDA_MAX_TIMEOUT_SECONDS = 900
 
 
 class JobsDisabled(ServiceError):
-    status = 501
+    status = 404  # a client error, not a fault: the route exists only on stacks with jobs
     default_code = "jobs_disabled"
 
 

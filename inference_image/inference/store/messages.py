@@ -1,11 +1,13 @@
 """The message store: an append-only log on a shared file system (EFS over NFS, or a local folder)
-that many processes on many hosts write at once. On-disk format 1 and the reasoning behind it are
+that many processes on many hosts write at once. On-disk format 2 and the reasoning behind it are
 in docs/STORAGE.md; keep the two in step.
 
-In short: ``v1/HEAD`` names the current segment; each segment is a ``.dat`` file of framed records
-and an ``.idx`` file of fixed-size entries behind a committed (count, data end) header. Writers
-serialise on ``flock(v1/LOCK)`` and commit by rewriting a checksummed header slot after the record
-is durable; readers take no lock and never read past the committed header.
+In short: each segment is one file: a header, a tail record (committed count and data end) and a
+sparse index, then self-checking records. Writers serialise on ``flock`` of the current segment
+file; an append is one record write and one tail write, made durable by a single fsync. Readers
+take no lock, never read past the tail, and check every record, so a tail whose record is not all
+there yet (a writer still in its fsync, or one that died in it) falls back to the previous tail.
+A format-1 store found on the volume is frozen and read in place (``store.format1``).
 """
 
 from __future__ import annotations
@@ -17,81 +19,135 @@ import os
 import struct
 import threading
 import zlib
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from inference import slots
-from inference.errors import BadRequest, StorageUnavailable
+from inference.errors import BadRequest, Gone, StorageUnavailable
+from inference.store.common import (
+    Message,
+    corrupt,
+    expired,
+    fsync_dir,
+    open_in,
+    reading,
+    segment_dir,
+    unavailable,
+    utc_stamp,
+)
+from inference.store.format1 import Format1Segments, Frozen, freeze
 
-FORMAT = 1
+__all__ = ["DEFAULT_SEGMENT_CAPACITY", "FORMAT", "Message", "MessageStore"]
+
+FORMAT = 2
 DEFAULT_SEGMENT_CAPACITY = 10_000
-SEGMENTS_PER_DIR = 1_000
+MAX_SEGMENT_CAPACITY = 1_000_000  # keeps a segment's header + sparse index (read whole) under 128 KiB
+BLOCK = 64  # records per sparse-index entry: a read starts at most BLOCK - 1 records before what it needs
 
-_HEAD = struct.Struct("<QI")  # current segment, segment capacity
-_SEGMENT_HEADER = struct.Struct("<QQ")  # committed message count, committed data end
-_ENTRY = struct.Struct("<QII")  # record offset in .dat, payload length, payload crc32
-_RECORD = struct.Struct("<4sII")  # magic, payload length, payload crc32
-_RECORD_MAGIC = b"MSG1"
-_ENTRIES_AT = slots.REGION_SIZE  # the .idx header region comes first
-_FILE_MODE = 0o644
-
-_ERRNO_CODES = {
-    errno.ENOSPC: "storage_full",
-    errno.EDQUOT: "storage_full",
-    errno.EROFS: "storage_read_only",
-    errno.EACCES: "storage_read_only",
-    errno.EPERM: "storage_read_only",
-}
-_CODE_REASONS = {
-    "storage_full": "the data volume is full",
-    "storage_read_only": "the data volume is read-only or not writable by this process",
-    "storage_unavailable": "the data volume cannot be reached",
-}
+HEAD = struct.Struct("<IQQQQI")  # capacity, base, current segment (a hint), first kept id, swept id, v1 capacity
+HEADER = struct.Struct("<QIBQ")  # first id, capacity, sealed, created_at of the last message (µs, once sealed)
+TAIL = struct.Struct("<IQQQ")  # committed count, data end, start of the last record, start of the last block
+SPARSE = struct.Struct("<Q")  # start of a block's first record
+FRAME = struct.Struct("<4sQII")  # magic, id, payload length, crc32 of the frame's first 16 bytes + payload
+RECORD_MAGIC = b"MSG2"
+TAIL_AT = slots.REGION_SIZE
+SPARSE_AT = 2 * slots.REGION_SIZE
+_ALIGN = 4096
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PATHS_CACHED = 64
+_GONE_ERRNOS = (errno.ENOENT, errno.ESTALE)  # an old segment's file removed by retention (ESTALE: on NFS)
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
-    id: int
-    text: str
-    created_at: datetime  # tz-aware, UTC
+def meta_size(capacity: int) -> int:
+    """Bytes of a segment's header, tail and sparse index: what every operation reads first, in one pread."""
+    return SPARSE_AT + SPARSE.size * -(-capacity // BLOCK)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON API's shape, which is also the stored payload."""
-        stamp = self.created_at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
-        return {"id": self.id, "text": self.text, "created_at": stamp + "Z"}
 
-    def legacy_line(self) -> str:
-        """The old app's line: ``YYYY-MM-DD HH:MM:SS: text`` (UTC). One line per message, so a line break in the
-        text is written as the two characters ``\\n`` (``\\r`` for a carriage return); GET /messages has it as typed."""
-        text = self.text.replace("\r", "\\r").replace("\n", "\\n")
-        return f"{self.created_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}: {text}"
+def data_start(capacity: int) -> int:
+    return -(-meta_size(capacity) // _ALIGN) * _ALIGN
+
+
+@dataclass(frozen=True)
+class Head:
+    capacity: int
+    base: int  # ids below it are format 1's, read in place
+    current: int  # the current segment when HEAD was last written; the segments' seals say the rest
+    first_id: int  # the oldest id retention keeps
+    swept_id: int  # segments below it have had their files removed
+    v1_capacity: int
+
+    def pack(self) -> bytes:
+        return HEAD.pack(self.capacity, self.base, self.current, self.first_id, self.swept_id, self.v1_capacity)
+
+
+@dataclass(frozen=True)
+class Tail:
+    count: int
+    end: int
+    last_start: int
+    block_start: int
+
+    def pack(self) -> bytes:
+        return TAIL.pack(self.count, self.end, self.last_start, self.block_start)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One read of a segment's metadata."""
+
+    number: int
+    first_id: int
+    sealed: bool
+    last_created_us: int
+    tail: Tail
+    older: Tail | None  # the tail the newest one replaced
+    meta: bytes
+
+    def sparse(self, block: int) -> int:
+        (offset,) = SPARSE.unpack_from(self.meta, SPARSE_AT + SPARSE.size * block)
+        return int(offset)
+
+
+class _Misplaced(Exception):
+    """A read did not start on the record a sparse-index entry promised (see ``_read_range``)."""
 
 
 class MessageStore:
-    """Messages under ``messages_dir/v1``; ids are dense from 0 in commit order.
+    """Messages under ``messages_dir/v2`` (and a frozen ``v1``); ids are dense from 0 in commit order.
 
     ``segment_capacity`` only applies when this call creates the store: an existing store keeps
     the capacity recorded in its HEAD, so every process agrees on how ids map to segments.
     """
 
     def __init__(self, messages_dir: Path, segment_capacity: int = DEFAULT_SEGMENT_CAPACITY) -> None:
-        if not 1 <= segment_capacity < 2**32:
-            raise ValueError(f"segment_capacity must be between 1 and 2**32 - 1, got {segment_capacity}")
-        self._root = Path(messages_dir) / f"v{FORMAT}"
+        if not 1 <= segment_capacity <= MAX_SEGMENT_CAPACITY:
+            raise ValueError(f"segment_capacity must be between 1 and {MAX_SEGMENT_CAPACITY}, got {segment_capacity}")
+        self._dir = Path(messages_dir)
+        self._root = self._dir / f"v{FORMAT}"
         self._head_path = self._root / "HEAD"
-        self._lock_path = self._root / "LOCK"
         self._thread_lock = threading.Lock()
+        self._committed: tuple[int, Tail] | None = None  # (segment, tail) of this process's last durable append
+        self._current = 0  # the current segment as this process last saw it
+        self._paths: dict[int, Path] = {}
         try:
             # Fast path: an existing store costs one open and one read. Any process that finds HEAD
             # missing creates it at once (O_CREAT), so no NFS client keeps a stale "missing" answer.
-            if slots.read_slots(self._head_path) is None:
-                self._create(segment_capacity)
+            head = self._read_head()
+            if head is None:
+                head = self._create(segment_capacity)
         except OSError as exc:
-            raise _unavailable(exc, "cannot open the message store") from exc
+            raise unavailable(exc, "cannot open the message store") from exc
+        self._use(head)
+
+    def _use(self, head: Head) -> None:
+        self._head = head
+        self._current = max(head.current, self._current)
+        self._format1 = Format1Segments(self._dir, Frozen(head.base, head.v1_capacity))
+
+    # --- the interface ---
 
     def append(self, text: str, now: datetime | None = None) -> Message:
         """Store ``text`` and return it with its id; durable on the volume before this returns."""
@@ -103,214 +159,513 @@ class MessageStore:
             raise ValueError("now must be timezone-aware")
         with self._thread_lock:
             try:
-                with self._file_lock(), ExitStack() as files:
-                    return self._append_locked(files, text, now)
+                return self._append(text, (now or datetime.now(UTC)).astimezone(UTC))
             except OSError as exc:
-                raise _unavailable(exc, "cannot store the message") from exc
+                raise unavailable(exc, "cannot store the message") from exc
 
     def page(self, limit: int, before: int | None = None) -> tuple[list[Message], int | None]:
         """Up to ``limit`` messages with ids below ``before`` (default: all), newest first, and the
-        ``before`` of the next page, or None when nothing older remains."""
+        ``before`` of the next page, or None when nothing older remains. A page never spans two
+        segments, so it may hold fewer than ``limit`` messages with more to come."""
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
-        with _reading():
-            segment, capacity, in_segment = self._snapshot()
-            total = segment * capacity + in_segment
-            if before is None:
-                before = total
-            elif not 0 <= before <= total:
-                raise BadRequest(f"cursor {before} is outside this store's 0..{total}", code="invalid_cursor")
-            first = max(0, before - limit)
-            messages: list[Message] = []
-            for seg in range(first // capacity, (before - 1) // capacity + 1):
-                start, stop = max(first, seg * capacity), min(before, (seg + 1) * capacity)
-                messages.extend(self._read_messages(seg, start - seg * capacity, stop - start, start))
+        with reading():
+            if before is not None and before < 0:
+                raise self._bad_cursor(before, None)
+            if before == 0:
+                return [], None
+            if before is not None and before - 1 < self._head.base:
+                messages, first = self._format1_page(limit, before)
+            else:
+                messages, first = self._format2_page(limit, before)
         messages.reverse()
-        return messages, (first or None)
+        return messages, (first if first > self._head.first_id else None)
 
     def tail(self, n: int) -> list[Message]:
-        """The most recent ``n`` messages, oldest first (the old app's listing)."""
-        if n < 1:
-            return []
-        newest_first, _ = self.page(n)
+        """The most recent ``n`` messages that retention kept, oldest first (the old app's listing)."""
+        newest_first: list[Message] = []
+        before: int | None = None
+        while len(newest_first) < n:
+            try:
+                items, before = self.page(n - len(newest_first), before)
+            except Gone:
+                break  # retention dropped the rest while we read
+            newest_first.extend(items)
+            if before is None:
+                break
         newest_first.reverse()
         return newest_first
 
     def count(self) -> int:
-        """How many messages are committed."""
-        with _reading():
-            segment, capacity, in_segment = self._snapshot()
-        return segment * capacity + in_segment
+        """How many messages were ever committed (the next id); retention does not lower it."""
+        with reading(), ExitStack() as files:
+            fd, segment = self._open_current(files)
+            return segment.first_id + self._valid_tail(fd, segment).count
 
     def status(self) -> dict[str, Any]:
         """For /health: never raises; ``ok`` is False (with a code and message) when the store cannot be read."""
         try:
-            with _reading():
-                segment, capacity, in_segment = self._snapshot()
+            with reading(), ExitStack() as files:
+                fd, segment = self._open_current(files)
+                count = segment.first_id + self._valid_tail(fd, segment).count
         except StorageUnavailable as error:
             return {"ok": False, "format": FORMAT, "code": error.code, "message": error.message}
         return {
             "ok": True,
             "format": FORMAT,
-            "count": segment * capacity + in_segment,
-            "segment": segment,
-            "segment_capacity": capacity,
+            "count": count,
+            "first_id": self._head.first_id,
+            "segment": segment.number,
+            "segment_capacity": self._head.capacity,
+            "format1_messages": self._head.base,
         }
 
-    # --- writing (always under the file lock) ---
-
-    def _create(self, capacity: int) -> None:
-        self._root.mkdir(parents=True, exist_ok=True)
-        with self._file_lock(), ExitStack() as files:
-            head_fd = _open(files, self._head_path, os.O_RDWR | os.O_CREAT)
-            if slots.read_slots_fd(head_fd) is not None:
-                return  # another process finished first
-            # A HEAD without a valid slot is new, or was torn while this very code ran, unless
-            # messages were committed: then it was damaged, and starting afresh would lose them.
-            idx_path, _ = self._segment_paths(0)
-            if slots.read_slots(idx_path) not in (None, _SEGMENT_HEADER.pack(0, 0)):
-                raise _corrupt(self._head_path, "has no valid slot but messages exist")
-            self._start_segment(files, head_fd, 0, capacity)
-
-    def _append_locked(self, files: ExitStack, text: str, now: datetime | None) -> Message:
-        # Every file is (re)opened after the lock is taken: an NFS open revalidates the client's
-        # cache (close-to-open), so this writer sees what the previous lock holder committed.
-        head_fd = _open(files, self._head_path, os.O_RDWR)
-        segment, capacity = _HEAD.unpack(self._required(slots.read_slots_fd(head_fd), self._head_path))
-        idx_path, dat_path = self._segment_paths(segment)
-        idx_fd, dat_fd = _open(files, idx_path, os.O_RDWR), _open(files, dat_path, os.O_RDWR)
-        count, data_end = _SEGMENT_HEADER.unpack(self._required(slots.read_slots_fd(idx_fd), idx_path))
-        if count >= capacity:
-            segment += 1
-            idx_fd, dat_fd = self._start_segment(files, head_fd, segment, capacity)
-            count, data_end = 0, 0
-        message = Message(segment * capacity + count, text, (now or datetime.now(UTC)).astimezone(UTC))
-        payload = json.dumps(message.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        crc = zlib.crc32(payload)
-        # Past the committed end there may be leftovers of a killed writer: overwrite them.
-        slots.pwrite_all(dat_fd, _RECORD.pack(_RECORD_MAGIC, len(payload), crc) + payload, data_end)
-        slots.pwrite_all(idx_fd, _ENTRY.pack(data_end, len(payload), crc), _ENTRIES_AT + count * _ENTRY.size)
-        os.fsync(dat_fd)
-        os.fsync(idx_fd)
-        # The commit point: until this slot is durable, readers and writers ignore the new bytes.
-        slots.write_slot(idx_fd, _SEGMENT_HEADER.pack(count + 1, data_end + _RECORD.size + len(payload)))
-        return message
-
-    def _start_segment(self, files: ExitStack, head_fd: int, segment: int, capacity: int) -> tuple[int, int]:
-        """Create (or reset) ``segment`` empty, then point HEAD at it. Returns its (idx, dat) fds."""
-        idx_path, dat_path = self._segment_paths(segment)
-        idx_path.parent.mkdir(parents=True, exist_ok=True)
-        idx_fd = _open(files, idx_path, os.O_RDWR | os.O_CREAT)
-        dat_fd = _open(files, dat_path, os.O_RDWR | os.O_CREAT)
-        # HEAD does not name this segment yet, so anything here is a killed roll-over's orphan.
-        os.ftruncate(dat_fd, 0)
-        os.ftruncate(idx_fd, 0)
-        os.fsync(dat_fd)
-        slots.write_slot(idx_fd, _SEGMENT_HEADER.pack(0, 0))
-        # On a local disk a new name is durable only once its directory is synced.
-        for directory in (idx_path.parent, idx_path.parent.parent, self._root):
-            _fsync_dir(directory)
-        slots.write_slot(head_fd, _HEAD.pack(segment, capacity))
-        return idx_fd, dat_fd
-
-    @contextmanager
-    def _file_lock(self) -> Iterator[None]:
-        """The store-wide writer lock; closing the descriptor releases it. O_RDWR because NFS grants
-        an exclusive lock only on a file open for writing."""
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, _FILE_MODE)
+    def drop_older_than(self, cutoff: datetime) -> int:
+        """Retention: drop every whole segment (of either format) whose newest message is older than
+        ``cutoff``, oldest first, never the current one. Returns the first id kept. Safe to run from
+        several processes at once, and to re-run after it was killed."""
+        if cutoff.tzinfo is None:
+            raise ValueError("cutoff must be timezone-aware")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            with ExitStack() as files:
+                head_fd = open_in(files, self._head_path, os.O_RDWR)
+                fcntl.flock(head_fd, fcntl.LOCK_EX)
+                head = self._required_head(slots.read_slots_fd(head_fd))
+                self._use(head)
+                first = head.first_id
+                while (segment_end := self._droppable_until(first, cutoff)) is not None:
+                    first = segment_end
+                if first != head.first_id:
+                    # Readers learn of the drop from HEAD before any file goes, so no one reads a half-removed store.
+                    head = replace(head, first_id=first)
+                    slots.write_slot(head_fd, head.pack())
+                if head.swept_id < head.first_id:
+                    self._remove_segments(head.swept_id, head.first_id)
+                    head = replace(head, swept_id=head.first_id)
+                    slots.write_slot(head_fd, head.pack())
+                self._use(head)
+                return head.first_id
+        except OSError as exc:
+            raise unavailable(exc, "cannot drop old messages") from exc
+
+    # --- creating ---
+
+    def _read_head(self) -> Head | None:
+        payload = slots.read_slots(self._head_path)
+        return None if payload is None else Head(*HEAD.unpack(payload))
+
+    def _required_head(self, payload: bytes | None) -> Head:
+        if payload is None:
+            raise corrupt(self._head_path, "has no valid slot")
+        return Head(*HEAD.unpack(payload))
+
+    def _create(self, capacity: int) -> Head:
+        self._root.mkdir(parents=True, exist_ok=True)
+        with ExitStack() as files:
+            head_fd = open_in(files, self._head_path, os.O_RDWR | os.O_CREAT)
+            fcntl.flock(head_fd, fcntl.LOCK_EX)
+            payload = slots.read_slots_fd(head_fd)
+            if payload is not None:
+                return Head(*HEAD.unpack(payload))  # another process finished first
+            # A HEAD without a valid slot is new, or was torn while this very code ran, unless messages
+            # were committed: then it was damaged, and starting afresh would reuse their ids.
+            if self._committed_in_segment_zero():
+                raise corrupt(self._head_path, "has no valid slot but messages exist")
+            frozen = freeze(self._dir)  # format 1's messages keep their ids; ours follow them
+            self._start_segment(files, 0, frozen.count, capacity)
+            head = Head(capacity, frozen.count, 0, 0, 0, frozen.capacity)
+            slots.write_slot(head_fd, head.pack())
+            return head
+
+    def _committed_in_segment_zero(self) -> bool:
+        try:
+            fd = os.open(self._segment_path(0), os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            newest, _ = slots.both_payloads(os.pread(fd, SPARSE_AT, 0)[TAIL_AT:SPARSE_AT])
         finally:
             os.close(fd)
+        return newest is not None and Tail(*TAIL.unpack(newest)).count > 0
 
-    # --- reading (no lock: only committed, hence immutable, bytes are read) ---
-
-    def _snapshot(self) -> tuple[int, int, int]:
-        """(current segment, segment capacity, committed messages in the current segment)."""
-        segment, capacity = _HEAD.unpack(self._required(slots.read_slots(self._head_path), self._head_path))
-        idx_path, _ = self._segment_paths(segment)
-        (count, _data_end) = _SEGMENT_HEADER.unpack(self._required(slots.read_slots(idx_path), idx_path))
-        return segment, capacity, count
-
-    def _read_messages(self, segment: int, slot: int, n: int, first_id: int) -> list[Message]:
-        """Messages ``slot .. slot + n - 1`` of a segment, oldest first: one read of their index
-        entries and one read of their (contiguous) records."""
-        idx_path, dat_path = self._segment_paths(segment)
-        with ExitStack() as files:
-            idx_fd, dat_fd = _open(files, idx_path, os.O_RDONLY), _open(files, dat_path, os.O_RDONLY)
-            raw_entries = _pread_exact(idx_fd, n * _ENTRY.size, _ENTRIES_AT + slot * _ENTRY.size, idx_path)
-            entries = list(_ENTRY.iter_unpack(raw_entries))
-            start = entries[0][0]
-            end = entries[-1][0] + _RECORD.size + entries[-1][1]
-            if end < start:
-                raise _corrupt(idx_path, "index entries out of order")
-            data = _pread_exact(dat_fd, end - start, start, dat_path)
-        return [_decode_record(data, start, entry, first_id + i, dat_path) for i, entry in enumerate(entries)]
-
-    def _segment_paths(self, segment: int) -> tuple[Path, Path]:
-        directory = self._root / "seg" / f"{segment // SEGMENTS_PER_DIR:06d}"
-        return directory / f"{segment:09d}.idx", directory / f"{segment:09d}.dat"
-
-    @staticmethod
-    def _required(payload: bytes | None, path: Path) -> bytes:
-        if payload is None:
-            raise _corrupt(path, "no valid header slot")
-        return payload
-
-
-def _decode_record(data: bytes, data_start: int, entry: tuple[int, int, int], expected_id: int, path: Path) -> Message:
-    """The message whose index ``entry`` points into ``data`` (read from offset ``data_start``), checked."""
-    offset, length, crc = entry
-    at = offset - data_start
-    if at < 0 or at + _RECORD.size + length > len(data):
-        raise _corrupt(path, f"record {expected_id} lies outside the committed data")
-    magic, stored_length, stored_crc = _RECORD.unpack_from(data, at)
-    payload = data[at + _RECORD.size : at + _RECORD.size + length]
-    if magic != _RECORD_MAGIC or (stored_length, stored_crc) != (length, crc) or zlib.crc32(payload) != crc:
-        raise _corrupt(path, f"record {expected_id} fails its checksum")
-    fields = json.loads(payload)
-    if fields.get("id") != expected_id:
-        raise _corrupt(path, f"record {expected_id} holds id {fields.get('id')}")
-    return Message(expected_id, fields["text"], datetime.fromisoformat(fields["created_at"]))
-
-
-@contextmanager
-def _reading() -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        raise _unavailable(exc, "cannot read the messages") from exc
-
-
-def _open(files: ExitStack, path: Path, flags: int) -> int:
-    fd = os.open(path, flags, _FILE_MODE)
-    files.callback(os.close, fd)
-    return fd
-
-
-def _pread_exact(fd: int, size: int, offset: int, path: Path) -> bytes:
-    data = os.pread(fd, size, offset)
-    while len(data) < size:
-        more = os.pread(fd, size - len(data), offset + len(data))
-        if not more:
-            raise _corrupt(path, f"ends before byte {offset + size}")
-        data += more
-    return data
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
+    def _start_segment(self, files: ExitStack, number: int, first_id: int, capacity: int) -> tuple[int, Segment]:
+        """Create (or reset) segment ``number``, empty, and lock it. Nothing names it yet (its predecessor
+        is not sealed, or HEAD not written), so anything already there is a killed roll-over's orphan."""
+        path = self._segment_path(number)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = open_in(files, path, os.O_RDWR | os.O_CREAT)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        empty = b"\0" * slots.REGION_SIZE
+        start = data_start(capacity)
+        _, header = slots.next_slot(empty, HEADER.pack(first_id, capacity, 0, 0))
+        _, tail = slots.next_slot(empty, Tail(0, start, start, start).pack())
+        meta = (header.ljust(slots.REGION_SIZE, b"\0") + tail.ljust(slots.REGION_SIZE, b"\0")).ljust(
+            meta_size(capacity), b"\0"
+        )
+        os.ftruncate(fd, 0)
+        slots.pwrite_all(fd, meta, 0)
         os.fsync(fd)
-    finally:
-        os.close(fd)
+        # On a local disk a new name is durable only once its directory is synced.
+        for directory in (path.parent, path.parent.parent, self._root):
+            fsync_dir(directory)
+        return fd, self._parse_meta(meta, number, path)
+
+    # --- appending ---
+
+    def _append(self, text: str, now: datetime) -> Message:
+        with ExitStack() as files:
+            fd, segment = self._lock_current(files)
+            tail = self._valid_tail(fd, segment)
+            if tail.count >= self._head.capacity:
+                fd, segment = self._roll_over(files, fd, segment, tail)
+                tail = segment.tail
+            message = Message(segment.first_id + tail.count, text, now)
+            record = encode_record(message)
+            new_tail = Tail(
+                tail.count + 1,
+                tail.end + len(record),
+                tail.end,
+                tail.end if tail.count % BLOCK == 0 else tail.block_start,
+            )
+            slot, slot_bytes = slots.next_slot(segment.meta[TAIL_AT:SPARSE_AT], new_tail.pack())
+            write_at = TAIL_AT + slot * slots.SLOT_SIZE
+            previous = segment.meta[write_at : write_at + slots.SLOT_SIZE]
+            chunk = slot_bytes
+            if tail.count and tail.count % BLOCK == 0:
+                # The block of the previous record is complete: index its start (known from the committed
+                # tail) in the same write, carrying the unchanged bytes in between.
+                sparse_at = SPARSE_AT + SPARSE.size * (tail.count // BLOCK - 1)
+                chunk += segment.meta[write_at + slots.SLOT_SIZE : sparse_at] + SPARSE.pack(tail.block_start)
+            try:
+                # Past the committed end there may be leftovers of a killed writer: overwrite them.
+                slots.pwrite_all(fd, record, tail.end)
+                slots.pwrite_all(fd, chunk, write_at)
+                os.fsync(fd)  # the one fsync: the record and the tail that commits it
+            except OSError:
+                _undo(fd, previous, write_at)
+                raise
+            self._committed = (segment.number, new_tail)
+            return message
+
+    def _lock_current(self, files: ExitStack) -> tuple[int, Segment]:
+        """The current segment, open for writing and locked. Every file is (re)opened after the lock is
+        taken: an NFS open revalidates the client's cache (close-to-open), so this writer sees what the
+        previous lock holder committed."""
+        return self._current_segment(files, os.O_RDWR)
+
+    def _valid_tail(self, fd: int, segment: Segment) -> Tail:
+        """The newest tail, unless its last record is not all there (its writer died in its fsync): then
+        the tail it replaced. Skipped when this process wrote the newest tail itself."""
+        tail = segment.tail
+        if tail.count == 0 or segment.sealed or self._committed == (segment.number, tail):
+            return tail
+        data = os.pread(fd, tail.end - tail.last_start, tail.last_start)
+        if _decode(data, 0, segment.first_id + tail.count - 1) is not None:
+            return tail
+        if segment.older is None:
+            raise corrupt(self._segment_path(segment.number), "has a torn tail and no previous one")
+        return segment.older
+
+    def _roll_over(self, files: ExitStack, fd: int, segment: Segment, tail: Tail) -> tuple[int, Segment]:
+        """Start the next segment, then seal this full one (which makes the next one current)."""
+        capacity = self._head.capacity
+        last = _decode(os.pread(fd, tail.end - tail.last_start, tail.last_start), 0, segment.first_id + capacity - 1)
+        if last is None:
+            raise corrupt(self._segment_path(segment.number), "has a damaged last record")
+        number = segment.number + 1
+        next_fd, next_segment = self._reuse_or_start(files, number, segment.first_id + capacity)
+        last_us = int((last[0].created_at - _EPOCH).total_seconds() * 1_000_000)
+        # The seal: fsync'd, and undone if that fails, so a lost seal never hides the next segment's messages.
+        slots.write_slot(fd, HEADER.pack(segment.first_id, capacity, 1, last_us))
+        self._current = number
+        self._write_head_hint(number)
+        return next_fd, next_segment
+
+    def _reuse_or_start(self, files: ExitStack, number: int, first_id: int) -> tuple[int, Segment]:
+        """The next segment: kept if it already holds messages (a seal written, then lost before its undo
+        could land: those messages were acknowledged), else started afresh."""
+        path = self._segment_path(number)
+        with ExitStack() as attempt:
+            try:
+                fd = open_in(attempt, path, os.O_RDWR)
+            except FileNotFoundError:
+                pass
+            else:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    segment = self._read_meta(fd, number, path)
+                except StorageUnavailable:
+                    segment = None
+                if segment is not None and segment.tail.count > 0 and segment.first_id == first_id:
+                    files.push(attempt.pop_all())
+                    return fd, segment
+        return self._start_segment(files, number, first_id, self._head.capacity)
+
+    def _write_head_hint(self, current: int) -> None:
+        """Tell processes that start later where the current segment is (a hint: seals are the truth)."""
+        with ExitStack() as files:
+            head_fd = open_in(files, self._head_path, os.O_RDWR)
+            fcntl.flock(head_fd, fcntl.LOCK_EX)
+            head = self._required_head(slots.read_slots_fd(head_fd))
+            if head.current < current:
+                head = replace(head, current=current)
+                slots.write_slot(head_fd, head.pack())
+            self._use(head)
+
+    # --- reading (no lock: only committed bytes are read, and each record is checked) ---
+
+    def _format2_page(self, limit: int, before: int | None) -> tuple[list[Message], int]:
+        head = self._head
+        with ExitStack() as files:
+            number = None if before is None else (before - 1 - head.base) // head.capacity
+            if number is not None and number < self._current:
+                # An older segment (this process saw a later one): full, sealed and never written again,
+                # so the cursor is within the store and only that segment is read.
+                if before is not None and before <= head.first_id:
+                    raise expired(before, head.first_id)
+                path = self._segment_path(number)
+                try:
+                    fd = open_in(files, path, os.O_RDONLY)
+                except OSError as error:
+                    raise self._gone_or(error, before or 0) from error
+                segment = self._read_meta(fd, number, path)
+            else:
+                fd, segment = self._open_current(files)
+                total = segment.first_id + segment.tail.count
+                if before is None:
+                    before = total
+                elif before > total:
+                    raise self._bad_cursor(before, total)
+                if before == 0:
+                    return [], 0
+                if before - 1 < segment.first_id:  # nothing in the current segment yet, or it moved on since
+                    older = self._format1_page if before - 1 < head.base else self._format2_page
+                    return older(limit, before)
+            assert before is not None
+            first = max(segment.first_id, before - limit, self._head.first_id)
+            return self._read_range(fd, segment, first, before), first
+
+    def _format1_page(self, limit: int, before: int) -> tuple[list[Message], int]:
+        if before <= self._head.first_id:
+            raise expired(before, self._head.first_id)
+        ids = self._format1.segment_ids(self._format1.segment_of(before - 1))
+        first = max(ids.start, before - limit, self._head.first_id)
+        try:
+            return self._format1.read(first, before), first
+        except OSError as error:
+            raise self._gone_or(error, before) from error
+
+    def _gone_or(self, error: OSError, before: int) -> Exception:
+        """An old segment's file is missing: retention dropped it (410) unless HEAD says otherwise."""
+        if error.errno in _GONE_ERRNOS:
+            head = self._read_head()
+            if head is not None:
+                self._use(head)
+                if before <= head.first_id or before - 1 < head.swept_id:
+                    return expired(before, head.first_id)
+            return corrupt(Path(error.filename or "segment"), "is missing")
+        return error
+
+    def _bad_cursor(self, before: int, total: int | None) -> BadRequest:
+        if total is None:
+            with ExitStack() as files:
+                total = self._open_current(files)[1].first_id
+        return BadRequest(f"cursor {before} is outside this store's 0..{total}", code="invalid_cursor")
+
+    def _open_current(self, files: ExitStack) -> tuple[int, Segment]:
+        """The current segment, open for reading."""
+        return self._current_segment(files, os.O_RDONLY)
+
+    def _current_segment(self, files: ExitStack, flags: int) -> tuple[int, Segment]:
+        """The current segment's file (locked if opened for writing) and metadata, following seals from the
+        number this process last saw."""
+        while True:
+            path = self._segment_path(self._current)
+            with ExitStack() as attempt:
+                fd = self._open_current_file(attempt, flags)
+                if fd is None:
+                    continue
+                if flags & os.O_RDWR:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                segment = self._read_meta(fd, self._current, path)
+                if not segment.sealed:
+                    files.push(attempt.pop_all())
+                    return fd, segment
+            self._advance()
+
+    def _advance(self) -> None:
+        """The cached current segment is sealed: go to the next one, or further if HEAD knows better."""
+        head = self._read_head()
+        self._current += 1
+        if head is not None:
+            self._use(head)
+
+    def _open_current_file(self, files: ExitStack, flags: int) -> int | None:
+        """The cached current segment's file, or None when HEAD names a later one (the cached one was
+        sealed, then dropped by retention, since this process last looked)."""
+        number = self._current
+        try:
+            return open_in(files, self._segment_path(number), flags)
+        except FileNotFoundError:
+            head = self._read_head()
+            if head is None or head.current <= number:
+                raise
+            self._use(head)
+            return None
+
+    def _read_meta(self, fd: int, number: int, path: Path) -> Segment:
+        return self._parse_meta(os.pread(fd, meta_size(self._head.capacity), 0), number, path)
+
+    def _parse_meta(self, meta: bytes, number: int, path: Path) -> Segment:
+        header, _ = slots.both_payloads(meta[: slots.REGION_SIZE])
+        newest, older = slots.both_payloads(meta[TAIL_AT:SPARSE_AT])
+        if header is None or newest is None:
+            raise corrupt(path, "has no valid header or tail")
+        first_id, _capacity, sealed, last_us = HEADER.unpack(header)
+        return Segment(
+            number,
+            first_id,
+            bool(sealed),
+            last_us,
+            Tail(*TAIL.unpack(newest)),
+            None if older is None else Tail(*TAIL.unpack(older)),
+            meta,
+        )
+
+    def _read_range(self, fd: int, segment: Segment, first: int, stop: int) -> list[Message]:
+        """Messages ``first .. stop - 1`` of a segment, oldest first: one pread from the start of the block
+        holding ``first`` to the end of ``stop - 1``'s block. If the newest record is not all there yet
+        (its writer is in its fsync, or died in it), it is not committed: left out."""
+        tail = segment.tail
+        last_block = (tail.count - 1) // BLOCK
+        tail_id = None if segment.sealed else segment.first_id + tail.count - 1
+        block = (first - segment.first_id) // BLOCK
+        after = (stop - 1 - segment.first_id) // BLOCK + 1
+        end = tail.end if after > last_block else self._block_start(segment, after)
+        path = self._segment_path(segment.number)
+        while True:
+            start = self._block_start(segment, block)
+            if not start <= end <= tail.end:
+                end = tail.end  # an entry that cannot be right: read to the committed end instead
+            try:
+                if not data_start(self._head.capacity) <= start <= tail.end:
+                    raise _Misplaced
+                data = os.pread(fd, end - start, start)
+                return _parse(data, segment.first_id + block * BLOCK, range(first, stop), tail_id, path)
+            except _Misplaced:
+                # A sparse entry whose write was lost with its writer's host: start one block earlier
+                # (block 0 always starts at a fixed offset) and read to the end.
+                if block == 0:
+                    raise corrupt(path, f"record {segment.first_id} fails its checksum") from None
+                block, end = block - 1, tail.end
+
+    def _block_start(self, segment: Segment, block: int) -> int:
+        if block == 0:
+            return data_start(self._head.capacity)
+        if block == (segment.tail.count - 1) // BLOCK:
+            return segment.tail.block_start
+        return segment.sparse(block)
+
+    # --- retention ---
+
+    def _droppable_until(self, first: int, cutoff: datetime) -> int | None:
+        """The id after the segment holding ``first`` if that whole segment is older than ``cutoff``."""
+        head = self._head
+        if first < head.base:
+            ids = self._format1.segment_ids(self._format1.segment_of(first))
+            try:
+                newest = self._format1.read(ids.stop - 1, ids.stop)[0].created_at
+            except FileNotFoundError:
+                return ids.stop  # removed by a sweep that was interrupted before it recorded so
+            return ids.stop if newest < cutoff else None
+        number = (first - head.base) // head.capacity
+        with ExitStack() as files:
+            try:
+                fd = open_in(files, self._segment_path(number), os.O_RDONLY)
+            except FileNotFoundError:
+                return None
+            segment = self._read_meta(fd, number, self._segment_path(number))
+        if not segment.sealed:
+            return None
+        newest_us = segment.last_created_us
+        cutoff_us = (cutoff - _EPOCH).total_seconds() * 1_000_000
+        return segment.first_id + head.capacity if newest_us < cutoff_us else None
+
+    def _remove_segments(self, start: int, stop: int) -> None:
+        """Remove the files of the whole segments holding ids ``start .. stop - 1`` (missing ones are fine)."""
+        head = self._head
+        message_id = start
+        while message_id < stop:
+            if message_id < head.base:
+                segment = self._format1.segment_of(message_id)
+                paths = list(self._format1.paths(segment))
+                message_id = self._format1.segment_ids(segment).stop
+            else:
+                number = (message_id - head.base) // head.capacity
+                paths = [self._segment_path(number)]
+                message_id = head.base + (number + 1) * head.capacity
+            for path in paths:
+                with suppress(FileNotFoundError):
+                    path.unlink()
+
+    def _segment_path(self, number: int) -> Path:
+        path = self._paths.get(number)
+        if path is None:  # pathlib's joins cost more than the file operations on a warm request
+            if len(self._paths) > _PATHS_CACHED:
+                self._paths.clear()
+            path = self._paths[number] = segment_dir(self._root, number) / f"{number:09d}.log"
+        return path
 
 
-def _unavailable(exc: OSError, doing: str) -> StorageUnavailable:
-    code = _ERRNO_CODES.get(exc.errno or 0, "storage_unavailable")
-    return StorageUnavailable(f"{doing}: {_CODE_REASONS[code]} ({exc.strerror or exc})", code=code)
+def encode_record(message: Message) -> bytes:
+    payload = json.dumps(
+        {"text": message.text, "created_at": utc_stamp(message.created_at)}, ensure_ascii=False, separators=(",", ":")
+    ).encode("utf-8")
+    prefix = FRAME.pack(RECORD_MAGIC, message.id, len(payload), 0)[:16]
+    crc = zlib.crc32(payload, zlib.crc32(prefix))
+    return prefix + struct.pack("<I", crc) + payload
 
 
-def _corrupt(path: Path, problem: str) -> StorageUnavailable:
-    return StorageUnavailable(f"the message store is damaged: {path.name} {problem}", code="storage_corrupt")
+def _decode(data: bytes, at: int, expected_id: int) -> tuple[Message, int] | None:
+    """The record at ``data[at:]`` and its size, if it is whole, checks out and holds ``expected_id``."""
+    if at + FRAME.size > len(data):
+        return None
+    magic, message_id, length, crc = FRAME.unpack_from(data, at)
+    end = at + FRAME.size + length
+    if magic != RECORD_MAGIC or message_id != expected_id or end > len(data):
+        return None
+    payload = data[at + FRAME.size : end]
+    if zlib.crc32(payload, zlib.crc32(data[at : at + 16])) != crc:
+        return None
+    fields = json.loads(payload)
+    return Message(expected_id, fields["text"], datetime.fromisoformat(fields["created_at"])), end - at
+
+
+def _parse(data: bytes, data_first_id: int, wanted: range, tail_id: int | None, path: Path) -> list[Message]:
+    """The records of ``wanted`` from ``data``, whose first record holds ``data_first_id``."""
+    first, stop = wanted.start, wanted.stop
+    messages: list[Message] = []
+    at, expected = 0, data_first_id
+    while expected < stop:
+        decoded = _decode(data, at, expected)
+        if decoded is None:
+            if expected == tail_id:
+                break  # not committed yet
+            if at == 0:
+                raise _Misplaced
+            raise corrupt(path, f"record {expected} fails its checksum")
+        message, size = decoded
+        if expected >= first:
+            messages.append(message)
+        at += size
+        expected += 1
+    return messages
+
+
+def _undo(fd: int, previous: bytes, at: int) -> None:
+    """Put back the tail slot a failed append overwrote, so that its record stays uncommitted."""
+    try:
+        slots.pwrite_all(fd, previous, at)
+        os.fsync(fd)
+    except OSError:
+        pass  # the first error is the one to report; a torn slot is ignored by readers anyway

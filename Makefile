@@ -28,8 +28,8 @@ MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
 
 venv: $(STAMP)
 
-# One pip run per part, each announced, so the first run (about a minute with a warm pip cache, longer
-# when it downloads) says what it installs and why. setuptools warns at every editable install (`-e .`,
+# One pip run per part, each announced, so the first run (minutes, longer when pip downloads) says what it
+# installs and why. setuptools warns at every editable install (`-e .`,
 # which maps the inference/ and ui/ packages from the image folders) that same-named folders in the
 # working directory may shadow them; here those folders *are* the packages, so the warning is silenced.
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --disable-pip-version-check

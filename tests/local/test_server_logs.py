@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -80,3 +81,20 @@ def test_stall_mid_request_is_a_clear_warning(gateway: GatewayServer, caplog: py
     assert len(warnings) == 1
     assert "the client sent nothing for 0.3 s in the middle of a request" in warnings[0]
     assert "TimeoutError" not in warnings[0]
+
+
+def test_a_client_hanging_up_mid_request_is_one_line_not_a_traceback(
+    gateway: GatewayServer, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A connection reset in the middle of a body is one plain log line, not socketserver's traceback."""
+    caplog.set_level(logging.INFO, logger="local.server")
+    client = socket.create_connection(("127.0.0.1", gateway.server_port), timeout=20)
+    client.sendall(b"POST / HTTP/1.1\r\nHost: local\r\nContent-Length: 100000\r\n\r\nabc")
+    time.sleep(0.1)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+    client.close()
+    deadline = time.monotonic() + 20
+    while not any("closed the connection mid-request" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, [record.getMessage() for record in caplog.records]
+        time.sleep(0.05)
+    assert "Traceback" not in capfd.readouterr().err

@@ -46,6 +46,7 @@ FORMAT = 2
 DEFAULT_SEGMENT_CAPACITY = 10_000
 MAX_SEGMENT_CAPACITY = 1_000_000  # keeps a segment's header + sparse index (read whole) under 128 KiB
 BLOCK = 64  # records per sparse-index entry: a read starts at most BLOCK - 1 records before what it needs
+GROWTH = 64 * 1024  # a segment's data grows in zero-filled steps of this size (see _growth)
 
 HEAD = struct.Struct("<IQQQQI")  # capacity, base, current segment (a hint), first kept id, swept id, v1 capacity
 HEADER = struct.Struct("<QIBQ")  # first id, capacity, sealed, created_at of the last message (µs, once sealed)
@@ -338,9 +339,12 @@ class MessageStore:
                 chunk += segment.meta[write_at + slots.SLOT_SIZE : sparse_at] + SPARSE.pack(tail.block_start)
             try:
                 # Past the committed end there may be leftovers of a killed writer: overwrite them.
-                slots.pwrite_all(fd, record, tail.end)
+                slots.pwrite_all(fd, record + _growth(tail.end, len(record), self._head.capacity), tail.end)
                 slots.pwrite_all(fd, chunk, write_at)
-                os.fsync(fd)  # the one fsync: the record and the tail that commits it
+                # The one flush: the record and the tail that commits it. fdatasync, as the file's size only
+                # changes when it grows by a whole GROWTH (then it flushes the size too), so most appends
+                # overwrite allocated bytes and need no journal commit for the file's times.
+                os.fdatasync(fd)
             except OSError:
                 _undo(fd, previous, write_at)
                 raise
@@ -662,10 +666,22 @@ def _parse(data: bytes, data_first_id: int, wanted: range, tail_id: int | None, 
     return messages
 
 
+def _growth(end: int, size: int, capacity: int) -> bytes:
+    """Zeros to write after a record of ``size`` bytes at ``end``: none while the record fits in the bytes
+    already allocated (the data area is kept at a whole number of GROWTH steps past the data start), else
+    enough to reach the next step. Readers never look past the committed end, so the zeros are leftovers."""
+    start = data_start(capacity)
+    allocated = start + -(-(end - start) // GROWTH) * GROWTH
+    new_end = end + size
+    if new_end <= allocated:
+        return b""
+    return b"\0" * (start + -(-(new_end - start) // GROWTH) * GROWTH - new_end)
+
+
 def _undo(fd: int, previous: bytes, at: int) -> None:
     """Put back the tail slot a failed append overwrote, so that its record stays uncommitted."""
     try:
         slots.pwrite_all(fd, previous, at)
-        os.fsync(fd)
+        os.fdatasync(fd)
     except OSError:
         pass  # the first error is the one to report; a torn slot is ignored by readers anyway

@@ -65,3 +65,11 @@ def test_settings_from_env_defaults_and_errors() -> None:
         Settings.from_env({"MAX_TEXT_BYTES": "-1"})
     with pytest.raises(ValueError, match="MODEL_REFRESH_SECONDS"):
         Settings.from_env({"MODEL_REFRESH_SECONDS": "soon"})
+
+
+def test_message_retention_defaults_to_forever() -> None:
+    """Without MESSAGE_RETENTION_DAYS messages are kept forever; a set value must be a positive number."""
+    assert Settings.from_env({}).message_retention_days is None
+    assert Settings.from_env({"MESSAGE_RETENTION_DAYS": "30"}).message_retention_days == 30
+    with pytest.raises(ValueError, match="MESSAGE_RETENTION_DAYS"):
+        Settings.from_env({"MESSAGE_RETENTION_DAYS": "-3"})

@@ -33,10 +33,9 @@ def test_match_route_key(method: str, path: str, key: str) -> None:
     assert match_route_key(method, path) == key
 
 
-def test_resolver_path_and_allowed_methods() -> None:
-    """Path templates translate to Powertools syntax; allowed methods come from the table."""
+def test_path_parameters_and_allowed_methods() -> None:
+    """Path templates name their parameters; allowed methods come from the table."""
     predict = next(route for route in ROUTES if route.operation_id == "predict")
-    assert predict.resolver_path == "/models/<name>/predict"
     assert predict.params == ("name",)
     assert allowed_methods("/messages") == ("POST", "GET")
     assert allowed_methods("/") == ()

@@ -85,16 +85,19 @@ def kill_audit(base: Path, seed: int) -> dict[str, int]:
             spawn_writer(messages_dir, f"w{n}", ack_dir / f"w{n}.ack", 10_000, KILL_MESSAGES)
             for n in range(KILL_WRITERS)
         ]
-        victims = rng.sample(processes, KILLED)
-        for victim in victims:
-            ack = ack_dir / f"w{processes.index(victim)}.ack"
-            deadline = time.monotonic() + 60
-            while not (ack.exists() and ack.stat().st_size) and victim.poll() is None:
-                if time.monotonic() > deadline:
-                    raise SystemExit("a writer made no progress")
-                time.sleep(0.002)
-            time.sleep(rng.uniform(0, 0.2))
-            victim.kill()
+        deadline = time.monotonic() + 60
+        while not all((ack_dir / f"w{n}.ack").exists() for n in range(KILL_WRITERS)):  # all of them writing
+            if time.monotonic() > deadline:
+                raise SystemExit("the writers made no progress")
+            time.sleep(0.002)
+        victims: list[subprocess.Popen[bytes]] = []
+        while len(victims) < KILLED:
+            time.sleep(rng.uniform(0, 0.05))
+            running = [process for process in processes if process.poll() is None and process not in victims]
+            if not running:
+                raise SystemExit("every writer finished before the kills: raise KILL_MESSAGES")
+            victims.append(rng.choice(running))
+            victims[-1].kill()
         for process in processes:
             process.wait(timeout=300)
             if process.stderr:

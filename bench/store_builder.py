@@ -68,7 +68,8 @@ def _write_segment(  # noqa: PLR0917 - one segment's whole description
     empty = b"\0" * slots.REGION_SIZE
     created_us = int(created_at.timestamp() * 1_000_000)
     header = slots.next_slot(empty, HEADER.pack(first_id, capacity, int(sealed), created_us))[1]
-    tail = slots.next_slot(empty, Tail(count, start + len(data), last_start, block_start).pack())[1]
+    last_crc = int.from_bytes(data[last_start - start + 16 : last_start - start + 20], "little") if count else 0
+    tail = slots.next_slot(empty, Tail(count, start + len(data), last_start, block_start, last_crc).pack())[1]
     meta = bytearray(meta_size(capacity))
     meta[0 : slots.SLOT_SIZE] = header
     meta[TAIL_AT : TAIL_AT + slots.SLOT_SIZE] = tail

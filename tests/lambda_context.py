@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass
 class FakeLambdaContext:
-    """The attributes Powertools reads from the Lambda context object."""
+    """The attributes the handlers' logs read from the Lambda context object."""
 
     function_name: str = "efs-inference-test"
     function_version: str = "$LATEST"

@@ -30,11 +30,6 @@ class Route:
         return f"{self.method} {self.path}"
 
     @property
-    def resolver_path(self) -> str:
-        """The same path in Powertools' syntax: /models/<name>/predict."""
-        return _PARAM.sub(r"<\1>", self.path)
-
-    @property
     def params(self) -> tuple[str, ...]:
         return tuple(_PARAM.findall(self.path))
 

@@ -70,15 +70,18 @@ def write_slot(fd: int, payload: bytes, offset: int = 0) -> None:
         raise
 
 
-def next_slot(region: bytes, payload: bytes) -> tuple[int, bytes]:
+def next_slot(region: bytes, payload: bytes, *, replace_newest: bool = False) -> tuple[int, bytes]:
     """(slot index, slot bytes) of the write that makes ``payload`` the newest record of ``region`` (as read
-    under the writers' lock): the slot that does not hold the current record, with the next generation.
-    No I/O, so a caller can fold the write into one it makes anyway."""
+    under the writers' lock): the slot that does not hold the current record, with the next generation; or,
+    with ``replace_newest``, the newest slot itself (for a caller that found the newest record void and
+    must keep the other). No I/O, so a caller can fold the write into one it makes anyway."""
     if len(payload) > MAX_PAYLOAD:
         raise ValueError(f"slot payload is {len(payload)} bytes, at most {MAX_PAYLOAD} fit")
     newest = _newest(region)
-    index, generation = (0, 1) if newest is None else (1 - newest[0], newest[1] + 1)
-    return index, _encode(generation, payload)
+    if newest is None:
+        return 0, _encode(1, payload)
+    index = newest[0] if replace_newest else 1 - newest[0]
+    return index, _encode(newest[1] + 1, payload)
 
 
 def both_payloads(region: bytes) -> tuple[bytes | None, bytes | None]:

@@ -71,18 +71,3 @@ def test_cold_start_metric_once_and_no_metric_line_for_plain_requests(
     later = _json_lines(capsys.readouterr().out)
     assert "ColdStart" in _metric_names(first)
     assert _metric_names(later) == set()
-
-
-def test_the_packages_own_loggers_write_json_with_the_correlation_id(invoke: Invoke, handler_module: Any) -> None:
-    """A message logged by any inference.* module during a request is a JSON line carrying that request's id."""
-    import logging
-
-    stream = io.StringIO()
-    previous = handler_module.logger.handler.setStream(stream)
-    event = http_event("GET", "/health")
-    invoke(event)
-    logging.getLogger("inference.models.registry").warning("from the registry", extra={"model": "digits"})
-    handler_module.logger.handler.setStream(previous)
-    [record] = [line for line in _json_lines(stream.getvalue()) if line.get("message") == "from the registry"]
-    assert record["correlation_id"] == event["requestContext"]["requestId"]
-    assert (record["level"], record["model"], record["service"]) == ("WARNING", "digits", handler_module.service_name)

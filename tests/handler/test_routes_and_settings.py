@@ -33,10 +33,9 @@ def test_match_route_key(method: str, path: str, key: str) -> None:
     assert match_route_key(method, path) == key
 
 
-def test_resolver_path_and_allowed_methods() -> None:
-    """Path templates translate to Powertools syntax; allowed methods come from the table."""
+def test_path_parameters_and_allowed_methods() -> None:
+    """Path templates name their parameters; allowed methods come from the table."""
     predict = next(route for route in ROUTES if route.operation_id == "predict")
-    assert predict.resolver_path == "/models/<name>/predict"
     assert predict.params == ("name",)
     assert allowed_methods("/messages") == ("POST", "GET")
     assert allowed_methods("/") == ()
@@ -65,3 +64,11 @@ def test_settings_from_env_defaults_and_errors() -> None:
         Settings.from_env({"MAX_TEXT_BYTES": "-1"})
     with pytest.raises(ValueError, match="MODEL_REFRESH_SECONDS"):
         Settings.from_env({"MODEL_REFRESH_SECONDS": "soon"})
+
+
+def test_message_retention_defaults_to_forever() -> None:
+    """Without MESSAGE_RETENTION_DAYS messages are kept forever; a set value must be a positive number."""
+    assert Settings.from_env({}).message_retention_days is None
+    assert Settings.from_env({"MESSAGE_RETENTION_DAYS": "30"}).message_retention_days == 30
+    with pytest.raises(ValueError, match="MESSAGE_RETENTION_DAYS"):
+        Settings.from_env({"MESSAGE_RETENTION_DAYS": "-3"})

@@ -123,7 +123,7 @@ class Fault(NamedTuple):
 
 SIMULATED = [
     pytest.param(Fault("pwrite", errno.ENOSPC, None, "storage_full"), id="pwrite-enospc"),
-    pytest.param(Fault("fsync", errno.ENOSPC, None, "storage_full"), id="fsync-enospc"),
+    pytest.param(Fault("fdatasync", errno.ENOSPC, None, "storage_full"), id="fdatasync-enospc"),
     pytest.param(Fault("open", errno.EROFS, opens_for_writing, "storage_read_only"), id="open-erofs"),
 ]
 

@@ -146,11 +146,11 @@ def audit_segment2(messages_dir: Path, head: Head2, segment: int) -> tuple[bool,
     assert header is not None, f"segment {segment} has no valid header"
     first, capacity, sealed, _last_us = struct.unpack("<QIBQ", header[1])
     assert (first, capacity) == (head.base + segment * head.capacity, head.capacity), f"segment {segment} header"
-    tails = [struct.unpack("<IQQQ", payload) for _, _, payload in _valid_slots(data[2 * SLOT_SIZE : 4 * SLOT_SIZE])]
+    tails = [struct.unpack("<IQQQI", payload) for _, _, payload in _valid_slots(data[2 * SLOT_SIZE : 4 * SLOT_SIZE])]
     assert tails, f"segment {segment} has no valid tail"
     meta = 4 * SLOT_SIZE + 8 * -(-capacity // V2_BLOCK)
     start = -(-meta // 4096) * 4096
-    for count, end, last_start, block_start in tails:  # the newest tail, unless its last record is not all there
+    for count, end, last_start, block_start, last_crc in tails:  # the newest, unless its last record is not all there
         at, records = start, []
         for slot in range(count):
             if slot % V2_BLOCK == 0 and slot // V2_BLOCK < (count - 1) // V2_BLOCK and slot:
@@ -160,11 +160,15 @@ def audit_segment2(messages_dir: Path, head: Head2, segment: int) -> tuple[bool,
             if record is None:
                 break
             message_id, payload, size = record
+            if slot == count - 1 and (at, at + size, struct.unpack_from("<I", data, at + 16)[0]) != (
+                last_start,
+                end,
+                last_crc,
+            ):
+                break  # not the record this tail commits
             assert message_id == first + slot, f"segment {segment} slot {slot} holds id {message_id}"
             fields = json.loads(payload.decode("utf-8"))
             records.append(StoredRecord(message_id, fields["text"], fields["created_at"]))
-            if slot == count - 1:
-                assert (at, at + size) == (last_start, end), f"segment {segment}: tail does not match its records"
             if slot == (count - 1) // V2_BLOCK * V2_BLOCK:
                 assert at == block_start, f"segment {segment}: tail block start"
             at += size

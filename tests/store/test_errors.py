@@ -52,8 +52,8 @@ def test_errno_maps_to_a_code(tmp_path: Path, error: int, code: str) -> None:
     _assert_recovers(store, tmp_path, 2)
 
 
-# An append into a segment with room makes 2 pwrites (record, tail slot) and 1 fsync.
-@pytest.mark.parametrize(("call", "skip"), [("pwrite", 0), ("pwrite", 1), ("fsync", 0)])
+# An append into a segment with room makes 2 pwrites (record, tail slot) and 1 fdatasync.
+@pytest.mark.parametrize(("call", "skip"), [("pwrite", 0), ("pwrite", 1), ("fdatasync", 0)])
 def test_disk_full_at_any_step_of_an_append(tmp_path: Path, call: str, skip: int) -> None:
     """ENOSPC on any write or fsync of an append: storage_full, nothing visible, then recovery."""
     store = _store_with(tmp_path, 3)
@@ -65,8 +65,10 @@ def test_disk_full_at_any_step_of_an_append(tmp_path: Path, call: str, skip: int
 
 
 # An append that rolls over makes 3 pwrites (the new segment's metadata, the seal, the HEAD hint) and 6 fsyncs
-# (new segment, 3 directories, seal, HEAD) before the 2 pwrites and the fsync of the append itself.
-@pytest.mark.parametrize(("call", "skip"), [("pwrite", n) for n in range(5)] + [("fsync", n) for n in range(7)])
+# (new segment, 3 directories, seal, HEAD) before the 2 pwrites and the fdatasync of the append itself.
+@pytest.mark.parametrize(
+    ("call", "skip"), [("pwrite", n) for n in range(5)] + [("fsync", n) for n in range(6)] + [("fdatasync", 0)]
+)
 def test_failure_at_any_step_of_a_roll_over(tmp_path: Path, call: str, skip: int) -> None:
     """A failure anywhere in an append that starts a new segment leaves the old state, then recovers."""
     store = _store_with(tmp_path, 4, capacity=2)
@@ -80,7 +82,7 @@ def test_failure_at_any_step_of_a_roll_over(tmp_path: Path, call: str, skip: int
 def test_a_commit_whose_undo_also_fails_stays_invisible(tmp_path: Path) -> None:
     """If the append's fsync fails and so does its undo's, the half-done commit is still invisible."""
     store = _store_with(tmp_path, 2)
-    with os_failure("fsync", errno.EIO, times=None), pytest.raises(StorageUnavailable):
+    with os_failure("fdatasync", errno.EIO, times=None), pytest.raises(StorageUnavailable):
         store.append("lost")
     _assert_recovers(store, tmp_path, 2)
 

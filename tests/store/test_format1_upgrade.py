@@ -78,7 +78,7 @@ def killing(real):
         steps[0] += 1
         return real(*args, **kwargs)
     return call
-for name in ("pwrite", "fsync", "ftruncate", "mkdir"):
+for name in ("pwrite", "fsync", "fdatasync", "ftruncate", "mkdir"):
     setattr(os, name, killing(getattr(os, name)))
 from inference.store.messages import MessageStore
 MessageStore(Path(sys.argv[1]), segment_capacity=3)

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import os
 import struct
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from inference import slots
 from inference.errors import StorageUnavailable
-from inference.store.messages import BLOCK, SPARSE_AT, TAIL_AT, MessageStore
+from inference.store.messages import BLOCK, SPARSE_AT, TAIL_AT, Message, MessageStore, encode_record
 from tests.store.helpers import SLOT_SIZE, audit, log_path, newest_slot
 
 
@@ -26,7 +27,8 @@ def _newest_tail(path: Path) -> tuple[int, tuple[int, int, int, int]]:
     """(slot index, (count, end, last start, block start)) of a segment's newest tail slot."""
     newest = newest_slot(path.read_bytes()[TAIL_AT:SPARSE_AT])
     assert newest is not None
-    return newest[0], struct.unpack("<IQQQ", newest[1])
+    count, end, last_start, block_start, _crc = struct.unpack("<IQQQI", newest[1])
+    return newest[0], (count, end, last_start, block_start)
 
 
 def test_torn_tail_slot_falls_back_to_the_previous_commit(tmp_path: Path) -> None:
@@ -194,3 +196,45 @@ def test_a_torn_header_is_reported(tmp_path: Path) -> None:
     status = store.status()
     assert status["ok"] is False
     assert status["code"] == "storage_corrupt"
+
+
+def _tear_last_record(path: Path) -> tuple[int, int]:
+    """Zero the second half of the newest tail's record (its host died in the fsync); returns (slot, start)."""
+    slot, (_, end, last_start, _) = _newest_tail(path)
+    with path.open("r+b") as file:
+        file.seek((last_start + end) // 2)
+        file.write(b"\0" * (end - (last_start + end) // 2))
+    return slot, last_start
+
+
+def test_after_a_fallback_the_committed_tail_is_never_overwritten(tmp_path: Path) -> None:
+    """The append after a void tail writes over that void tail's slot, keeping the committed one as the fallback."""
+    messages_dir = tmp_path / "messages"
+    MessageStore(messages_dir).append("m0")
+    MessageStore(messages_dir).append("m1")  # the tail that will be void, in the other slot
+    path = log_path(messages_dir, 0)
+    void_slot, _ = _tear_last_record(path)
+    committed = path.read_bytes()[TAIL_AT + (1 - void_slot) * SLOT_SIZE : TAIL_AT + (2 - void_slot) * SLOT_SIZE]
+    assert MessageStore(messages_dir).append("m1 again").id == 1
+    after = path.read_bytes()
+    assert after[TAIL_AT + (1 - void_slot) * SLOT_SIZE : TAIL_AT + (2 - void_slot) * SLOT_SIZE] == committed
+    assert _newest_tail(path)[0] == void_slot
+    assert [record.text for record in audit(messages_dir)] == ["m0", "m1 again"]
+
+
+def test_another_record_in_the_void_tails_place_is_not_mistaken_for_it(tmp_path: Path) -> None:
+    """While a writer that fell back has written its record (same id, same place) but not yet its tail, readers
+    do not take the void tail as committed: the record is not the one that tail names."""
+    messages_dir = tmp_path / "messages"
+    store = MessageStore(messages_dir)
+    store.append("m0")
+    store.append("m1")
+    path = log_path(messages_dir, 0)
+    _, last_start = _tear_last_record(path)
+    other = encode_record(Message(1, "m1", datetime(2030, 1, 1, tzinfo=UTC)))  # same id and text, another time
+    with path.open("r+b") as file:
+        file.seek(last_start)
+        file.write(other)
+    fresh = MessageStore(messages_dir)
+    assert fresh.count() == 1
+    assert [message.text for message in fresh.page(10)[0]] == ["m0"]

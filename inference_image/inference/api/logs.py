@@ -3,8 +3,9 @@ Logger wrote (level, location, message, timestamp, service, cold_start, the func
 and request id, correlation_id, exception), on the standard library's logging.
 
 It replaces Powertools' Logger, whose import (jmespath, inspect, its formatter: 30-50 ms) was the largest
-part of the handler's cold start once the resolver had gone. Every ``inference.*`` module's logger writes
-through it, so the model registry's messages come out as JSON with the request's correlation id too."""
+part of the handler's cold start once the resolver had gone. Like that Logger it is the logger named after
+the service and does not propagate; other modules' loggers (``inference.*``) go to the root logger, which
+the Lambda runtime prints, as before."""
 
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 
 
 class JsonLogger:
-    """The ``inference`` logger, writing JSON lines, with the current invocation's fields on each line."""
+    """The service's logger, writing JSON lines, with the current invocation's fields on each line."""
 
     def __init__(self, service: str, stream: TextIO | None = None, level: str | None = None) -> None:
         self.service = service
         self.fields: dict[str, Any] = {"cold_start": True}
         self.handler = logging.StreamHandler(stream or sys.stdout)
         self.handler.setFormatter(_JsonFormatter(self))
-        self.logger = logging.getLogger("inference")
+        self.logger = logging.getLogger(service)
         self.logger.handlers = [self.handler]
         self.logger.setLevel(level or os.environ.get("LOG_LEVEL") or "INFO")
         self.logger.propagate = False  # the Lambda runtime's root handler would print each line again

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from inference import slots
 from inference.store.common import (
-    FILE_MODE,
     Message,
     corrupt,
     open_in,
@@ -132,6 +131,3 @@ def _decode(data: bytes, data_start: int, entry: tuple[int, int, int], expected_
     if fields.get("id") != expected_id:
         raise corrupt(path, f"record {expected_id} holds id {fields.get('id')}")
     return Message(expected_id, fields["text"], datetime.fromisoformat(fields["created_at"]))
-
-
-__all__ = ["FILE_MODE", "Format1Segments", "Frozen", "freeze"]

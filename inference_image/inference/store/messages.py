@@ -46,10 +46,12 @@ FORMAT = 2
 DEFAULT_SEGMENT_CAPACITY = 10_000
 MAX_SEGMENT_CAPACITY = 1_000_000  # keeps a segment's header + sparse index (read whole) under 128 KiB
 BLOCK = 64  # records per sparse-index entry: a read starts at most BLOCK - 1 records before what it needs
+GROWTH = 64 * 1024  # a segment's data grows in zero-filled steps of this size (see _growth)
 
 HEAD = struct.Struct("<IQQQQI")  # capacity, base, current segment (a hint), first kept id, swept id, v1 capacity
 HEADER = struct.Struct("<QIBQ")  # first id, capacity, sealed, created_at of the last message (µs, once sealed)
-TAIL = struct.Struct("<IQQQ")  # committed count, data end, start of the last record, start of the last block
+# committed count, data end, start of the last record, start of the last block, crc of the last record
+TAIL = struct.Struct("<IQQQI")
 SPARSE = struct.Struct("<Q")  # start of a block's first record
 FRAME = struct.Struct("<4sQII")  # magic, id, payload length, crc32 of the frame's first 16 bytes + payload
 RECORD_MAGIC = b"MSG2"
@@ -89,9 +91,15 @@ class Tail:
     end: int
     last_start: int
     block_start: int
+    last_crc: int = 0
 
     def pack(self) -> bytes:
-        return TAIL.pack(self.count, self.end, self.last_start, self.block_start)
+        return TAIL.pack(self.count, self.end, self.last_start, self.block_start, self.last_crc)
+
+    def names(self, record: tuple[Message, int, int] | None, at: int) -> bool:
+        """Whether ``record`` (decoded at offset ``at``) is exactly the last record this tail commits: its
+        place, size and crc, so that another writer's record written in the same place is not mistaken for it."""
+        return record is not None and (at, at + record[1], record[2]) == (self.last_start, self.end, self.last_crc)
 
 
 @dataclass(frozen=True)
@@ -298,7 +306,7 @@ class MessageStore:
         empty = b"\0" * slots.REGION_SIZE
         start = data_start(capacity)
         _, header = slots.next_slot(empty, HEADER.pack(first_id, capacity, 0, 0))
-        _, tail = slots.next_slot(empty, Tail(0, start, start, start).pack())
+        _, tail = slots.next_slot(empty, Tail(0, start, start, start, 0).pack())
         meta = (header.ljust(slots.REGION_SIZE, b"\0") + tail.ljust(slots.REGION_SIZE, b"\0")).ljust(
             meta_size(capacity), b"\0"
         )
@@ -326,10 +334,14 @@ class MessageStore:
                 tail.end + len(record),
                 tail.end,
                 tail.end if tail.count % BLOCK == 0 else tail.block_start,
+                _record_crc(record),
             )
-            slot, slot_bytes = slots.next_slot(segment.meta[TAIL_AT:SPARSE_AT], new_tail.pack())
+            # Into the slot that does not hold the committed tail: normally the older one; after a fallback, the
+            # newer one, whose record never became whole (overwriting the committed tail would lose it).
+            slot, slot_bytes = slots.next_slot(
+                segment.meta[TAIL_AT:SPARSE_AT], new_tail.pack(), replace_newest=tail is not segment.tail
+            )
             write_at = TAIL_AT + slot * slots.SLOT_SIZE
-            previous = segment.meta[write_at : write_at + slots.SLOT_SIZE]
             chunk = slot_bytes
             if tail.count and tail.count % BLOCK == 0:
                 # The block of the previous record is complete: index its start (known from the committed
@@ -338,11 +350,14 @@ class MessageStore:
                 chunk += segment.meta[write_at + slots.SLOT_SIZE : sparse_at] + SPARSE.pack(tail.block_start)
             try:
                 # Past the committed end there may be leftovers of a killed writer: overwrite them.
-                slots.pwrite_all(fd, record, tail.end)
+                slots.pwrite_all(fd, record + _growth(tail.end, len(record), self._head.capacity), tail.end)
                 slots.pwrite_all(fd, chunk, write_at)
-                os.fsync(fd)  # the one fsync: the record and the tail that commits it
+                # The one flush: the record and the tail that commits it. fdatasync, as the file's size only
+                # changes when it grows by a whole GROWTH (then it flushes the size too), so most appends
+                # overwrite allocated bytes and need no journal commit for the file's times.
+                os.fdatasync(fd)
             except OSError:
-                _undo(fd, previous, write_at)
+                _undo(fd, write_at)
                 raise
             self._committed = (segment.number, new_tail)
             return message
@@ -360,7 +375,7 @@ class MessageStore:
         if tail.count == 0 or segment.sealed or self._committed == (segment.number, tail):
             return tail
         data = os.pread(fd, tail.end - tail.last_start, tail.last_start)
-        if _decode(data, 0, segment.first_id + tail.count - 1) is not None:
+        if tail.names(_decode(data, 0, segment.first_id + tail.count - 1), tail.last_start):
             return tail
         if segment.older is None:
             raise corrupt(self._segment_path(segment.number), "has a torn tail and no previous one")
@@ -551,7 +566,8 @@ class MessageStore:
                 if not data_start(self._head.capacity) <= start <= tail.end:
                     raise _Misplaced
                 data = os.pread(fd, end - start, start)
-                return _parse(data, segment.first_id + block * BLOCK, range(first, stop), tail_id, path)
+                tail_check = None if tail_id is None else (tail_id, tail, start)
+                return _parse(data, segment.first_id + block * BLOCK, range(first, stop), tail_check, path)
             except _Misplaced:
                 # A sparse entry whose write was lost with its writer's host: start one block earlier
                 # (block 0 always starts at a fixed offset) and read to the end.
@@ -626,8 +642,13 @@ def encode_record(message: Message) -> bytes:
     return prefix + struct.pack("<I", crc) + payload
 
 
-def _decode(data: bytes, at: int, expected_id: int) -> tuple[Message, int] | None:
-    """The record at ``data[at:]`` and its size, if it is whole, checks out and holds ``expected_id``."""
+def _record_crc(record: bytes) -> int:
+    (crc,) = struct.unpack_from("<I", record, 16)
+    return int(crc)
+
+
+def _decode(data: bytes, at: int, expected_id: int) -> tuple[Message, int, int] | None:
+    """The record at ``data[at:]``, its size and its crc, if it is whole, checks out and holds ``expected_id``."""
     if at + FRAME.size > len(data):
         return None
     magic, message_id, length, crc = FRAME.unpack_from(data, at)
@@ -638,23 +659,28 @@ def _decode(data: bytes, at: int, expected_id: int) -> tuple[Message, int] | Non
     if zlib.crc32(payload, zlib.crc32(data[at : at + 16])) != crc:
         return None
     fields = json.loads(payload)
-    return Message(expected_id, fields["text"], datetime.fromisoformat(fields["created_at"])), end - at
+    return Message(expected_id, fields["text"], datetime.fromisoformat(fields["created_at"])), end - at, crc
 
 
-def _parse(data: bytes, data_first_id: int, wanted: range, tail_id: int | None, path: Path) -> list[Message]:
-    """The records of ``wanted`` from ``data``, whose first record holds ``data_first_id``."""
+def _parse(
+    data: bytes, data_first_id: int, wanted: range, tail_check: tuple[int, Tail, int] | None, path: Path
+) -> list[Message]:
+    """The records of ``wanted`` from ``data``, whose first record holds ``data_first_id``. ``tail_check``:
+    (id, tail, offset of ``data``) of the newest record, which counts only if it is the one its tail names."""
     first, stop = wanted.start, wanted.stop
     messages: list[Message] = []
     at, expected = 0, data_first_id
     while expected < stop:
         decoded = _decode(data, at, expected)
-        if decoded is None:
-            if expected == tail_id:
-                break  # not committed yet
+        if tail_check is not None and expected == tail_check[0]:
+            if not tail_check[1].names(decoded, tail_check[2] + at):
+                break  # not committed (yet)
+        elif decoded is None:
             if at == 0:
                 raise _Misplaced
             raise corrupt(path, f"record {expected} fails its checksum")
-        message, size = decoded
+        assert decoded is not None
+        message, size, _ = decoded
         if expected >= first:
             messages.append(message)
         at += size
@@ -662,10 +688,23 @@ def _parse(data: bytes, data_first_id: int, wanted: range, tail_id: int | None, 
     return messages
 
 
-def _undo(fd: int, previous: bytes, at: int) -> None:
-    """Put back the tail slot a failed append overwrote, so that its record stays uncommitted."""
+def _growth(end: int, size: int, capacity: int) -> bytes:
+    """Zeros to write after a record of ``size`` bytes at ``end``: none while the record fits in the bytes
+    already allocated (the data area is kept at a whole number of GROWTH steps past the data start), else
+    enough to reach the next step. Readers never look past the committed end, so the zeros are leftovers."""
+    start = data_start(capacity)
+    allocated = start + -(-(end - start) // GROWTH) * GROWTH
+    new_end = end + size
+    if new_end <= allocated:
+        return b""
+    return b"\0" * (start + -(-(new_end - start) // GROWTH) * GROWTH - new_end)
+
+
+def _undo(fd: int, at: int) -> None:
+    """Invalidate the tail slot a failed append wrote, so that its record stays uncommitted. (Zeros rather
+    than the slot's previous bytes: after a fallback those were a tail that must not come back.)"""
     try:
-        slots.pwrite_all(fd, previous, at)
-        os.fsync(fd)
+        slots.pwrite_all(fd, b"\0" * slots.SLOT_SIZE, at)
+        os.fdatasync(fd)
     except OSError:
         pass  # the first error is the one to report; a torn slot is ignored by readers anyway

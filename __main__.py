@@ -80,6 +80,7 @@ if config.ui.enabled:
     pulumi.export("ui_url", ui_lb.url)
     pulumi.export("ui_load_balancer_dns_name", ui_lb.dns_name)  # point uiDomainName's CNAME or alias here
     pulumi.export("ui_log_group", ui_service.log_group_name)
+    pulumi.export("ui_cluster_arn", ui_service.cluster_arn)  # a rolled-back deploy leaves `up` green: check here
     pulumi.export("ui_repository_url", ui_image.repository_url)
     if ui_login:
         pulumi.export("ui_user_pool_id", ui_login.user_pool_id)  # add users: aws cognito-idp admin-create-user

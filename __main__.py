@@ -1,6 +1,7 @@
 """The stack, in the order of the architecture diagram: config → network → shared file system → images →
 inference function → model publishing → (async jobs) → (message retention) → HTTP API (behind IAM auth by
-default) → (UI load balancer and Streamlit UI, which signs its calls to the API) → outputs.
+default) → (UI load balancer and Streamlit UI, which signs its calls to the API, optionally behind a Cognito
+sign-in) → outputs.
 Each piece is a component in infra/ whose args read their settings from the config (`from_config`);
 this file only says what feeds what."""
 
@@ -25,6 +26,7 @@ from infra.retention_schedule import RetentionSchedule, RetentionScheduleArgs
 from infra.stack_names import StackNames
 from infra.streamlit_service import StreamlitService, StreamlitServiceArgs
 from infra.ui_load_balancer import UiLoadBalancer, UiLoadBalancerArgs
+from infra.ui_login import UiLogin, UiLoginArgs
 from infra.validation import config_warnings
 
 # Everything is read and checked before the first resource is registered, existing subnets included.
@@ -85,7 +87,11 @@ if config.storage.message_retention_days:
     retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement)
     retention = RetentionSchedule("retention", retention_args, aws_opts)
 if config.ui.enabled:
-    ui_lb = UiLoadBalancer("ui", UiLoadBalancerArgs.from_config(config.ui, config.ui_access, network), aws_opts)
+    ui_login = None
+    if config.ui_access.login == "cognito":
+        ui_login = UiLogin("ui-login", UiLoginArgs.from_config(config.ui_access, names), aws_opts)
+    ui_lb_args = UiLoadBalancerArgs.from_config(config.ui, config.ui_access, network, ui_login)
+    ui_lb = UiLoadBalancer("ui", ui_lb_args, aws_opts)
     ui_image = ContainerImage("ui", ContainerImageArgs.from_config(config, "ui_image"), aws_opts)
     ui_args = StreamlitServiceArgs.from_config(
         config, names, ui_image, api=http_api, network=network, load_balancer=ui_lb, region=region
@@ -116,4 +122,7 @@ if config.ui.enabled:
     pulumi.export("ui_url", ui_lb.url)
     pulumi.export("ui_load_balancer_dns_name", ui_lb.dns_name)  # point uiDomainName's CNAME or alias here
     pulumi.export("ui_log_group", ui_service.log_group_name)
+    pulumi.export("ui_cluster_arn", ui_service.cluster_arn)  # a rolled-back deploy leaves `up` green: check here
     pulumi.export("ui_repository_url", ui_image.repository_url)
+    if ui_login:
+        pulumi.export("ui_user_pool_id", ui_login.user_pool_id)  # add users: aws cognito-idp admin-create-user

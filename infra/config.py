@@ -42,10 +42,14 @@ class NetworkConfig:
     vpc_cidr: str = setting("vpcCidr", "10.0.0.0/16", "IPv4 range of a new VPC (/16 to /22).")
     existing_vpc_id: str = setting("existingVpcId", "", "Use this VPC instead of creating one (vpc-...).")
     existing_private_subnet_ids: tuple[str, ...] = setting(
-        "existingPrivateSubnetIds", (), "Subnets of existingVpcId for the functions and the file system."
+        "existingPrivateSubnetIds",
+        (),
+        "Subnets of existingVpcId for the functions and the file system (one per availability zone).",
     )
     existing_public_subnet_ids: tuple[str, ...] = setting(
-        "existingPublicSubnetIds", (), "Subnets of existingVpcId for the UI's load balancer (two or more)."
+        "existingPublicSubnetIds",
+        (),
+        "Subnets of existingVpcId for the UI's load balancer (two or more, in distinct zones).",
     )
     existing_private_subnet_egress: bool = setting(
         "existingPrivateSubnetEgress",

@@ -42,7 +42,8 @@ class NetworkArgs:
 
 def check_existing_subnets(config: NetworkConfig, ui_enabled: bool) -> None:
     """Look the existing subnets up before anything is registered: each list must lie in existingVpcId, one subnet
-    per availability zone (EFS takes one mount target per zone), and the load balancer's in two zones or more."""
+    per availability zone (EFS takes one mount target per zone; the load balancer's two or more, validated as
+    listed, then span as many zones)."""
     if not config.existing_vpc_id:
         return
     lists = [("existingPrivateSubnetIds", config.existing_private_subnet_ids)]
@@ -61,10 +62,6 @@ def check_existing_subnets(config: NetworkConfig, ui_enabled: bool) -> None:
         if shared:
             named = "; ".join(f"{', '.join(ids)} are all in {zone}" for zone, ids in sorted(shared.items()))
             raise ConfigError(key, list(subnet_ids), f"subnets in distinct availability zones ({named})")
-        if key == "existingPublicSubnetIds" and len(zones) < 2:
-            raise ConfigError(
-                key, list(subnet_ids), "subnets in two or more availability zones (the load balancer needs them)"
-            )
 
 
 def validate_network_args(args: NetworkArgs) -> None:

@@ -105,6 +105,7 @@ def validate_streamlit_service_args(args: StreamlitServiceArgs) -> None:
 
 class StreamlitService(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]  # where to look for a deploy the circuit breaker rolled back (docs/DEPLOY.md)
 
     def __init__(self, name: str, args: StreamlitServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_streamlit_service_args(args)
@@ -180,4 +181,5 @@ class StreamlitService(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.task_role_policy]),
         )
         self.log_group_name = self.log_group.name
-        self.register_outputs({"log_group_name": self.log_group_name})
+        self.cluster_arn = self.cluster.arn
+        self.register_outputs({"log_group_name": self.log_group_name, "cluster_arn": self.cluster_arn})

@@ -1,6 +1,7 @@
 """The UI's front door: an awsx Application Load Balancer in the public subnets with explicit security
 groups (never awsx's open default), a target group health-checked on Streamlit's health endpoint, and
-optionally HTTPS on the UI's domain name with an HTTP→HTTPS redirect."""
+optionally HTTPS on the UI's domain name with an HTTP→HTTPS redirect, and then optionally a sign-in
+(authenticate-cognito) before anything reaches the UI."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pulumi_awsx as awsx
 
 from infra.config import UiAccessConfig, UiConfig
 from infra.network import Network
-from infra.security_groups import allow_between_groups
+from infra.security_groups import HTTPS_PORT, allow_between_groups
+from infra.ui_login import UiLogin
 
 STREAMLIT_PORT = 8501
 STREAMLIT_HEALTH_PATH = "/_stcore/health"
@@ -28,19 +30,23 @@ class UiLoadBalancerArgs:
     ingress_cidrs: Sequence[str] = ("0.0.0.0/0",)
     certificate_arn: str | None = None  # HTTPS on 443, and port 80 redirects to it
     domain_name: str | None = None  # the name users reach the UI by (the certificate's); else the ALB's DNS name
+    login: UiLogin | None = None  # sign users in with this Cognito pool before forwarding (HTTPS only)
     sticky_sessions: bool = False  # wanted as soon as more than one task serves the UI
     target_port: int = STREAMLIT_PORT
     health_check_path: str = STREAMLIT_HEALTH_PATH
 
     @classmethod
-    def from_config(cls, config: UiConfig, access: UiAccessConfig, network: Network) -> UiLoadBalancerArgs:
-        """In the network's public subnets."""
+    def from_config(
+        cls, config: UiConfig, access: UiAccessConfig, network: Network, login: UiLogin | None = None
+    ) -> UiLoadBalancerArgs:
+        """In the network's public subnets, signing users in with `login` when given."""
         return cls(
             vpc_id=network.vpc_id,
             subnet_ids=network.public_subnet_ids,
             ingress_cidrs=config.ingress_cidrs,
             certificate_arn=config.certificate_arn or None,
             domain_name=access.domain_name or None,
+            login=login,
             sticky_sessions=config.desired_count > 1,
         )
 
@@ -52,6 +58,8 @@ def validate_ui_load_balancer_args(args: UiLoadBalancerArgs) -> None:
         raise ValueError(f"UiLoadBalancerArgs.target_port must be a TCP port, not {args.target_port}")
     if args.certificate_arn and not args.domain_name:
         raise ValueError("UiLoadBalancerArgs.domain_name must be set with certificate_arn (the name it certifies)")
+    if args.login and not args.certificate_arn:
+        raise ValueError("UiLoadBalancerArgs.login needs certificate_arn: a sign-in runs over HTTPS only")
 
 
 def listener_ports(certificate_arn: str | None) -> tuple[int, ...]:
@@ -121,7 +129,7 @@ class UiLoadBalancer(pulumi.ComponentResource):
                     type="lb_cookie", enabled=args.sticky_sessions, cookie_duration=STICKINESS_SECONDS
                 ),
             ),
-            listeners=self._listeners(args.certificate_arn),
+            listeners=[self._http_listener(args.certificate_arn)],
             opts=child,
         )
         dns_name: pulumi.Output[str] = self.load_balancer.load_balancer.apply(lambda balancer: balancer.dns_name)
@@ -130,6 +138,8 @@ class UiLoadBalancer(pulumi.ComponentResource):
         self.url = dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
         self.target_group_arn = self.load_balancer.default_target_group.apply(lambda group: group.arn)
         self.target_security_group_id = self.target_security_group.id
+        if args.certificate_arn:
+            self._https_listener(name, args)
         self.register_outputs(
             {
                 "url": self.url,
@@ -140,14 +150,53 @@ class UiLoadBalancer(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _listeners(certificate_arn: str | None) -> list[awsx.lb.ListenerArgs]:
+    def _http_listener(certificate_arn: str | None) -> awsx.lb.ListenerArgs:
+        """Port 80: forwards to the default target group, or redirects to HTTPS when there is a certificate."""
         if not certificate_arn:
-            return [awsx.lb.ListenerArgs(port=80, protocol="HTTP")]  # forwards to the default target group
+            return awsx.lb.ListenerArgs(port=80, protocol="HTTP")
         redirect = aws.lb.ListenerDefaultActionArgs(
             type="redirect",
             redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301"),
         )
-        return [
-            awsx.lb.ListenerArgs(port=80, protocol="HTTP", default_actions=[redirect]),
-            awsx.lb.ListenerArgs(port=443, protocol="HTTPS", certificate_arn=certificate_arn, ssl_policy=HTTPS_POLICY),
-        ]
+        return awsx.lb.ListenerArgs(port=80, protocol="HTTP", default_actions=[redirect])
+
+    def _https_listener(self, name: str, args: UiLoadBalancerArgs) -> None:
+        """Port 443, made here rather than by awsx: its actions name the target group, which awsx makes. With a
+        login, the sign-in comes first and there is no path around it."""
+        forward = aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=self.target_group_arn)
+        actions = [forward]
+        if args.login:
+            sign_in = aws.lb.ListenerDefaultActionArgs(
+                type="authenticate-cognito",
+                order=1,
+                authenticate_cognito=aws.lb.ListenerDefaultActionAuthenticateCognitoArgs(
+                    user_pool_arn=args.login.user_pool_arn,
+                    user_pool_client_id=args.login.client_id,
+                    user_pool_domain=args.login.domain_prefix,
+                    on_unauthenticated_request="authenticate",
+                ),
+            )
+            forward = aws.lb.ListenerDefaultActionArgs(type="forward", order=2, target_group_arn=self.target_group_arn)
+            actions = [sign_in, forward]
+            # The load balancer itself calls Cognito's token endpoint over HTTPS.
+            self.idp_egress = aws.vpc.SecurityGroupEgressRule(
+                f"{name}-to-idp",
+                security_group_id=self.security_group.id,
+                cidr_ipv4="0.0.0.0/0",
+                ip_protocol="tcp",
+                from_port=HTTPS_PORT,
+                to_port=HTTPS_PORT,
+                description="The load balancer's sign-in: HTTPS to Cognito's token endpoint",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        balancer_arn: pulumi.Output[str] = self.load_balancer.load_balancer.apply(lambda balancer: balancer.arn)
+        self.https_listener = aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=balancer_arn,
+            port=HTTPS_PORT,
+            protocol="HTTPS",
+            certificate_arn=args.certificate_arn,
+            ssl_policy=HTTPS_POLICY,
+            default_actions=actions,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -12,14 +12,16 @@ import pytest
 import yaml
 
 from infra.config import (
+    ApiAuthConfig,
     FunctionConfig,
     NetworkConfig,
     StackConfig,
+    UiAccessConfig,
     UiConfig,
     config_schema,
     load_stack_config,
 )
-from infra.validation import ConfigError, validate_function_name, validate_stack_config
+from infra.validation import ConfigError, config_warnings, validate_function_name, validate_stack_config
 from tests.infra.conftest import StackConfigFactory
 from tests.infra.harness import PROJECT, ROOT, StackMocks, run_program
 
@@ -279,3 +281,15 @@ def test_readme_names_every_key() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for spec in config_schema():
         assert f"`{spec.key}`" in readme, f"README.md does not name {spec.key}"
+
+
+def test_only_exposing_settings_are_warned() -> None:
+    """The defaults and a narrowed UI are not warned about; apiAuth none and a public UI each get one warning."""
+    assert config_warnings(StackConfig()) == []
+    narrowed = UiConfig(enabled=True, ingress_cidrs=("192.0.2.0/24",))
+    assert config_warnings(replace(StackConfig(), ui=narrowed)) == []
+    [open_api] = config_warnings(replace(StackConfig(), api_auth=ApiAuthConfig(mode="none")))
+    assert open_api.startswith("apiAuth is none")
+    public = replace(StackConfig(), ui=UiConfig(enabled=True), ui_access=UiAccessConfig(public_access=True))
+    [open_ui] = config_warnings(public)
+    assert open_ui.startswith("uiPublicAccess is true")

@@ -488,7 +488,7 @@ def test_outputs(stack: str, request: pytest.FixtureRequest) -> None:
         "api_caller_policy_arn",
     }
     if stack == "prod":
-        expected |= {"ui_url", "ui_load_balancer_dns_name", "ui_log_group", "ui_repository_url"}
+        expected |= {"ui_url", "ui_load_balancer_dns_name", "ui_log_group", "ui_cluster_arn", "ui_repository_url"}
     assert set(run.outputs) == expected
     assert run.outputs["function_name"] == f"{PROJECT}-{stack}-api"
     assert run.outputs["api_url"].startswith("https://")

@@ -46,10 +46,14 @@ def existing_run(stack_config: StackConfigFactory) -> StackRun:
 def test_https_listener_with_redirect_from_http(https_ui_run: StackRun) -> None:
     """With a certificate, 443 serves HTTPS with it and 80 redirects to HTTPS; both open only to uiIngressCidrs."""
     balancer = https_ui_run.one("awsx:lb:ApplicationLoadBalancer", "ui")
-    http, https = balancer.inputs["listeners"]
+    [http] = balancer.inputs["listeners"]
     assert (http["port"], http["defaultActions"][0]["type"]) == (80, "redirect")
     assert http["defaultActions"][0]["redirect"] == {"protocol": "HTTPS", "port": "443", "statusCode": "HTTP_301"}
+    https = https_ui_run.one("aws:lb/listener:Listener", "ui-https").inputs
     assert (https["port"], https["protocol"], https["certificateArn"]) == (443, "HTTPS", CERTIFICATE)
+    assert https["loadBalancerArn"].endswith("loadbalancer/app/ui")
+    [forward] = https["defaultActions"]
+    assert forward["type"] == "forward" and forward["targetGroupArn"].endswith("targetgroup/ui")
     rules = [
         rule
         for rule in https_ui_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")

@@ -69,10 +69,14 @@ def spawn(args: list[str], log_path: Path, env: dict[str, str] | None = None) ->
     return Running(process, log_path)
 
 
-def start_server(data_dir: Path, log_path: Path, *options: str, handler: str = TOY_HANDLER) -> Running:
-    """``python -m local.server`` on a free port; returns once it prints its URL."""
+def start_server(
+    data_dir: Path, log_path: Path, *options: str, handler: str = TOY_HANDLER, env: dict[str, str] | None = None
+) -> Running:
+    """``python -m local.server`` on a free port, with ``env`` added to ours; returns once it prints its URL."""
     running = spawn(
-        ["local.server", "--port", "0", "--data-dir", str(data_dir), "--handler", handler, *options], log_path
+        ["local.server", "--port", "0", "--data-dir", str(data_dir), "--handler", handler, *options],
+        log_path,
+        {**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline and running.process.poll() is None:

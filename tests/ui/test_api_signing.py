@@ -34,18 +34,16 @@ def iam_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     """The real handler behind `--auth iam` with KEYS, the example model published."""
     folder = tmp_path_factory.mktemp("signing")
     publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in KEYS.as_env().items():
-            patch.setenv(name, value)
-        running = start_server(
-            folder / "data",
-            folder / "api.log",
-            "--workers",
-            "1",
-            "--auth",
-            "iam",
-            handler="inference.api.handler.lambda_handler",
-        )
+    running = start_server(
+        folder / "data",
+        folder / "api.log",
+        "--workers",
+        "1",
+        "--auth",
+        "iam",
+        handler="inference.api.handler.lambda_handler",
+        env=KEYS.as_env(),
+    )
     yield running
     stop(running)
 

@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Page, Request, expect, sync_playwright
 
 from inference.models.publishing import publish_version
-from local.sigv4 import DEFAULT_REGION, KeyPair
+from local.dev import auth_env
+from local.sigv4 import KeyPair
 from tests.local.stack import REPO, Running, call, start_server, stop
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png
@@ -31,6 +32,7 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOT = REPO / "test-artifacts" / "ui.png"
 WAIT_MS = 30_000
+REAL_HANDLER = "inference.api.handler.lambda_handler"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,24 +54,10 @@ def serve_stack(folder: Path) -> Iterator[tuple[str, Running]]:
     the API's key pair as the Fargate task signs with its role: (UI URL, API)."""
     publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
     keys = KeyPair.generate()
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in keys.as_env().items():
-            patch.setenv(name, value)
-        api = start_server(
-            folder / "data",
-            folder / "api.log",
-            "--workers",
-            "1",
-            "--auth",
-            "iam",
-            handler="inference.api.handler.lambda_handler",
-        )
-    ui_env = {
-        "API_AUTH": "iam",
-        "API_REGION": DEFAULT_REGION,
-        "AWS_ACCESS_KEY_ID": keys.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": keys.secret_access_key,
-    }
+    api_env, ui_env = auth_env(keys)  # what `make dev AUTH=iam` hands the API and the UI
+    api = start_server(
+        folder / "data", folder / "api.log", "--workers", "1", "--auth", "iam", handler=REAL_HANDLER, env=api_env
+    )
     try:
         assert call(api.url, "GET", "/health").status == 403, "the API must refuse unsigned calls"
         with running_ui(Path(sys.executable).parent, api.url, folder / "ui.log", ui_env) as url:

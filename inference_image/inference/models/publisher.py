@@ -8,21 +8,29 @@ there with the same model changes nothing but re-points LATEST at it."""
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
-from typing import Any
-
-from aws_lambda_powertools import Logger
+from typing import TYPE_CHECKING, Any
 
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, is_valid_name
 from inference.models.publishing import PublishError, durable_file, publish_files
 from inference.settings import Settings
 
-# Powertools' Logger, not the stdlib's: the Lambda runtime leaves the root logger at WARNING, so INFO lines of a
-# plain logging.getLogger() never reach CloudWatch. This one writes JSON at LOG_LEVEL (which the stack sets).
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"))
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger
 
 _EVENT_FIELDS = ("bucket", "prefix", "name", "version")
+
+
+@functools.cache
+def logger() -> Logger:
+    """Powertools' Logger, not the stdlib's: the Lambda runtime leaves the root logger at WARNING, so INFO lines of
+    a plain logging.getLogger() never reach CloudWatch; this one writes JSON at LOG_LEVEL (which the stack sets).
+    Made on first use, as Powertools imports botocore, which importing this module must not."""
+    from aws_lambda_powertools import Logger
+
+    return Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"))
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -43,7 +51,7 @@ def publish_from_s3(event: object, s3: Any, models_dir: Path) -> dict[str, Any]:
 
     path = publish_files(models_dir, name, version, download_all)
     count = sum(1 for entry in path.iterdir() if entry.is_file())
-    logger.info(
+    logger().info(
         "published model %s version %s from s3://%s/%s (%d files)",
         name,
         version,

@@ -24,6 +24,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "throughput": ["--seconds", "2"],
     "mock_evaluation": ["--runs", "1"],
     "image_weight": ["--importtime-runs", "3"],
+    "jobs": ["--runs", "1", "--inputs", "300", "--job-inputs", "2000"],
 }
 
 

@@ -58,7 +58,7 @@ def test_a_job_failing_every_attempt_is_failed_with_the_reason_and_its_message_d
     make_stack: MakeStack,
 ) -> None:
     """Two attempts on a corrupt model: state failed, the error says why, the message is in the DLQ."""
-    stack = make_stack(max_attempts=2, worker_timeout_seconds=1)
+    stack = make_stack(max_attempts=2, worker_timeout_seconds=2)
     _corrupt_model(stack.data_dir)
     service = stack.service()
     accepted = service.submit({"inputs": digit_batch(10)})

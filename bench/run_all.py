@@ -34,6 +34,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "image_weight": ["--importtime-runs", "3"],
     "syscalls": ["--sizes", "1000,20000,100000", "--requests", "5"],
     "concurrency": ["--seconds", "1"],
+    "jobs": ["--runs", "1", "--inputs", "300", "--job-inputs", "2000"],
 }
 
 

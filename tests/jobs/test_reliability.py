@@ -31,9 +31,9 @@ def test_a_worker_killed_mid_job_is_retried_and_the_job_finishes_once_with_the_s
 ) -> None:
     """SIGKILL during the first attempt: the message returns after the visibility timeout, the second
     attempt finishes, and the result equals the synchronous answers."""
-    stack = make_stack(shard_size=8000, worker_timeout_seconds=3, inline_result_bytes=8 * 1024 * 1024)
+    stack = make_stack(shard_size=4000, worker_timeout_seconds=8, inline_result_bytes=8 * 1024 * 1024)
     service = stack.service()
-    inputs = digit_batch(8000, seed=1)
+    inputs = digit_batch(4000, seed=1)
     accepted = service.submit({"inputs": inputs})
     keys = JobKeys(accepted["job_id"])
     stack.start_poller(workers=1, MAX_BATCH="1")  # one predict call per input: a slow shard to kill
@@ -41,7 +41,7 @@ def test_a_worker_killed_mid_job_is_retried_and_the_job_finishes_once_with_the_s
     (worker,) = multiprocessing.active_children()
     os.kill(worker.pid or 0, signal.SIGKILL)
     assert stack.store.size(keys.outputs(0)) is None  # killed mid-job, before any output
-    view = wait_for(service, accepted["job_id"], ("succeeded", "failed"), timeout=90)
+    view = wait_for(service, accepted["job_id"], ("succeeded", "failed"), timeout=150)
     assert view["status"] == "succeeded", view
     assert view["retries"] == 1
     # The worker ran batches of one (MAX_BATCH=1): /predict with batches of one gives these very numbers.
@@ -58,7 +58,7 @@ def test_a_job_failing_every_attempt_is_failed_with_the_reason_and_its_message_d
     make_stack: MakeStack,
 ) -> None:
     """Two attempts on a corrupt model: state failed, the error says why, the message is in the DLQ."""
-    stack = make_stack(max_attempts=2, worker_timeout_seconds=1)
+    stack = make_stack(max_attempts=2, worker_timeout_seconds=2)
     _corrupt_model(stack.data_dir)
     service = stack.service()
     accepted = service.submit({"inputs": digit_batch(10)})

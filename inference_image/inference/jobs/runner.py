@@ -46,7 +46,7 @@ class ShardRun:
         if job is None or message.shard >= job.shards:
             logger.warning("no such job or shard (expired?): %s shard %s", message.job_id, message.shard)
             return "skipped"
-        if self._finished(keys, message.shard):
+        if self._finished(job, message.shard):
             return "skipped"
         self.store.put(keys.attempt(message.shard, attempt), b"")  # the attempt has started
         try:
@@ -62,13 +62,14 @@ class ShardRun:
             self._retry_or_fail(keys, message.shard, attempt, f"{type(error).__name__}: {error}")
         return "done"
 
-    def _finished(self, keys: JobKeys, shard: int) -> bool:
-        if self.store.size(keys.result) is not None or self.store.size(keys.failed) is not None:
+    def _finished(self, job: JobRequest, shard: int) -> bool:
+        """Whether the job has ended or this shard has outputs: one listing rather than a request per object."""
+        keys = JobKeys(job.job_id)
+        present = {item.key for item in self.store.list(keys.prefix) if keys.attempt_of(item.key) is None}
+        if keys.result in present or keys.failed in present:
             return True
-        if self.store.size(keys.outputs(shard)) is not None:
-            job = read_request(self.store, keys.job_id)
-            if job is not None:
-                self._assemble_if_complete(job)  # its first run may have died before assembling
+        if keys.outputs(shard) in present:
+            self._assemble_if_complete(job)  # its first run may have died before assembling
             return True
         return False
 

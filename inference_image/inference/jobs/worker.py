@@ -8,7 +8,6 @@ it again after the visibility timeout, and moves it to the dead-letter queue aft
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from datetime import UTC, datetime
@@ -25,8 +24,7 @@ logger = logging.getLogger(__name__)
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 
-@functools.cache
-def shard_run() -> ShardRun:
+def build_shard_run() -> ShardRun:
     import boto3  # in the Lambda base image
 
     settings, jobs = Settings.from_env(), JobSettings.from_env()
@@ -51,6 +49,11 @@ def shard_run() -> ShardRun:
     )
 
 
+# At import, so in Lambda's init phase: the clients and settings are ready before the first invocation's
+# timeout starts (a bad setting fails the init, loudly). Models still load on first use.
+shard_run = build_shard_run()
+
+
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     failures: list[dict[str, str]] = []
     for record in event.get("Records", []):
@@ -61,7 +64,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             continue
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         try:
-            outcome = shard_run().run(message, attempt)
+            outcome = shard_run.run(message, attempt)
         except AttemptFailed:
             failures.append({"itemIdentifier": record["messageId"]})
             continue

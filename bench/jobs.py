@@ -1,0 +1,185 @@
+"""Benchmark 7, async jobs on the local stack (moto's S3/SQS server, the job poller and its worker
+processes, the real handler behind local.server):
+
+- job overhead: submit-to-start latency, and submit-to-result time against the same inputs sent
+  synchronously to POST /predict in batches of 256, one after the other;
+- throughput of one 10,000-input job (20 shards of 500) with 1, 2 and 4 local workers.
+
+    python -m bench.jobs [--runs R] [--inputs N] [--job-inputs M]
+
+The example digits model stands in for the embedding model (it is not in this tree yet): its inference
+takes microseconds, so these figures measure the job machinery, not the model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.report import ms, publish, ratio, table
+from bench.workload import EXAMPLE_MODEL, MODEL_NAME, digit_rows, prepare_data_dir
+from local.job_stack import local_jobs
+from tests.local.stack import call, free_port, start_server, stop
+
+SYNC_BATCH = 256
+POLL_SECONDS = 0.02
+THROUGHPUT_POLL_SECONDS = 0.25
+JOB_TIMEOUT_SECONDS = 300.0
+JSON = [("content-type", "application/json")]
+
+
+def _json(reply: Any) -> Any:
+    assert 200 <= reply.status < 300, (reply.status, reply.body[:300])
+    return json.loads(reply.body)
+
+
+def sync_seconds(url: str, inputs: list[Any]) -> float:
+    started = time.perf_counter()
+    for start in range(0, len(inputs), SYNC_BATCH):
+        _json(
+            call(
+                url,
+                "POST",
+                "/predict",
+                json.dumps({"inputs": inputs[start : start + SYNC_BATCH]}).encode(),
+                headers=JSON,
+            )
+        )
+    return time.perf_counter() - started
+
+
+def job_seconds(url: str, inputs: list[Any], poll_seconds: float = POLL_SECONDS) -> tuple[float, float, float]:
+    """(submit answered, first seen running, result in hand), each in seconds after the submit was sent."""
+    started = time.perf_counter()
+    accepted = _json(
+        call(url, "POST", "/jobs", json.dumps({"model": MODEL_NAME, "inputs": inputs}).encode(), headers=JSON)
+    )
+    submitted = time.perf_counter() - started
+    running = None
+    deadline = started + JOB_TIMEOUT_SECONDS
+    while time.perf_counter() < deadline:
+        view = _json(call(url, "GET", accepted["status_url"]))
+        if running is None and view["status"] != "queued":
+            running = time.perf_counter() - started
+        if view["status"] == "failed":
+            raise RuntimeError(f"the job failed: {view['error']}")
+        if view["status"] == "succeeded":
+            if "result_url" in view:  # what a client does next; inline results came with this answer
+                call(url, "GET", accepted["status_url"])
+            return submitted, running or submitted, time.perf_counter() - started
+        time.sleep(poll_seconds)
+    raise RuntimeError(f"the job did not finish within {JOB_TIMEOUT_SECONDS:g} s")
+
+
+def warm_job_workers(url: str, workers: int) -> None:
+    """Several one-input jobs at once, so that every job worker has had its cold start (imports, model load)."""
+    submitted = [
+        _json(call(url, "POST", "/jobs", json.dumps({"inputs": digit_rows(1)}).encode(), headers=JSON))
+        for _ in range(3 * workers)
+    ]
+    deadline = time.perf_counter() + JOB_TIMEOUT_SECONDS
+    for accepted in submitted:
+        while _json(call(url, "GET", accepted["status_url"]))["status"] not in ("succeeded", "failed"):
+            if time.perf_counter() > deadline:
+                raise RuntimeError("the warm-up jobs did not finish")
+            time.sleep(POLL_SECONDS)
+
+
+def overhead(folder: Path, runs: int, count: int) -> list[list[object]]:
+    data_dir = prepare_data_dir(folder / "overhead")
+    inputs = digit_rows(count, seed=7)
+    with local_jobs(
+        host="127.0.0.1",
+        aws_port=free_port(),
+        workers=2,
+        worker_timeout=60,
+        data_dir=data_dir,
+        model=(MODEL_NAME, EXAMPLE_MODEL),
+    ) as env:
+        os.environ.update(env)  # the API server (and so its workers) reads these
+        server = start_server(
+            data_dir, folder / "server.log", "--workers", "2", handler="inference.api.handler.lambda_handler"
+        )
+        try:
+            sync_seconds(server.url, inputs[:SYNC_BATCH])  # warm: both API workers and the model
+            warm_job_workers(server.url, 2)
+            syncs, jobs = [], []
+            for _ in range(runs):  # interleaved, so that noise hits both alike
+                syncs.append(sync_seconds(server.url, inputs))
+                jobs.append(job_seconds(server.url, inputs))
+        finally:
+            stop(server)
+    sync = statistics.median(syncs)
+    submitted, started, finished = (statistics.median(values) for values in zip(*jobs, strict=True))
+    return [[f"{count:,} inputs", ms(sync), ms(submitted), ms(started), ms(finished), ratio(finished, sync)]]
+
+
+def throughput(folder: Path, count: int, worker_counts: tuple[int, ...]) -> list[list[object]]:
+    inputs = digit_rows(count, seed=11)
+    rows: list[list[object]] = []
+    base = None
+    for workers in worker_counts:
+        data_dir = prepare_data_dir(folder / f"throughput-{workers}")
+        with local_jobs(
+            host="127.0.0.1",
+            aws_port=free_port(),
+            workers=workers,
+            worker_timeout=120,
+            data_dir=data_dir,
+            model=(MODEL_NAME, EXAMPLE_MODEL),
+        ) as env:
+            os.environ.update(env)
+            server = start_server(
+                data_dir,
+                folder / f"server-{workers}.log",
+                "--workers",
+                "2",
+                handler="inference.api.handler.lambda_handler",
+            )
+            try:
+                job_seconds(
+                    server.url, digit_rows(workers * 10)
+                )  # warm every job worker once (one shard each, at best)
+                # Polled less often: each GET lists the job's objects on the same two cores as the workers.
+                _, started, finished = job_seconds(server.url, inputs, THROUGHPUT_POLL_SECONDS)
+            finally:
+                stop(server)
+        base = base or finished
+        rows.append([workers, ms(started), f"{finished:.2f}", f"{count / finished:,.0f}", ratio(base, finished)])
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=3, help="repetitions of the overhead comparison (median)")
+    parser.add_argument("--inputs", type=int, default=1000, help="inputs of the overhead comparison")
+    parser.add_argument("--job-inputs", type=int, default=10_000, help="inputs of the throughput job")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-jobs-") as name:
+        folder = Path(name)
+        overhead_rows = overhead(folder, args.runs, args.inputs)
+        throughput_rows = throughput(folder, args.job_inputs, (1, 2, 4))
+    body = f"""
+Job overhead: the same inputs sent synchronously to `POST /predict` in batches of {SYNC_BATCH} one after the
+other, and as one job (`POST /jobs`, then `GET /jobs/{{id}}` every {POLL_SECONDS * 1000:.0f} ms), median of
+{args.runs}, interleaved. Shards of 500 inputs, 2 job workers, 2 API workers. Times in ms from sending the
+submit.
+
+{table(["work", "sync total", "job: 202 answered", "job: seen running", "job: result", "job / sync"], overhead_rows)}
+
+Throughput: one job of {args.job_inputs:,} inputs in shards of 500, with 1, 2 and 4 local job workers
+(each a Lambda-like worker process fed by the poller), polled every {THROUGHPUT_POLL_SECONDS * 1000:.0f} ms;
+"seen running" in ms, the result in s.
+
+{table(["job workers", "seen running (ms)", "result (s)", "inputs/s", "speed-up"], throughput_rows)}
+"""
+    publish("jobs", "7. Async jobs", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import api_client
+from ui.jobs import render_jobs
 from ui.messages import render_messages
 from ui.predictions import render_predictions
 from ui.status import render_status
@@ -22,3 +23,4 @@ with predictions_column:
     render_predictions(client)
 with messages_column:
     render_messages(client)
+render_jobs(client)  # on stacks that run async jobs only

@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import api_client, feedback
 from ui.icon import page_icon
+from ui.jobs import render_jobs
 from ui.messages import render_messages
 from ui.predictions import render_predictions
 from ui.status import render_status
@@ -25,5 +26,6 @@ try:
         render_predictions(client)
     with messages_column:
         render_messages(client)
+    render_jobs(client)  # on stacks that run async jobs only
 finally:
     feedback.end_page_run()

@@ -6,13 +6,15 @@ import json
 import random
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from inference.jobs.service import JobService
 from inference.models.registry import ModelRegistry
 
 POLL_SECONDS = 0.1
+T = TypeVar("T")
 
 
 def digit_batch(count: int, seed: int = 0) -> list[list[int]]:
@@ -38,6 +40,16 @@ def wait_for(service: JobService, job_id: str, states: tuple[str, ...], timeout:
             return view
         if time.monotonic() > deadline:
             raise AssertionError(f"job {job_id} still {view['status']} after {timeout} s: {view}")
+        time.sleep(POLL_SECONDS)
+
+
+def wait_until(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 60.0) -> T:
+    """The first value of ``probe()`` that ``done`` accepts, polling until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value) or time.monotonic() > deadline:
+            return value
         time.sleep(POLL_SECONDS)
 
 

@@ -15,7 +15,10 @@ import pytest
 
 from local.job_stack import local_jobs
 from tests.jobs.conftest import EXAMPLE_MODEL
+from tests.jobs.helpers import wait_until
 from tests.local.stack import REPO, Running, call, free_port, start_server, stop
+from ui.api_client import ApiClient
+from ui.job_client import INLINE_INPUT_BYTES, JobClient
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")]
 
@@ -75,3 +78,16 @@ def test_the_http_layer_answers_jobs_errors_as_json(jobs_server: Running) -> Non
     unknown = call(jobs_server.url, "GET", f"/jobs/{'0' * 32}")
     assert unknown.status == 404
     assert json.loads(unknown.body)["error"]["code"] == "job_not_found"
+
+
+def test_the_ui_job_client_uploads_a_batch_over_6_mb_and_gets_its_result(jobs_server: Running) -> None:
+    """The UI's client sends a batch too big for a request through the presigned upload, then polls to the end."""
+    client = JobClient(ApiClient(jobs_server.url))
+    assert client.available()
+    inputs = [[(index % 160) / 10 + 0.0123456] * 64 for index in range(10_000)]
+    assert len(json.dumps(inputs)) > INLINE_INPUT_BYTES
+    submitted = client.submit("digits", inputs)
+    job = wait_until(lambda: client.status(submitted.job_id), lambda job: job.finished, timeout=120)
+    assert job.status == "succeeded", job.error
+    assert job.done == job.total == 10_000
+    assert job.result_url is not None  # too big to come inline

@@ -9,15 +9,24 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.ui.fake_jobs import FakeJobs
 from tests.ui.fakes import FakeApi
 from tests.ui.paths import APP_FILE, UI_DIR
-from ui import api_client
+from ui import api_client, job_client
 
 
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     fake = FakeApi()
     monkeypatch.setattr(api_client, "get_client", lambda: fake)
+    return fake
+
+
+@pytest.fixture(autouse=True)
+def fake_jobs(monkeypatch: pytest.MonkeyPatch) -> FakeJobs:
+    """The job client of every app under test: jobs off unless a test turns them on."""
+    fake = FakeJobs()
+    monkeypatch.setattr(job_client, "for_api", lambda api: fake)
     return fake
 
 

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from inference.api import http_io
 from inference.api.openapi import openapi_document
-from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
+from inference.errors import MethodNotAllowed, ServiceError, StorageUnavailable
 from inference.routes import ROUTES, allowed_methods
 from inference.settings import Settings
 from inference.store.messages import MessageStore
@@ -144,14 +144,12 @@ def predict(name: str) -> Response:
 
 
 def _predict(name: str | None) -> Response:
-    http_io.require_json(app.current_event.headers)
-    request = http_io.parse_json_object(_body())
-    if "inputs" not in request:
-        raise BadRequest('the JSON body needs an "inputs" field: a list of inputs', "invalid_input")
-    version = request.get("version")
-    if version is not None and not isinstance(version, str):
-        raise BadRequest('"version" must be a string', "invalid_version")
-    return json_response(200, model_registry().predict(name, request["inputs"], version=version))
+    event = app.current_event
+    request = http_io.predict_request(event.headers, _body(), event.query_string_parameters)
+    answer = model_registry().predict(
+        name, request.inputs, version=request.version, encoding_format=request.encoding_format
+    )
+    return json_response(200, answer)
 
 
 _OPERATIONS: dict[str, Callable[..., Response]] = {

@@ -23,6 +23,8 @@ class Settings:
     model_refresh_seconds: float = 5.0
     model_cache_size: int = 4
     max_batch: int = 256
+    # ONNX Runtime intra-op threads; unset: one per CPU the process may use (os.sched_getaffinity).
+    model_threads: int | None = None
 
     @property
     def layout(self) -> DataLayout:
@@ -38,6 +40,7 @@ class Settings:
             model_refresh_seconds=_positive(env, "MODEL_REFRESH_SECONDS", cls.model_refresh_seconds),
             model_cache_size=_positive(env, "MODEL_CACHE_SIZE", cls.model_cache_size),
             max_batch=_positive(env, "MAX_BATCH", cls.max_batch),
+            model_threads=_positive(env, "MODEL_THREADS", 0) or None,
         )
 
 

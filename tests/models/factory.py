@@ -8,7 +8,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import io
+
 import numpy as np
+from PIL import Image
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -111,3 +114,13 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def digit_png(pixels: np.ndarray, *, side: int = 96, image_format: str = "PNG", mode: str = "L") -> bytes:
+    """A data-set digit as a person would upload it: dark ink on white paper, enlarged, with a margin."""
+    ink = Image.fromarray((255 - pixels / 16 * 255).astype(np.uint8), mode="L").resize((side, side), Image.Resampling.NEAREST)
+    paper = Image.new("L", (side + 40, side + 40), 255)
+    paper.paste(ink, (20, 20))
+    out = io.BytesIO()
+    paper.convert(mode).save(out, format=image_format)
+    return out.getvalue()

@@ -74,6 +74,7 @@ def model_registry() -> ModelRegistry:
         cache_size=settings.model_cache_size,
         max_batch=settings.max_batch,
         on_metric=_record_metric,
+        threads=settings.model_threads,
     )
 
 

@@ -12,7 +12,7 @@ from infra.container_image import ContainerImage, ContainerImageArgs
 from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement
 from infra.file_system import SharedFileSystem, SharedFileSystemArgs
 from infra.http_api import HttpApi, HttpApiArgs
-from infra.model_bundle import read_model_bundle
+from infra.model_bundle import read_model_bundles
 from infra.model_publisher import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs
 from infra.stack_names import StackNames
@@ -21,7 +21,7 @@ from infra.ui_load_balancer import UiLoadBalancer, UiLoadBalancerArgs
 
 # Everything is read and checked before the first resource is registered.
 config = load_stack_config()
-model = read_model_bundle(config.model.model_dir)
+models = read_model_bundles(config.model.model_dirs)
 names = StackNames.of_current_stack()
 
 # Every AWS resource goes through this provider, which tags it. An explicit provider ignores the stack's
@@ -34,7 +34,7 @@ network = Network("network", NetworkArgs.from_config(config.network), aws_opts)
 shared_fs = SharedFileSystem("data", SharedFileSystemArgs.from_config(config.storage, network), aws_opts)
 inference_image = ContainerImage("inference", ContainerImageArgs.from_config(config, "inference_image"), aws_opts)
 placement = FunctionPlacement.in_private_subnets(network, shared_fs)
-api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, model)
+api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, models)
 api_function = EfsFunction("api", api_args, aws_opts)
 # The load balancer comes before the API (whose CORS admits the UI's origin), the UI service after it
 # (it needs the API's URL): no cycle.
@@ -43,7 +43,7 @@ if config.ui.enabled:
     ui_lb = UiLoadBalancer("ui", UiLoadBalancerArgs.from_config(config.ui, network), aws_opts)
 http_api = HttpApi("http", HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, ui_lb), aws_opts)
 publisher_args = ModelPublisherArgs.from_config(
-    config, names, model, image=inference_image, placement=placement, network=network, file_system=shared_fs
+    config, names, models, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
 if ui_lb:

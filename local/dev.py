@@ -1,9 +1,9 @@
 """`make dev`: the whole stack on this machine, no AWS account or Docker needed.
 
     python -m local.dev --host 127.0.0.1 --api-port 8080 --ui-port 8501 --data-dir .local/data \\
-        --workers 4 --model-dir models/digits
+        --workers 4 --model-dir models/digits --model-dir models/minilm
 
-Publishes the example model into the data folder (laid out as on EFS), starts the local API
+Publishes the example models into the data folder (laid out as on EFS), starts the local API
 (local.server) and the Streamlit UI pointed at it, prints both URLs, and on Ctrl-C or SIGTERM stops
 both together with every process they started."""
 
@@ -52,11 +52,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ui-port", type=int, default=8501)
     parser.add_argument("--data-dir", type=Path, default=Path(".local/data"), help="stands in for the EFS mount")
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
-    parser.add_argument("--model-dir", type=Path, default=Path("models/digits"), help="the model to publish")
+    parser.add_argument(
+        "--model-dir", type=Path, action="append", help="a model to publish; repeat for more (default: models/digits)"
+    )
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
     args = parser.parse_args(argv)
     if args.api_port == args.ui_port:
         parser.error("--api-port and --ui-port must differ")
+    args.model_dirs = args.model_dir or [Path("models/digits")]
     return args
 
 
@@ -185,13 +188,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Cannot start the local stack: {problem}.", file=sys.stderr)
             return 1
     data_dir = args.data_dir.resolve()
-    try:
-        published = publish_model(args.model_dir, data_dir)
-    except PublishError as error:
-        print(f"Cannot publish {args.model_dir}: {error}", file=sys.stderr)
-        print(f"Give it a new version, or remove {DataLayout(data_dir).models_dir} to start over.", file=sys.stderr)
-        return 1
-    print(f"Model published: {published}", flush=True)
+    for model_dir in args.model_dirs:
+        try:
+            published = publish_model(model_dir, data_dir)
+        except PublishError as error:
+            print(f"Cannot publish {model_dir}: {error}", file=sys.stderr)
+            print(f"Give it a new version, or remove {DataLayout(data_dir).models_dir} to start over.", file=sys.stderr)
+            return 1
+        print(f"Model published: {published}", flush=True)
 
     stop = threading.Event()
 

@@ -8,6 +8,7 @@ from ui import api_client
 from ui.messages import render_messages
 from ui.predictions import render_predictions
 from ui.status import render_status
+from ui.text_page import render_text_page
 
 st.set_page_config(page_title="EFS inference", page_icon=":material/memory:", layout="wide")
 
@@ -15,10 +16,23 @@ client = api_client.get_client()
 with st.sidebar:
     render_status(client)
 
-st.title("EFS inference")
-st.caption("Machine-learning inference on AWS Lambda with models on EFS: post messages and ask for predictions.")
-predictions_column, messages_column = st.columns([3, 2], gap="large")
-with predictions_column:
-    render_predictions(client)
-with messages_column:
-    render_messages(client)
+
+def predictions_and_messages() -> None:
+    st.title("EFS inference")
+    st.caption("Machine-learning inference on AWS Lambda with models on EFS: post messages and ask for predictions.")
+    predictions_column, messages_column = st.columns([3, 2], gap="large")
+    with predictions_column:
+        render_predictions(client)
+    with messages_column:
+        render_messages(client)
+
+
+def sentence_similarity() -> None:
+    render_text_page(client)
+
+
+pages = [
+    st.Page(predictions_and_messages, title="Predictions and messages", default=True),
+    st.Page(sentence_similarity, title="Sentence similarity", url_path="sentences"),
+]
+st.navigation(pages).run()

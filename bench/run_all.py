@@ -24,6 +24,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "throughput": ["--seconds", "2"],
     "mock_evaluation": ["--runs", "1"],
     "image_weight": ["--importtime-runs", "3"],
+    "minilm": ["--requests", "40", "--seconds", "2", "--cold-runs", "2"],
 }
 
 

@@ -148,4 +148,3 @@ def test_sentences_are_compared_on_their_page(page: Page) -> None:
     expect(page.get_by_text("tokenising")).to_be_visible(timeout=WAIT_MS)
     expect(page.get_by_text("3 embeddings of 384 dimensions", exact=False)).to_be_visible(timeout=WAIT_MS)
     page.screenshot(path=str(SCREENSHOT.with_name("ui-sentences.png")))
-

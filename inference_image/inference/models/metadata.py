@@ -243,9 +243,7 @@ def _from_v1(data: dict[str, Any]) -> ModelMetadata:
         raise MetadataError(f"input 'shape' must start with null (the batch) then fixed sizes, got {shape!r}")
     graph_input = GraphInput(_field(raw, "name", str), _dtype(raw.get("dtype")), (None, *_shape(shape[1:], "input 'shape' after the batch dimension")))
     return ModelMetadata(
-        name=_named(data, "name"),
-        version=_named(data, "version"),
-        description=_field(data, "description", str, ""),
+        **_identity(data),
         task=task,
         kind=KIND_TENSOR,
         files={MODEL_FILE: FileEntry(_sha256(data.get("model_sha256"), "'model_sha256'"), _count(data, "model_bytes"))},
@@ -257,7 +255,6 @@ def _from_v1(data: dict[str, Any]) -> ModelMetadata:
         labels=labels,
         probabilities_output=probabilities_output,
         embedding=None,
-        samples=_samples(data),
         provenance=_field(data, "training", dict, {}),
         format_version=1,
     )
@@ -288,9 +285,7 @@ def _from_v2(data: dict[str, Any]) -> ModelMetadata:
         if kind == KIND_IMAGE:
             image = _image_spec(_field(raw, "image", dict), tensor)
     return ModelMetadata(
-        name=_named(data, "name"),
-        version=_named(data, "version"),
-        description=_field(data, "description", str, ""),
+        **_identity(data),
         task=task,
         kind=kind,
         files=files,
@@ -302,9 +297,18 @@ def _from_v2(data: dict[str, Any]) -> ModelMetadata:
         labels=labels,
         probabilities_output=probabilities_output,
         embedding=_embedding_spec(data, task, outputs),
-        samples=_samples(data),
         provenance=_field(data, "provenance", dict, {}),
     )
+
+
+def _identity(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields both formats share: what the model is called and what it offers people."""
+    return {
+        "name": _named(data, "name"),
+        "version": _named(data, "version"),
+        "description": _field(data, "description", str, ""),
+        "samples": _samples(data),
+    }
 
 
 def _field(data: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:

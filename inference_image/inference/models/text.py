@@ -52,6 +52,8 @@ class TextEncoder:
         tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token, pad_type_id=padding.get("pad_type_id", 0))
         self.spec = spec
         self.tokenizer = tokenizer
+        # Padding after the tokens lets a batch be cut into shorter runs (see LoadedModel.run).
+        self.pads_right = padding.get("direction", "right") == "right"
         self._dtypes = dtypes  # graph input name -> dtype
 
     def max_batch(self, server_max: int) -> int:

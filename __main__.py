@@ -18,7 +18,7 @@ from infra.job_api_function import JobApiFunction, JobApiFunctionArgs
 from infra.job_bucket import JobBucket, JobBucketArgs
 from infra.job_queue import JobQueue, JobQueueArgs
 from infra.job_worker import JobWorker, JobWorkerArgs
-from infra.model_bundle import read_model_bundle
+from infra.model_bundle import read_model_bundles
 from infra.model_publisher import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs, check_existing_subnets
 from infra.provider import tagged_provider
@@ -31,7 +31,7 @@ from infra.validation import config_warnings
 
 # Everything is read and checked before the first resource is registered, existing subnets included.
 config = load_stack_config()
-model = read_model_bundle(config.model.model_dir)
+models = read_model_bundles(config.model.model_dirs)
 names = StackNames.of_current_stack()
 check_existing_subnets(config.network, config.ui.enabled)
 for warning in config_warnings(config):
@@ -46,10 +46,10 @@ network = Network("network", NetworkArgs.from_config(config.network), aws_opts)
 shared_fs = SharedFileSystem("data", SharedFileSystemArgs.from_config(config.storage, network), aws_opts)
 inference_image = ContainerImage("inference", ContainerImageArgs.from_config(config, "inference_image"), aws_opts)
 placement = FunctionPlacement.in_private_subnets(network, shared_fs)
-api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, model)
+api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, models)
 api_function = EfsFunction("api", api_args, aws_opts)
 publisher_args = ModelPublisherArgs.from_config(
-    config, names, model, image=inference_image, placement=placement, network=network, file_system=shared_fs
+    config, names, models, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
 # Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them.
@@ -62,7 +62,7 @@ if config.jobs.enabled:
         config,
         names,
         inference_image,
-        model,
+        models[0],
         bucket=job_bucket,
         queue=job_queue,
         model_bucket_name=publisher.bucket_name,
@@ -70,7 +70,7 @@ if config.jobs.enabled:
     )
     jobs_function = JobApiFunction("jobs", jobs_args, aws_opts)
     worker_args = JobWorkerArgs.from_config(
-        config, names, inference_image, placement, model, network=network, bucket=job_bucket, queue=job_queue
+        config, names, inference_image, placement, models[0], network=network, bucket=job_bucket, queue=job_queue
     )
     job_worker = JobWorker("jobs", worker_args, aws_opts)
     route_targets[JOBS_FUNCTION] = RouteTarget(jobs_function.function_arn, jobs_function.function_name)

@@ -178,7 +178,7 @@ Throughput: one job of {args.job_inputs:,} inputs in shards of 500, with 1, 2 an
 
 {table(["job workers", "seen running (ms)", "result (s)", "inputs/s", "speed-up"], throughput_rows)}
 """
-    publish("jobs", "7. Async jobs", body)
+    publish("jobs", "10. Async jobs", body)
 
 
 if __name__ == "__main__":

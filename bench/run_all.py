@@ -35,6 +35,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "syscalls": ["--sizes", "1000,20000,100000", "--requests", "5"],
     "concurrency": ["--seconds", "1"],
     "jobs": ["--runs", "1", "--inputs", "300", "--job-inputs", "2000"],
+    "minilm": ["--requests", "40", "--seconds", "2", "--cold-runs", "2"],
 }
 
 

@@ -38,10 +38,12 @@ def main() -> None:
         os.environ["DATA_DIR"] = str(data_dir)  # read by both apps' settings at import
         from bench import peer_app
         from inference.api import handler
+        from inference.models.pointer import read_latest
         from inference.models.registry import ModelRegistry
         from inference.models.runtime import load_model
 
-        loaded = load_model(data_dir / "models" / MODEL_NAME / "1", MODEL_NAME, "1")
+        version = read_latest(data_dir / "models" / MODEL_NAME) or "2"
+        loaded = load_model(data_dir / "models" / MODEL_NAME / version, MODEL_NAME, version)
         results = measure(
             {"this handler": handler.lambda_handler, "FastAPI + Mangum": peer_app.lambda_handler},
             loaded,

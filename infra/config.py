@@ -143,11 +143,13 @@ class ObservabilityConfig:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    model_dir: str = setting(
-        "modelDir", "models/digits", "Model directory published to EFS on `pulumi up` (relative to the project)."
+    model_dirs: tuple[str, ...] = setting(
+        "modelDirs",
+        ("models/digits", "models/minilm"),
+        "Model folders published to EFS on `pulumi up` (relative to the project); `make minilm` builds models/minilm.",
     )
     default_model: str = setting(
-        "defaultModel", "", "Model served by POST /predict; empty means the published model's name."
+        "defaultModel", "", "Model served by POST /predict; empty means the first published model's name."
     )
 
 

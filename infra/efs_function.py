@@ -73,7 +73,7 @@ class EfsFunctionArgs:
         names: StackNames,
         image: ContainerImage,
         placement: FunctionPlacement,
-        model: ModelBundle,
+        models: tuple[ModelBundle, ...],
     ) -> EfsFunctionArgs:
         """The API function: size and limits from config, and the handler's settings (inference.settings)."""
         return cls(
@@ -87,7 +87,7 @@ class EfsFunctionArgs:
             log_retention_days=config.observability.log_retention_days,
             environment={
                 **common_environment(config.observability),
-                "DEFAULT_MODEL": config.model.default_model or model.name,
+                "DEFAULT_MODEL": config.model.default_model or models[0].name,
                 "MAX_TEXT_BYTES": str(config.function.max_text_bytes),
                 "LEGACY_LISTING_LINES": str(config.function.legacy_listing_lines),
             },

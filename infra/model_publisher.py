@@ -1,6 +1,6 @@
-"""Model publishing during `pulumi up`: the model directory goes to a private, encrypted, versioned S3
-bucket; a function from the inference image copies it onto EFS atomically; the invocation runs again
-only when the content (or the file system) changes."""
+"""Model publishing during `pulumi up`: each model folder goes to a private, encrypted, versioned S3
+bucket; a function from the inference image copies each onto EFS atomically; one invocation per model,
+which runs again only when that model's content (or the file system) changes."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted model file is kept thi
 
 @dataclass
 class ModelPublisherArgs:
-    bundle: ModelBundle
+    bundles: tuple[ModelBundle, ...]
     image_uri: pulumi.Input[str]
     function_name: str
     placement: FunctionPlacement
@@ -49,7 +49,7 @@ class ModelPublisherArgs:
         cls,
         config: StackConfig,
         names: StackNames,
-        bundle: ModelBundle,
+        bundles: tuple[ModelBundle, ...],
         *,
         image: ContainerImage,
         placement: FunctionPlacement,
@@ -58,7 +58,7 @@ class ModelPublisherArgs:
     ) -> ModelPublisherArgs:
         """Placed like the API function; publishes again whenever the file system is a new one."""
         return cls(
-            bundle=bundle,
+            bundles=bundles,
             image_uri=image.image_uri,
             function_name=names.publisher_function,
             placement=placement,
@@ -74,8 +74,11 @@ class ModelPublisherArgs:
 
 
 def validate_model_publisher_args(args: ModelPublisherArgs) -> None:
-    if not args.bundle.files:
-        raise ValueError("ModelPublisherArgs.bundle must hold at least one file")
+    if not args.bundles or not all(bundle.files for bundle in args.bundles):
+        raise ValueError("ModelPublisherArgs.bundles must hold at least one bundle, each with at least one file")
+    names = [bundle.name for bundle in args.bundles]
+    if len(set(names)) != len(names):
+        raise ValueError(f"ModelPublisherArgs.bundles must hold different models, got {names}")
     if "content_sha256" in args.republish_triggers:
         raise ValueError("ModelPublisherArgs.republish_triggers must not redefine content_sha256")
 
@@ -90,20 +93,23 @@ class ModelPublisher(pulumi.ComponentResource):
         validate_model_publisher_args(args)
         super().__init__("efs-inference:model_publisher:ModelPublisher", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        bundle = args.bundle
+        bundles = args.bundles
 
         self.bucket = aws.s3.Bucket(name, force_destroy=args.allow_deletion, opts=child)
         bucket_settings = self._make_private(name)
-        self.objects = [
-            aws.s3.BucketObjectv2(
-                f"{name}-{item.name}",
-                bucket=self.bucket.id,
-                key=f"{bundle.s3_prefix}{item.name}",
-                source=pulumi.FileAsset(item.path),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=bucket_settings),
-            )
-            for item in bundle.files
-        ]
+        self.objects = {
+            bundle.name: [
+                aws.s3.BucketObjectv2(
+                    f"{name}-{bundle.name}-{item.name}",
+                    bucket=self.bucket.id,
+                    key=f"{bundle.s3_prefix}{item.name}",
+                    source=pulumi.FileAsset(item.path),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=bucket_settings),
+                )
+                for item in bundle.files
+            ]
+            for bundle in bundles
+        }
         # The shared placement allows NFS only; the publisher also reads S3 (through the gateway endpoint or NAT).
         self.security_group, self.https_egress = https_out_group(
             f"{name}-publisher",
@@ -128,28 +134,41 @@ class ModelPublisher(pulumi.ComponentResource):
                 log_retention_days=args.log_retention_days,
                 environment=args.environment,
                 command=PUBLISHER_COMMAND,
-                extra_statements=self.bucket.arn.apply(lambda arn: s3_read_statements(arn, bundle.s3_prefix)),
+                extra_statements=self.bucket.arn.apply(
+                    lambda arn: [
+                        statement for bundle in bundles for statement in s3_read_statements(arn, bundle.s3_prefix)
+                    ]
+                ),
             ),
             opts=child,
         )
-        self.invocation = aws.lambda_.Invocation(
-            name,
-            function_name=self.publisher.function_name,
-            input=pulumi.Output.json_dumps(
-                {
-                    "bucket": self.bucket.bucket,
-                    "prefix": bundle.s3_prefix,
-                    "name": bundle.name,
-                    "version": bundle.version,
-                    "content_sha256": bundle.content_sha256,
-                }
-            ),
-            triggers={"content_sha256": bundle.content_sha256, **args.republish_triggers},
-            # The files must be in S3, and the way to S3 open (the rule also waits for the VPC's S3 endpoint).
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*self.objects, self.publisher, self.https_egress, *args.invoke_after]
-            ),
-        )
+        self.invocations = [
+            aws.lambda_.Invocation(
+                f"{name}-{bundle.name}",
+                function_name=self.publisher.function_name,
+                input=pulumi.Output.json_dumps(
+                    {
+                        "bucket": self.bucket.bucket,
+                        "prefix": bundle.s3_prefix,
+                        "name": bundle.name,
+                        "version": bundle.version,
+                        "content_sha256": bundle.content_sha256,
+                    }
+                ),
+                triggers={"content_sha256": bundle.content_sha256, **args.republish_triggers},
+                # The files must be in S3, and the way to S3 open (the rule also waits for the VPC's S3 endpoint).
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[
+                        *self.objects[bundle.name],
+                        self.publisher,
+                        self.https_egress,
+                        *args.invoke_after,
+                    ],
+                ),
+            )
+            for bundle in bundles
+        ]
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
         self.function_name = self.publisher.function_name

@@ -166,8 +166,10 @@ def validate_observability(observability: ObservabilityConfig) -> None:
 
 
 def validate_model(model: ModelConfig) -> None:
-    if not model.model_dir:
-        raise ConfigError("modelDir", "", "a model directory such as models/digits")
+    if not model.model_dirs or not all(model.model_dirs):
+        raise ConfigError(
+            "modelDirs", list(model.model_dirs), "a list of one or more model folders, such as models/digits"
+        )
     if model.default_model and not is_valid_name(model.default_model):
         raise ConfigError("defaultModel", model.default_model, "empty or a model name (letters, digits, '.', '_', '-')")
 

@@ -1,9 +1,10 @@
 """`make dev`: the whole stack on this machine, no AWS account or Docker needed.
 
     python -m local.dev --host 127.0.0.1 --api-port 8080 --ui-port 8501 --data-dir .local/data \\
-        --workers 4 --model-dir models/digits [--function-log .local/logs/function.log | --verbose]
+        --workers 4 --model-dir models/digits --model-dir models/minilm \\
+        [--function-log .local/logs/function.log | --verbose]
 
-Publishes the example model into the data folder (laid out as on EFS), starts the local API
+Publishes the example models into the data folder (laid out as on EFS), starts the local API
 (local.server) and the Streamlit UI pointed at it, prints both URLs, and on Ctrl-C or SIGTERM stops
 both together with every process they started. The terminal shows one access line per request; the
 function's own output (Lambda's START/END/REPORT lines, its logs and metrics) goes to the function log,
@@ -59,7 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ui-port", type=int, default=8501)
     parser.add_argument("--data-dir", type=Path, default=Path(".local/data"), help="stands in for the EFS mount")
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
-    parser.add_argument("--model-dir", type=Path, default=Path("models/digits"), help="the model to publish")
+    parser.add_argument(
+        "--model-dir", type=Path, action="append", help="a model to publish; repeat for more (default: models/digits)"
+    )
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
     parser.add_argument(
         "--function-log",
@@ -82,6 +85,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ports = [args.api_port, args.ui_port, *([args.aws_port] if args.jobs else [])]
     if len(set(ports)) < len(ports):
         parser.error("--api-port, --ui-port and --aws-port must differ")
+    args.model_dirs = args.model_dir or [Path("models/digits")]
     return args
 
 
@@ -241,17 +245,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Cannot start the local stack: {problem}.", file=sys.stderr)
             return 1
     data_dir = args.data_dir.resolve()
-    unchanged = is_published(args.model_dir, data_dir)
-    try:
-        published = publish_model(args.model_dir, data_dir)
-    except PublishError as error:
-        print(f"Cannot publish {args.model_dir}: {error}", file=sys.stderr)
-        print(f"Give it a new version, or remove {DataLayout(data_dir).models_dir} to start over.", file=sys.stderr)
-        return 1
-    if unchanged:
-        print(f"Model already published, unchanged: {published}", flush=True)
-    else:
-        print(f"Model published: {published}", flush=True)
+    for model_dir in args.model_dirs:
+        unchanged = is_published(model_dir, data_dir)
+        try:
+            published = publish_model(model_dir, data_dir)
+        except PublishError as error:
+            print(f"Cannot publish {model_dir}: {error}", file=sys.stderr)
+            print(f"Give it a new version, or remove {DataLayout(data_dir).models_dir} to start over.", file=sys.stderr)
+            return 1
+        if unchanged:
+            print(f"Model already published, unchanged: {published}", flush=True)
+        else:
+            print(f"Model published: {published}", flush=True)
 
     stop = threading.Event()
 
@@ -269,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs_env: dict[str, str] = {}
         if args.jobs:
-            model = (args.model_dir.resolve().name, args.model_dir)
+            models = [(model_dir.resolve().name, model_dir) for model_dir in args.model_dirs]
             jobs_env = start_jobs(
                 start,
                 host=args.host,
@@ -277,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.job_workers,
                 worker_timeout=args.job_worker_timeout,
                 data_dir=data_dir,
-                model=model,
+                models=models,
                 started=children,
             )
             print(

@@ -36,7 +36,7 @@ def start_jobs(
     workers: int,
     worker_timeout: int,
     data_dir: Path,
-    model: tuple[str, Path],
+    models: list[tuple[str, Path]],
     started: list[Child],
 ) -> dict[str, str]:
     """Start the server and the poller (appended to ``started`` as soon as each runs, so that the caller
@@ -55,7 +55,7 @@ def start_jobs(
     endpoint = aws_env["AWS_ENDPOINT_URL"]
     wanted = JobSettings(bucket="-", worker_timeout_seconds=worker_timeout)
     resources = provision(
-        session.client("s3", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint), wanted, [model]
+        session.client("s3", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint), wanted, models
     )
     env = {**aws_env, **resources.settings.to_env()}
     poller = [sys.executable, "-m", "local.job_poller", "--workers", str(workers)]
@@ -88,7 +88,7 @@ def local_jobs(
             workers=workers,
             worker_timeout=worker_timeout,
             data_dir=data_dir,
-            model=model,
+            models=[model],
             started=started,
         )
     finally:

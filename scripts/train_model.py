@@ -43,15 +43,31 @@ OPSETS = {"": 17, "ai.onnx.ml": 3}  # old enough for any recent ONNX Runtime
 DESCRIPTION = "Handwritten digit (0-9) from an 8x8 grayscale image; scikit-learn's digits, logistic regression."
 PREPROCESSING = (
     "An 8x8 image, row-major, one number per pixel from 0 (background) to 16 (ink), as in "
-    "sklearn.datasets.load_digits: downscale a drawing to 8x8 and map darkness to 0..16. "
-    "The model standardises the pixels itself."
+    "sklearn.datasets.load_digits; or a PNG/JPEG image of one digit, which the server turns into that "
+    "(see 'image'). The model standardises the pixels itself."
 )
+# The data set's look: light ink on black, the digit cropped to its ink and centred in a square, 8x8,
+# the brightest pixel at 16.
+IMAGE_PREPROCESSING = {
+    "formats": ["PNG", "JPEG"],
+    "mode": "L",
+    "invert": "auto",
+    "crop_to_ink": 48,
+    "size": [8, 8],
+    "resample": "box",
+    "divide_by": "max",
+    "scale": MAX_PIXEL,
+    "mean": 0,
+    "std": 1,
+    "layout": "hw",
+    "max_pixels": 4096 * 4096,
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("models") / NAME, help="output folder (default: %(default)s)")
-    parser.add_argument("--version", default="1", help="version to record in the metadata (default: %(default)s)")
+    parser.add_argument("--version", default="2", help="version to record in the metadata (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the train/test split (default: %(default)s)")
     parser.add_argument("--test-size", type=float, default=0.25, help="held-out share (default: %(default)s)")
     return parser.parse_args(argv)
@@ -107,20 +123,23 @@ def build_metadata(
         "version": args.version,
         "description": DESCRIPTION,
         "task": TASK_CLASSIFICATION,
-        "model_sha256": sha256_hex(model_bytes),
-        "model_bytes": len(model_bytes),
+        "files": {MODEL_FILE: {"sha256": sha256_hex(model_bytes), "bytes": len(model_bytes)}},
+        "graph": {
+            "inputs": [{"name": INPUT_NAME, "dtype": "float32", "shape": [None, PIXELS]}],
+            "outputs": ["label", "probabilities"],
+        },
         "input": {
-            "name": INPUT_NAME,
-            "dtype": "float32",
-            "shape": [None, PIXELS],
+            "kind": "image",
+            "graph_input": INPUT_NAME,
             "range": [0, MAX_PIXEL],
             "also_accepts": [[8, 8]],
             "preprocessing": PREPROCESSING,
+            # What turns a photo, scan or drawing of one digit into the data set's look.
+            "image": IMAGE_PREPROCESSING,
         },
-        "outputs": ["label", "probabilities"],
         "labels": labels,
         "probabilities_output": "probabilities",
-        "training": {
+        "provenance": {
             "dataset": "sklearn.datasets.load_digits (1,797 images of 8x8 pixels)",
             "estimator": "StandardScaler + LogisticRegression(C=0.1, max_iter=2000)",
             "split": {"test_size": args.test_size, "stratified": True, "random_state": args.seed},
@@ -166,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Write nothing unless the result reads back as valid metadata with valid samples.
     checked = ModelMetadata.from_dict(metadata)
+    assert checked.input is not None
     validate_inputs([sample["input"] for sample in checked.samples], checked.input, max_batch=len(checked.samples))
 
     args.out.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ class Settings:
     model_cache_size: int = 4
     max_batch: int = 256
     message_retention_days: float | None = None  # None: keep messages forever
+    # ONNX Runtime intra-op threads; unset: one per CPU the process may use (os.sched_getaffinity).
+    model_threads: int | None = None
 
     @property
     def layout(self) -> DataLayout:
@@ -40,6 +42,7 @@ class Settings:
             model_cache_size=_positive(env, "MODEL_CACHE_SIZE", cls.model_cache_size),
             max_batch=_positive(env, "MAX_BATCH", cls.max_batch),
             message_retention_days=_positive(env, "MESSAGE_RETENTION_DAYS", 0.0) or None,
+            model_threads=_positive(env, "MODEL_THREADS", 0) or None,
         )
 
 

@@ -66,7 +66,8 @@ def test_unknown_model_or_traversal_name_is_a_4xx(invoke: Invoke, path: str, sta
         {"inputs": [["a"] * 64]},
         {"inputs": [[True] * 64]},
         {"inputs": "not a list"},
-        {"inputs": [[0.0] * 64], "version": 3},
+        {"inputs": [[0.0] * 64], "version": 3.5},
+        {"inputs": [[0.0] * 64], "version": True},
     ],
 )
 def test_inputs_of_the_wrong_shape_or_type_are_400(invoke: Invoke, payload: dict[str, Any]) -> None:

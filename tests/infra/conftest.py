@@ -9,30 +9,32 @@ from pathlib import Path
 import pytest
 
 from tests.infra.harness import PROJECT, StackRun, run_program, stack_file_config
+from tests.models.factory import tiny_model_dir
 
 MODEL_NAME = "digits"
 MODEL_VERSION = "1"
+SECOND_MODEL = ("second", "3")  # the second folder of modelDirs: name, version
 
 StackConfigFactory = Callable[..., dict[str, str]]
 
 
 @pytest.fixture(scope="session")
-def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small model folder, so these tests never depend on `make model` having run."""
-    directory = tmp_path_factory.mktemp("model")
-    (directory / "model.onnx").write_bytes(b"not really onnx, but the program only uploads it")
-    (directory / "metadata.json").write_text(json.dumps({"name": MODEL_NAME, "version": MODEL_VERSION}))
-    (directory / "samples.json").write_text("[]")
-    return directory
+def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two small, valid model folders, so these tests never depend on `make model` or `make minilm`."""
+    root = tmp_path_factory.mktemp("models")
+    first = tiny_model_dir(root / "first", name=MODEL_NAME, version=MODEL_VERSION)
+    (first / "samples.json").write_text("[]")
+    second = tiny_model_dir(root / "second", variant="b", name=SECOND_MODEL[0], version=SECOND_MODEL[1])
+    return [first, second]
 
 
 @pytest.fixture(scope="session")
-def stack_config(model_dir: Path) -> StackConfigFactory:
+def stack_config(model_dirs: list[Path]) -> StackConfigFactory:
     """A stack file's config with the test model folder, plus overrides given as un-namespaced keys."""
 
     def build(stack: str, **overrides: str) -> dict[str, str]:
         config = stack_file_config(stack)
-        config[f"{PROJECT}:modelDir"] = str(model_dir)
+        config[f"{PROJECT}:modelDirs"] = json.dumps([str(directory) for directory in model_dirs])
         config.update({f"{PROJECT}:{key}": value for key, value in overrides.items()})
         return config
 

@@ -223,7 +223,9 @@ def test_long_stack_names_are_refused_before_lambda_refuses_them() -> None:
     [
         ({"memoryMb": "64"}, "Invalid config memoryMb=64"),
         ({"timeoutSeconds": "60"}, "Invalid config timeoutSeconds=60"),
-        ({"modelDir": "no/such/model"}, "Invalid config modelDir='no/such/model'"),
+        ({"modelDirs": '["no/such/model"]'}, "Invalid config modelDirs='no/such/model'"),
+        ({"modelDirs": '["models/minilm-not-built"]'}, "build the model there first"),
+        ({"modelDirs": "[]"}, "a list of one or more model folders"),
         ({"apiAuth": "jwt", "jwtAudience": '["app"]'}, "Invalid config jwtIssuer=''"),
         ({"uiCertificateArn": CERTIFICATE}, "Invalid config uiDomainName=''"),
         ({"uiEnabled": "true"}, "Invalid config uiIngressCidrs=['0.0.0.0/0']"),

@@ -14,7 +14,7 @@ from inference.routes import ROUTE_KEYS
 from inference.settings import Settings
 from infra.policies import ENI_ACTIONS
 from infra.validation import DOCKER_PLATFORMS
-from tests.infra.conftest import MODEL_NAME, MODEL_VERSION
+from tests.infra.conftest import MODEL_NAME, MODEL_VERSION, SECOND_MODEL
 from tests.infra.harness import PROJECT, S3_PREFIX_LIST, Registered, StackRun, stack_file_config
 
 FUNCTION = "aws:lambda/function:Function"
@@ -98,8 +98,8 @@ def test_publisher_reaches_only_s3_and_only_once_the_route_to_it_exists(any_run:
     assert "cidrIpv4" not in rule.inputs, f"{rule.urn} must not let the publisher out to an address range"
     endpoint = any_run.one("aws:ec2/vpcEndpoint:VpcEndpoint", "network-s3")
     assert endpoint.urn in rule.dependencies, f"{rule.urn} may exist before the route to S3"
-    invocation = any_run.one("aws:lambda/invocation:Invocation", "model")
-    assert rule.urn in invocation.dependencies, f"{invocation.urn} may run before the publisher can reach S3"
+    for invocation in any_run.of_type("aws:lambda/invocation:Invocation"):
+        assert rule.urn in invocation.dependencies, f"{invocation.urn} may run before the publisher can reach S3"
 
 
 def test_mount_targets_wait_for_the_nfs_rules_and_the_tls_policy(any_run: StackRun) -> None:
@@ -362,26 +362,33 @@ def test_model_bucket_refuses_requests_without_tls_before_any_upload(any_run: St
         assert policy.urn in upload.dependencies, f"{upload.urn} may be uploaded before the policy applies"
 
 
-def test_model_is_uploaded_and_published_by_invocation_keyed_on_content(any_run: StackRun) -> None:
-    """Files go under models/<name>/<version>/; the publisher's invocation gets that prefix, re-runs on new content."""
-    prefix = f"models/{MODEL_NAME}/{MODEL_VERSION}/"
+def test_each_model_is_uploaded_and_published_by_its_own_invocation_keyed_on_content(any_run: StackRun) -> None:
+    """Each folder of modelDirs goes under models/<name>/<version>/; one invocation per model gets that prefix,
+    waits for its own uploads, and re-runs on new content."""
+    first, second = f"models/{MODEL_NAME}/{MODEL_VERSION}/", f"models/{SECOND_MODEL[0]}/{SECOND_MODEL[1]}/"
     keys = sorted(item.inputs["key"] for item in any_run.of_type("aws:s3/bucketObjectv2:BucketObjectv2"))
-    assert keys == [f"{prefix}metadata.json", f"{prefix}model.onnx", f"{prefix}samples.json"]
-    invocation = any_run.one("aws:lambda/invocation:Invocation", "model")
+    expected = [f"{first}metadata.json", f"{first}model.onnx", f"{first}samples.json"]
+    assert keys == [*expected, f"{second}metadata.json", f"{second}model.onnx"]
     publisher = any_run.one(FUNCTION, "model-publisher")
-    assert invocation.inputs["functionName"] == publisher.inputs["name"]
-    payload = json.loads(invocation.inputs["input"])
-    assert payload["bucket"] == "model-bucket" and payload["prefix"] == prefix
-    assert (payload["name"], payload["version"]) == (MODEL_NAME, MODEL_VERSION)
-    assert invocation.inputs["triggers"]["content_sha256"] == payload["content_sha256"]
-    assert invocation.inputs["triggers"]["file_system_id"] == "data-id"
-    uploads = {item.urn for item in any_run.of_type("aws:s3/bucketObjectv2:BucketObjectv2")}
-    assert uploads <= set(invocation.dependencies), f"{invocation.urn} may run before the upload"
+    for (name, version), prefix in (((MODEL_NAME, MODEL_VERSION), first), (SECOND_MODEL, second)):
+        invocation = any_run.one("aws:lambda/invocation:Invocation", f"model-{name}")
+        assert invocation.inputs["functionName"] == publisher.inputs["name"]
+        payload = json.loads(invocation.inputs["input"])
+        assert payload["bucket"] == "model-bucket" and payload["prefix"] == prefix
+        assert (payload["name"], payload["version"]) == (name, version)
+        assert invocation.inputs["triggers"]["content_sha256"] == payload["content_sha256"]
+        assert invocation.inputs["triggers"]["file_system_id"] == "data-id"
+        uploads = {
+            item.urn for item in any_run.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if prefix in item.inputs["key"]
+        }
+        assert uploads <= set(invocation.dependencies), f"{invocation.urn} may run before the upload"
     assert publisher.inputs["imageConfig"] == {"commands": ["inference.models.publisher.handler"]}
     assert publisher.inputs["imageUri"] == any_run.one(FUNCTION, "api").inputs["imageUri"]
-    read = {statement["Sid"]: statement for statement in statements(any_run.one(ROLE_POLICY, "model-publisher"))}
-    assert read["ReadPrefix"]["Resource"] == f"arn:aws:s3:::model-bucket/{prefix}*"
-    assert read["ListPrefix"]["Condition"] == {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
+    found = statements(any_run.one(ROLE_POLICY, "model-publisher"))
+    reads = [statement["Resource"] for statement in found if statement["Sid"] == "ReadPrefix"]
+    assert reads == [f"arn:aws:s3:::model-bucket/{first}*", f"arn:aws:s3:::model-bucket/{second}*"]
+    lists = [statement["Condition"] for statement in found if statement["Sid"] == "ListPrefix"]
+    assert lists == [{"StringLike": {"s3:prefix": [f"{prefix}*"]}} for prefix in (first, second)]
 
 
 def test_new_vpc_has_the_configured_nat_and_an_s3_gateway_endpoint(dev_run: StackRun, prod_run: StackRun) -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from local.dev import publish_model
 from tests.local.stack import REPO, Running, start_server, stop
+from tests.models.factory import linked_copy, minilm_dir
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
 
@@ -47,6 +48,7 @@ def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     folder = tmp_path_factory.mktemp("real")
     if (EXAMPLE_MODEL / "model.onnx").exists():
         publish_model(EXAMPLE_MODEL, folder / "data")
+    linked_copy(minilm_dir(), folder / "data" / "models" / "minilm" / "1")  # as `make dev` publishes it
     running = start_server(
         folder / "data", folder / "server.log", "--workers", "2", handler="inference.api.handler.lambda_handler"
     )

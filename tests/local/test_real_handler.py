@@ -82,7 +82,7 @@ def test_prediction_via_json_api(real_server: Running) -> None:
     assert result["model"] == model["name"]
     assert len(result["outputs"]) == 1
     assert result["outputs"][0]["label"] in model["labels"]
-    assert set(result["timing_ms"]) == {"inference", "total"}
+    assert set(result["timing_ms"]) == {"preprocessing", "inference", "total"}
 
 
 def test_health_reports_through_the_gateway(real_server: Running) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
+import io
+
 import numpy as np
+from PIL import Image
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -16,6 +20,28 @@ from inference.models.metadata import METADATA_FILE, MODEL_FILE, sha256_hex
 
 REPO = Path(__file__).resolve().parents[2]
 DIGITS_DIR = REPO / "models" / "digits"
+MINILM_DIR = REPO / "models" / "minilm"
+MINILM_REFERENCE = REPO / "scripts" / "minilm_reference.json"
+
+
+@functools.cache
+def minilm_dir() -> Path:
+    """The real MiniLM example, built by `make minilm` (make test does it first); built here if missing."""
+    if not all((MINILM_DIR / name).is_file() for name in (MODEL_FILE, METADATA_FILE, "tokenizer.json")):
+        from scripts.build_minilm import main
+
+        assert main(["--out", str(MINILM_DIR)]) == 0
+    return MINILM_DIR
+
+
+def linked_copy(source: Path, target: Path) -> Path:
+    """A copy of a model folder whose files are hard links: cheap for a 90 MB model, and safe as long as the
+    test replaces a file (unlink, write) rather than writing into it."""
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.is_file():
+            os.link(path, target / path.name)
+    return target
 
 # The tiny classifier answers labels[1] when x[0] > x[1], else labels[0].
 FIRST_WINS = [0.9, 0.1]
@@ -88,3 +114,13 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def digit_png(pixels: np.ndarray, *, side: int = 96, image_format: str = "PNG", mode: str = "L") -> bytes:
+    """A data-set digit as a person would upload it: dark ink on white paper, enlarged, with a margin."""
+    ink = Image.fromarray((255 - pixels / 16 * 255).astype(np.uint8), mode="L").resize((side, side), Image.Resampling.NEAREST)
+    paper = Image.new("L", (side + 40, side + 40), 255)
+    paper.paste(ink, (20, 20))
+    out = io.BytesIO()
+    paper.convert(mode).save(out, format=image_format)
+    return out.getvalue()

@@ -59,19 +59,23 @@ def test_committed_digits_metadata_parses() -> None:
     """The example model's metadata follows the format and describes a 64-pixel, 10-class classifier."""
     metadata = ModelMetadata.read(DIGITS_DIR)
     assert metadata.name == "digits"
+    assert metadata.format_version == 2
+    assert metadata.input is not None
     assert metadata.input.row_shape == (64,)
     assert metadata.input.also_accepts == ((8, 8),)
     assert metadata.labels == tuple(str(digit) for digit in range(10))
-    assert metadata.training["metrics"]["accuracy"] > 0.95
+    assert metadata.provenance["metrics"]["accuracy"] > 0.95
     assert len(metadata.samples) == 10
 
 
 def test_input_description_lists_the_batch_dimension_as_null() -> None:
     """The input description handed to API clients keeps the metadata's shape, batch as null."""
-    described = ModelMetadata.read(DIGITS_DIR).input.to_dict()
+    described = ModelMetadata.read(DIGITS_DIR).describe_input()
     assert described["shape"] == [None, 64]
     assert described["dtype"] == "float32"
     assert described["range"] == [0, 16]
+    assert described["kind"] == "image"
+    assert described["image"]["size"] == [8, 8]
 
 
 def _broken(**changes: Any) -> dict[str, Any]:
@@ -87,7 +91,8 @@ def _broken(**changes: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "metadata",
     [
-        _broken(format_version=2),
+        _broken(format_version=3),
+        _broken(format_version=True),
         _broken(format_version=KeyError),
         _broken(task="ranking"),
         _broken(model_sha256="abc"),

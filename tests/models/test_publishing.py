@@ -19,11 +19,11 @@ from tests.models.factory import DIGITS_DIR, tiny_model_dir
 def test_publishes_the_example_model(models_dir: Path) -> None:
     """The committed digits model lands as models/digits/<metadata version> with LATEST pointing at it."""
     path = publish_version(DIGITS_DIR, models_dir, "digits")
-    assert path == models_dir / "digits" / "1"
+    assert path == models_dir / "digits" / "2"
     assert (path / MODEL_FILE).read_bytes() == (DIGITS_DIR / MODEL_FILE).read_bytes()
     assert (path / METADATA_FILE).read_bytes() == (DIGITS_DIR / METADATA_FILE).read_bytes()
-    assert read_latest(models_dir / "digits") == "1"
-    assert sorted(p.name for p in (models_dir / "digits").iterdir()) == ["1", "LATEST"]
+    assert read_latest(models_dir / "digits") == "2"
+    assert sorted(p.name for p in (models_dir / "digits").iterdir()) == ["2", "LATEST"]
 
 
 def test_version_argument_overrides_the_metadata(models_dir: Path) -> None:

@@ -47,7 +47,7 @@ def test_digits_model_is_mostly_right_on_the_held_out_split(digits_registry: Mod
     """The served example model gets at least 95% of the held-out split (same split as the training script)."""
     images, digits = load_digits(return_X_y=True)
     metadata = json.loads((DIGITS_DIR / METADATA_FILE).read_text())
-    split = metadata["training"]["split"]
+    split = metadata["provenance"]["split"]
     _, x_test, _, y_test = train_test_split(
         images, digits, test_size=split["test_size"], random_state=split["random_state"], stratify=digits
     )
@@ -57,7 +57,7 @@ def test_digits_model_is_mostly_right_on_the_held_out_split(digits_registry: Mod
         predicted += _labels(answer)
     accuracy = np.mean([label == str(truth) for label, truth in zip(predicted, y_test, strict=True)])
     assert accuracy >= 0.95
-    assert accuracy == pytest.approx(metadata["training"]["metrics"]["accuracy"], abs=1e-4)
+    assert accuracy == pytest.approx(metadata["provenance"]["metrics"]["accuracy"], abs=1e-4)
 
 
 def test_predict_answers_in_the_documented_shape(digits_registry: ModelRegistry) -> None:
@@ -65,13 +65,13 @@ def test_predict_answers_in_the_documented_shape(digits_registry: ModelRegistry)
     samples = json.loads((DIGITS_DIR / METADATA_FILE).read_text())["samples"]
     answer = digits_registry.predict(None, [sample["input"] for sample in samples[:3]])
     assert answer["model"] == "digits"
-    assert answer["version"] == "1"
+    assert answer["version"] == "2"
     assert len(answer["outputs"]) == 3
     for output in answer["outputs"]:
         assert set(output["probabilities"]) == {str(digit) for digit in range(10)}
         assert sum(output["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
         assert output["label"] == max(output["probabilities"], key=output["probabilities"].get)
-    assert set(answer["timing_ms"]) == {"inference", "total"}
+    assert set(answer["timing_ms"]) == {"preprocessing", "inference", "total"}
     assert 0 <= answer["timing_ms"]["inference"] <= answer["timing_ms"]["total"]
     json.dumps(answer)  # plain JSON types only
 
@@ -103,8 +103,8 @@ def test_list_models_describes_each_model(digits_registry: ModelRegistry, publis
     assert listing["default_model"] == "digits"
     digits, tiny = listing["models"]
     assert digits["name"] == "digits"
-    assert digits["versions"] == ["1"]
-    assert digits["serving"] == "1"
+    assert digits["versions"] == ["2"]
+    assert digits["serving"] == "2"
     assert digits["input"]["shape"] == [None, 64]
     assert digits["labels"] == [str(digit) for digit in range(10)]
     assert digits["description"]
@@ -127,8 +127,8 @@ def test_status_reports_what_is_loaded(digits_registry: ModelRegistry) -> None:
     assert digits_registry.status()["loaded"] == []
     digits_registry.predict(None, [[0] * 64])
     status = digits_registry.status()
-    assert status["loaded"] == [{"name": "digits", "version": "1"}]
-    assert status["serving"] == {"digits": "1"}
+    assert status["loaded"] == [{"name": "digits", "version": "2"}]
+    assert status["serving"] == {"digits": "2"}
 
 
 def test_unknown_model_and_version_are_not_found(digits_registry: ModelRegistry) -> None:
@@ -329,4 +329,4 @@ def test_probabilities_that_do_not_match_the_labels_are_an_error() -> None:
     metadata = ModelMetadata.from_dict(tiny_metadata(tiny_onnx()))
     model = LoadedModel(name="tiny", version="1", metadata=metadata, session=_ThreeColumnSession())
     with pytest.raises(ValueError, match="3 probabilities for 2 labels"):
-        model.run(model.inputs.batch([FIRST_WINS], max_batch=1))
+        model.run(model.prepare([FIRST_WINS], max_batch=1))

@@ -23,10 +23,29 @@ DIGITS = ModelInfo(
     name="digits",
     versions=["2", "1"],
     serving="2",
-    input=InputSpec(name="input", shape=[None, 64], dtype="float32", value_range=VALUE_RANGE),
+    input=InputSpec(
+        name="input",
+        shape=[None, 64],
+        dtype="float32",
+        value_range=VALUE_RANGE,
+        kind="image",
+        image_formats=["PNG", "JPEG"],
+    ),
     labels=DIGIT_LABELS,
     description="Handwritten digits, 8x8",
     samples=SAMPLES,
+)
+
+
+MINILM = ModelInfo(
+    name="minilm",
+    versions=["1"],
+    serving="1",
+    input=InputSpec(name="text", shape=[None], dtype="string", kind="text", max_text_bytes=16384),
+    labels=None,
+    description="Sentence embeddings",
+    task="embedding",
+    dimension=384,
 )
 
 
@@ -90,6 +109,8 @@ class FakeApi:
     def predict(self, model: str, inputs: list[Any], version: str | None = None) -> Prediction:
         self._maybe_fail("predict")
         self.predict_calls.append(PredictCall(model, inputs, version))
+        if model == MINILM.name:
+            return self._embed(inputs)
         probabilities = {label: (0.91 if label == self.predicted_label else 0.01) for label in DIGIT_LABELS}
         return Prediction(
             model=model,
@@ -98,4 +119,19 @@ class FakeApi:
             inference_ms=0.4,
             total_ms=1.2,
             round_trip_ms=5.0,
+        )
+
+    def _embed(self, texts: list[str]) -> Prediction:
+        """Unit vectors that make texts with the same first word identical and others orthogonal."""
+        words = sorted({text.split()[0].lower() for text in texts})
+        vectors = [[1.0 if word == text.split()[0].lower() else 0.0 for word in words] for text in texts]
+        return Prediction(
+            model=MINILM.name,
+            version="1",
+            outputs=[Output(label="", probabilities={}, embedding=vector) for vector in vectors],
+            inference_ms=8.0,
+            total_ms=9.5,
+            round_trip_ms=12.0,
+            preprocessing_ms=0.5,
+            dimension=len(words),
         )

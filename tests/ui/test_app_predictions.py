@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 from dataclasses import replace
 
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.example_model import SAMPLES, pixels, sample
-from tests.ui.fakes import DIGITS, FakeApi
+from tests.ui.fakes import DIGITS, MINILM, FakeApi
 from tests.ui.images import digit_png
 from ui.api_client import ApiError, InputSpec, ModelCatalog, ModelInfo, Sample
 
@@ -72,41 +73,53 @@ def test_the_sample_input_is_offered_only_with_samples(app: AppTest, fake_api: F
     assert app.segmented_control(key="input_mode_digits").value == "Upload"
 
 
-def test_an_uploaded_picture_is_turned_into_the_model_input(app: AppTest, fake_api: FakeApi) -> None:
-    """An uploaded dark-on-light picture becomes 64 values in the model's range 0..16, previewed, and predicted."""
+def test_an_uploaded_picture_is_sent_to_the_server_as_an_image(app: AppTest, fake_api: FakeApi) -> None:
+    """An uploaded picture is shown and sent unchanged as {"image": base64}: no downscaling in the UI."""
     app.run()
     app.segmented_control(key="input_mode_digits").set_value("Upload").run()
     assert app.button(key="predict").disabled
     app.file_uploader(key="digit_upload").set_value(("seven.png", digit_png("7"), "image/png")).run()
     assert not app.exception
-    assert app.image  # the 8x8 preview
+    assert app.image  # the picture as uploaded
     app.button(key="predict").click().run()
-    (inputs,) = fake_api.predict_calls[0].inputs
-    assert len(inputs) == 64
-    assert min(inputs) == 0
-    assert max(inputs) == 16
+    (sent,) = fake_api.predict_calls[0].inputs
+    assert base64.b64decode(sent["image"]) == digit_png("7")
+    assert app.metric[0].value == "3"
+    assert not app.main.warning and not app.main.success  # an upload has no true label to compare with
 
 
-def test_an_uploaded_picture_is_scaled_to_the_model_input_range(app: AppTest, fake_api: FakeApi) -> None:
-    """For a model whose input range is [-1, 1], an upload is sent from -1 (background) to 1 (ink)."""
-    spec = replace(DIGITS.input, value_range=(-1.0, 1.0))
-    fake_api.catalog = ModelCatalog(default_model="digits", models=[replace(DIGITS, input=spec)])
-    app.run()
-    app.segmented_control(key="input_mode_digits").set_value("Upload").run()
-    app.file_uploader(key="digit_upload").set_value(("seven.png", digit_png("7"), "image/png")).run()
-    app.button(key="predict").click().run()
-    (inputs,) = fake_api.predict_calls[0].inputs
-    assert (min(inputs), max(inputs)) == (-1, 1)
-
-
-def test_an_upload_that_is_not_an_image_is_refused(app: AppTest, fake_api: FakeApi) -> None:
-    """A file that is not an image gives a clear error and cannot be predicted."""
+def test_an_upload_the_server_cannot_read_shows_its_message(app: AppTest, fake_api: FakeApi) -> None:
+    """A file that is not an image is refused by the API; the page shows the API's message."""
+    fake_api.failures["predict"] = ApiError(
+        "inputs[0] is not a PNG or JPEG image (invalid_image, HTTP 400)", status=400, code="invalid_image"
+    )
     app.run()
     app.segmented_control(key="input_mode_digits").set_value("Upload").run()
     app.file_uploader(key="digit_upload").set_value(("notes.png", b"not a picture", "image/png")).run()
+    app.button(key="predict").click().run()
     assert not app.exception
-    assert app.error[0].value == "This file is not an image that can be read (try PNG or JPEG)."
-    assert app.button(key="predict").disabled
+    assert app.error[0].value == "inputs[0] is not a PNG or JPEG image (invalid_image, HTTP 400)"
+
+
+def test_a_sample_prediction_is_marked_right_or_wrong_against_its_label(app: AppTest, fake_api: FakeApi) -> None:
+    """Next to the prediction, the sample's true label: a match is marked right, a miss marked wrong as such."""
+    app.run()
+    app.selectbox(key="sample_digits").set_value(SAMPLES.index(sample("3"))).run()
+    app.button(key="predict").click().run()
+    assert app.main.success[0].value == "Right: this sample is labelled 3."
+    app.selectbox(key="sample_digits").set_value(SAMPLES.index(sample("8"))).run()
+    app.button(key="predict").click().run()
+    assert not app.main.success
+    assert app.warning[0].value == (
+        "Wrong: this sample is labelled 8, but the model predicts 3. A known miss: the model is not perfect."
+    )
+
+
+def test_text_models_are_left_to_the_sentence_page(app: AppTest, fake_api: FakeApi) -> None:
+    """The predictions section lists image and tensor models only."""
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[DIGITS, MINILM])
+    app.run()
+    assert app.selectbox(key="model_name").options == ["digits"]
 
 
 def test_draw_mode_waits_for_a_drawing(app: AppTest, fake_api: FakeApi) -> None:

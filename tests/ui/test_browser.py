@@ -16,6 +16,7 @@ from inference.models.publishing import publish_version
 from local.dev import auth_env
 from local.sigv4 import KeyPair
 from tests.local.stack import REPO, Running, call, start_server, stop
+from tests.models.factory import linked_copy, minilm_dir
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png
 from tests.ui.streamlit_process import running_ui
@@ -53,6 +54,7 @@ def serve_stack(folder: Path) -> Iterator[tuple[str, Running]]:
     """The local API (real handler, the example model published, auth iam) and the UI pointed at it, signing with
     the API's key pair as the Fargate task signs with its role: (UI URL, API)."""
     publish_version(EXAMPLE_MODEL_DIR, folder / "data" / "models", "digits")
+    linked_copy(minilm_dir(), folder / "data" / "models" / "minilm" / "1")
     keys = KeyPair.generate()
     api_env, ui_env = auth_env(keys)  # what `make dev AUTH=iam` hands the API and the UI
     api = start_server(
@@ -146,11 +148,12 @@ def test_a_person_posts_a_message_and_gets_a_prediction(page: Page) -> None:
 
 
 def test_uploaded_and_drawn_digits_are_predicted(page: Page) -> None:
-    """An uploaded picture of a 4 is predicted 4 (through Streamlit's XSRF-checked upload); a 7 drawn on the pad, 7."""
+    """An uploaded picture of a 4 is predicted 4 (through Streamlit's XSRF-checked upload, then sent to the API as
+    an image); a 7 drawn on the pad, 7."""
     page.get_by_text("Upload", exact=True).click()
     picture = FilePayload(name="four.png", mimeType="image/png", buffer=digit_png("4"))
     page.locator("input[type=file]").set_input_files(files=[picture])
-    expect(page.get_by_text("What the model sees (8x8)")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Your picture: the server turns it into the model's input")).to_be_visible(timeout=WAIT_MS)
     expect_predicted(page, "4")
 
     page.get_by_text("Draw", exact=True).click()
@@ -164,7 +167,7 @@ def test_uploaded_and_drawn_digits_are_predicted(page: Page) -> None:
     page.mouse.move(x + 170, y + 50, steps=10)
     page.mouse.move(x + 100, y + 190, steps=10)
     page.mouse.up()
-    expect(page.get_by_text("What the model sees (8x8)")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_role("button", name="Predict")).to_be_enabled(timeout=WAIT_MS)
     expect_predicted(page, "7")
     page.screenshot(path=str(SCREENSHOT.with_name("ui-draw.png")))
 
@@ -221,3 +224,25 @@ def test_the_status_follows_the_api_going_away(browser: Browser, stoppable: tupl
     finally:
         page.close()
     assert outside(requested) == []
+
+
+def test_a_wrong_sample_prediction_is_marked(page: Page) -> None:
+    """The sample the example model gets wrong (an 8 it calls 1) is marked as a known miss next to its label."""
+    samples = page.get_by_role("combobox", name="One of the model's samples")
+    samples.click()
+    page.get_by_role("option", name="Sample 9, labelled 8").click()
+    page.get_by_role("button", name="Predict").click()
+    expect(page.get_by_text("Wrong: this sample is labelled 8")).to_be_visible(timeout=WAIT_MS)
+
+
+def test_sentences_are_compared_on_their_page(page: Page) -> None:
+    """On the Sentence similarity page, the real MiniLM embeds typed sentences: a heat map and the timings."""
+    page.get_by_role("link", name="Sentence similarity").click()
+    box = page.get_by_label("Sentences, one per line")
+    expect(box).to_be_visible(timeout=WAIT_MS)
+    box.fill("A man is eating food.\nA man eats a piece of bread.\nThe stock market fell today.")
+    page.get_by_role("button", name="Compare").click()
+    expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("tokenising")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("3 embeddings of 384 dimensions", exact=False)).to_be_visible(timeout=WAIT_MS)
+    page.screenshot(path=str(SCREENSHOT.with_name("ui-sentences.png")))

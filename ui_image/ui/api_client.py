@@ -53,12 +53,18 @@ class MessagePage:
     next_cursor: str | None
 
 
+KIND_TENSOR, KIND_TEXT, KIND_IMAGE = "tensor", "text", "image"
+
+
 @dataclass(frozen=True)
 class InputSpec:
     name: str
     shape: list[int | None]
     dtype: str
     value_range: tuple[float, float] | None = None  # the model's [low, high] for every value, when it says
+    kind: str = KIND_TENSOR  # tensor, text, or image (which takes pictures as well as tensors)
+    image_formats: list[str] = field(default_factory=list)  # image models: what the server decodes
+    max_text_bytes: int | None = None  # text models: the longest text, in UTF-8 bytes
 
     @property
     def sample_shape(self) -> list[int]:
@@ -84,6 +90,8 @@ class ModelInfo:
     labels: list[str] | None
     description: str
     samples: list[Sample] = field(default_factory=list)
+    task: str = "classification"
+    dimension: int | None = None  # embedding models: the length of each vector
 
 
 @dataclass(frozen=True)
@@ -94,10 +102,12 @@ class ModelCatalog:
 
 @dataclass(frozen=True)
 class Output:
-    """One prediction; ``probabilities`` is empty when the model is not a classifier."""
+    """One prediction; ``probabilities`` is empty when the model is not a classifier, ``embedding`` is
+    set for an embedding model."""
 
     label: str
     probabilities: dict[str, float]
+    embedding: list[float] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,8 @@ class Prediction:
     inference_ms: float
     total_ms: float
     round_trip_ms: float  # measured here: network, API Gateway and Lambda included
+    preprocessing_ms: float = 0.0  # tokenising, decoding images, checking inputs
+    dimension: int | None = None
 
 
 @dataclass(frozen=True)
@@ -250,23 +262,36 @@ def _message(body: Any) -> Message:
     return Message(id=int(body["id"]), text=str(body["text"]), created_at=str(body["created_at"]))
 
 
-def _model_info(body: Any) -> ModelInfo:
-    spec = body["input"]
-    labels = body.get("labels")
+def _input_spec(spec: Any) -> InputSpec:
+    if spec.get("kind") == KIND_TEXT:
+        max_bytes = spec.get("max_text_bytes")
+        return InputSpec(
+            "text", [None], "string", kind=KIND_TEXT, max_text_bytes=None if max_bytes is None else int(max_bytes)
+        )
     value_range = spec.get("range")
+    image = spec.get("image") or {}
+    return InputSpec(
+        name=str(spec["name"]),
+        shape=[dim if isinstance(dim, int) else None for dim in spec["shape"]],
+        dtype=str(spec["dtype"]),
+        value_range=None if value_range is None else (float(value_range[0]), float(value_range[1])),
+        kind=str(spec.get("kind") or KIND_TENSOR),
+        image_formats=[str(item) for item in image.get("formats") or []],
+    )
+
+
+def _model_info(body: Any) -> ModelInfo:
+    labels = body.get("labels")
     return ModelInfo(
         name=str(body["name"]),
         versions=[str(version) for version in body["versions"]],
         serving=None if body.get("serving") is None else str(body["serving"]),
-        input=InputSpec(
-            name=str(spec["name"]),
-            shape=[dim if isinstance(dim, int) else None for dim in spec["shape"]],
-            dtype=str(spec["dtype"]),
-            value_range=None if value_range is None else (float(value_range[0]), float(value_range[1])),
-        ),
+        input=_input_spec(body["input"]),
         labels=None if labels is None else [str(label) for label in labels],
         description=str(body.get("description") or ""),
         samples=[_sample(sample) for sample in body.get("samples") or []],
+        task=str(body.get("task") or "classification"),
+        dimension=None if body.get("dimension") is None else int(body["dimension"]),
     )
 
 
@@ -275,6 +300,8 @@ def _sample(body: Any) -> Sample:
 
 
 def _output(body: Any) -> Output:
+    if isinstance(body, dict) and isinstance(body.get("embedding"), list):
+        return Output(label="", probabilities={}, embedding=[float(value) for value in body["embedding"]])
     if isinstance(body, dict) and "label" in body:
         probabilities = body.get("probabilities") or {}
         return Output(label=str(body["label"]), probabilities={str(k): float(v) for k, v in probabilities.items()})
@@ -290,6 +317,8 @@ def _prediction(body: Any, round_trip_ms: float) -> Prediction:
         inference_ms=float(timing["inference"]),
         total_ms=float(timing["total"]),
         round_trip_ms=round_trip_ms,
+        preprocessing_ms=float(timing.get("preprocessing", 0.0)),
+        dimension=None if body.get("dimension") is None else int(body["dimension"]),
     )
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
 
 from ui import digit_input
-from ui.api_client import ApiClient, ApiError, ModelCatalog, ModelInfo, Prediction, Sample
+from ui.api_client import KIND_IMAGE, KIND_TEXT, ApiClient, ApiError, ModelCatalog, ModelInfo, Prediction, Sample
 from ui.draw_canvas import draw_digit
 from ui.feedback import show_api_error
 
 SAMPLE, UPLOAD, DRAW, JSON = "Sample", "Upload", "Draw", "JSON"
-UPLOAD_TYPES = ("png", "jpg", "jpeg", "gif", "bmp", "webp")
+UPLOAD_TYPES = {"PNG": ("png",), "JPEG": ("jpg", "jpeg")}  # file name endings of the formats image models take
 
 
 def _choose_model(catalog: ModelCatalog) -> tuple[ModelInfo, str | None]:
@@ -59,73 +59,91 @@ def _choose_sample(model: ModelInfo) -> Sample | None:
     return None if index is None else samples[index]
 
 
-def _digit_pixels(model: ModelInfo) -> digit_input.Pixels | None:
-    """An 8x8 digit from a sample, an uploaded picture or a drawing; None until there is one."""
-    value_range = digit_input.pixel_range(model.input)
-    mode = _choose_mode(model, [UPLOAD, DRAW])
-    if mode == SAMPLE:
-        sample = _choose_sample(model)
-        return None if sample is None else _read_digit(lambda: digit_input.from_sample(sample))
-    if mode == UPLOAD:
-        upload = st.file_uploader("A picture of one digit", type=list(UPLOAD_TYPES), key="digit_upload")
-        return None if upload is None else _read_digit(lambda: digit_input.from_image(upload.getvalue(), value_range))
-    if mode == DRAW:
-        st.caption("Draw one digit, large, in the middle of the pad.")
-        drawing = draw_digit(key="digit_drawing")
-        return None if drawing is None else _read_digit(lambda: digit_input.from_data_url(drawing, value_range))
-    return None  # the segmented control was cleared
+@dataclass(frozen=True)
+class ChosenInput:
+    value: Any  # one input, as the API takes it
+    label: str = ""  # the true label, when the input is one of the model's labelled samples
 
 
-def _read_digit(convert: Callable[[], digit_input.Pixels]) -> digit_input.Pixels | None:
+def _sample_input(model: ModelInfo) -> ChosenInput | None:
+    """A chosen sample; digit samples are previewed as the model sees them."""
+    sample = _choose_sample(model)
+    if sample is None:
+        return None
+    if not digit_input.accepts_digits(model.input):
+        st.json(sample.input, expanded=False)
+        return ChosenInput(sample.input, sample.label)
     try:
-        return convert()
+        pixels = digit_input.from_sample(sample)
     except digit_input.UnreadableImage as error:
         st.error(str(error), icon=":material/image_not_supported:")
         return None
+    preview = digit_input.preview(pixels, digit_input.pixel_range(model.input))
+    st.image(preview, caption="What the model sees (8x8)", width=160)
+    return ChosenInput(digit_input.as_model_input(pixels, model.input), sample.label)
 
 
-def _json_input(model: ModelInfo) -> Any:
-    """A sample, or one input typed as JSON. JSON is sent as it is: the API checks it against the
-    model and explains what is wrong."""
-    mode = _choose_mode(model, [JSON])
-    if mode == SAMPLE:
-        sample = _choose_sample(model)
-        if sample is None:
+def _image_input(model: ModelInfo, mode: str | None) -> ChosenInput | None:
+    """An uploaded picture or a drawing, sent as it is: the server decodes it and applies the model's
+    preprocessing (its metadata says which)."""
+    if mode == UPLOAD:
+        formats = model.input.image_formats or ["PNG", "JPEG"]
+        types = [kind for fmt in formats for kind in UPLOAD_TYPES.get(fmt, ())]
+        upload = st.file_uploader(f"A picture of one digit ({' or '.join(formats)})", type=types, key="digit_upload")
+        if upload is None:
             return None
-        st.json(sample.input, expanded=False)
-        return sample.input
-    if mode != JSON:
-        return None  # the segmented control was cleared
+        if digit_input.can_show(upload.getvalue()):
+            st.image(upload.getvalue(), caption="Your picture: the server turns it into the model's input", width=160)
+        else:
+            st.caption("This file cannot be shown here; the server will say whether it can read it.")
+        return ChosenInput(digit_input.image_input(upload.getvalue()))
+    if mode == DRAW:
+        st.caption("Draw one digit, large, in the middle of the pad.")
+        drawing = draw_digit(key="digit_drawing")
+        return None if drawing is None else ChosenInput({"image": drawing})  # a PNG data URL, which the API takes
+    return None  # the segmented control was cleared
+
+
+def _json_input(model: ModelInfo) -> ChosenInput | None:
+    """One input typed as JSON, sent as it is: the API checks it against the model and explains what is wrong."""
     shape = "x".join(str(dim) for dim in model.input.sample_shape)
     raw = st.text_area(f"One input as JSON ({shape} values of {model.input.dtype})", key="raw_input")
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
+        return ChosenInput(json.loads(raw))
     except json.JSONDecodeError as error:
         st.error(f"This is not valid JSON: {error.msg} (line {error.lineno}).", icon=":material/data_object:")
         return None
 
 
-def _model_input(model: ModelInfo) -> Any:
-    """One input in the model's shape, from the widgets that suit it; None until there is one."""
-    if not digit_input.accepts_digits(model.input):
+def _model_input(model: ModelInfo) -> ChosenInput | None:
+    """One input for the model, from the widgets that suit it: its samples, pictures for an image model,
+    JSON otherwise; None until there is one."""
+    others = [UPLOAD, DRAW] if model.input.kind == KIND_IMAGE else [JSON]
+    mode = _choose_mode(model, others)
+    if mode == SAMPLE:
+        return _sample_input(model)
+    if mode == JSON:
         return _json_input(model)
-    pixels = _digit_pixels(model)
-    if pixels is None:
-        return None
-    preview = digit_input.preview(pixels, digit_input.pixel_range(model.input))
-    st.image(preview, caption="What the model sees (8x8)", width=160)
-    return digit_input.as_model_input(pixels, model.input)
+    return _image_input(model, mode)
 
 
 def _milliseconds(value: float) -> str:
     return f"{value:.1f} ms" if value < 10 else f"{value:.0f} ms"
 
 
-def _show_prediction(prediction: Prediction) -> None:
+def _show_prediction(prediction: Prediction, expected: str) -> None:
     output = prediction.outputs[0]
     st.metric("Predicted", output.label, border=True)
+    if expected and output.label == expected:
+        st.success(f"Right: this sample is labelled {expected}.", icon=":material/check_circle:")
+    elif expected:
+        st.warning(
+            f"Wrong: this sample is labelled {expected}, but the model predicts {output.label}. "
+            "A known miss: the model is not perfect.",
+            icon=":material/cancel:",
+        )
     if output.probabilities:
         st.bar_chart(
             {"Class": list(output.probabilities), "Probability": list(output.probabilities.values())},
@@ -149,24 +167,26 @@ def render_predictions(client: ApiClient) -> None:
     except ApiError as error:
         show_api_error(error, retry_key="retry_models")
         return
+    # Text models have their own page (ui.text_page).
+    catalog = replace(catalog, models=[model for model in catalog.models if model.input.kind != KIND_TEXT])
     if not catalog.models:
         st.info("The API has no models yet: publish one to its models folder.", icon=":material/model_training:")
         return
     model, version = _choose_model(catalog)
     input_column, result_column = st.columns(2, gap="medium")
     with input_column:
-        inputs = _model_input(model)
+        chosen = _model_input(model)
         clicked = st.button(
-            "Predict", key="predict", type="primary", icon=":material/play_arrow:", disabled=inputs is None
+            "Predict", key="predict", type="primary", icon=":material/play_arrow:", disabled=chosen is None
         )
     with result_column:
         # Retry was drawn on the previous run, under a failed prediction; its click is read here.
-        if inputs is None or not (clicked or st.session_state.get("retry_predict")):
+        if chosen is None or not (clicked or st.session_state.get("retry_predict")):
             st.info("Choose an input, then press Predict.", icon=":material/touch_app:")
             return
         try:
-            prediction = client.predict(model.name, [inputs], version=version)
+            prediction = client.predict(model.name, [chosen.value], version=version)
         except ApiError as error:
             show_api_error(error, retry_key="retry_predict")
             return
-        _show_prediction(prediction)
+        _show_prediction(prediction, chosen.label)

@@ -17,7 +17,7 @@ from inference.api import http_io
 from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
 from inference.api.logs import JsonLogger
-from inference.errors import BadRequest, MethodNotAllowed, ServiceError, StorageUnavailable
+from inference.errors import MethodNotAllowed, ServiceError, StorageUnavailable
 from inference.routes import allowed_methods
 from inference.settings import Settings
 from inference.store.messages import MessageStore
@@ -66,6 +66,7 @@ def model_registry() -> ModelRegistry:
         cache_size=settings.model_cache_size,
         max_batch=settings.max_batch,
         on_metric=_record_metric,
+        threads=settings.model_threads,
     )
 
 
@@ -146,14 +147,11 @@ def predict(request: Request, name: str) -> Response:
 
 
 def _predict(http_request: Request, name: str | None) -> Response:
-    http_io.require_json(http_request.headers)
-    request = http_io.parse_json_object(http_request.body())
-    if "inputs" not in request:
-        raise BadRequest('the JSON body needs an "inputs" field: a list of inputs', "invalid_input")
-    version = request.get("version")
-    if version is not None and not isinstance(version, str):
-        raise BadRequest('"version" must be a string', "invalid_version")
-    return json_response(200, model_registry().predict(name, request["inputs"], version=version))
+    request = http_io.predict_request(http_request.headers, http_request.body(), http_request.query)
+    answer = model_registry().predict(
+        name, request.inputs, version=request.version, encoding_format=request.encoding_format
+    )
+    return json_response(200, answer)
 
 
 def create_job_upload(_: Request) -> Response:

@@ -7,14 +7,18 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from inference.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from inference.models.images import ImageBytes, image_content_types
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain"
 _UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 _CURSOR_PREFIX = "v1:"
+_UTF8_BOM = b"\xef\xbb\xbf"
+PREDICT_FIELDS = ("inputs", "version", "encoding_format")
 
 
 def raw_body(body: str | None, is_base64: bool) -> bytes:
@@ -56,6 +60,8 @@ def decode_text(data: bytes, charset: str | None = None) -> str:
 
 def parse_json_object(data: bytes) -> dict[str, Any]:
     """A JSON object from the body, or a 400 that says what is wrong."""
+    # Some editors and Windows tools start UTF-8 files with a byte-order mark; it carries no content.
+    data = data.removeprefix(_UTF8_BOM)
     if not data:
         raise BadRequest("the request body is empty; send a JSON object", "invalid_json")
     try:
@@ -81,6 +87,60 @@ def require_json(headers: Mapping[str, str]) -> None:
             f"content-type must be {JSON_TYPE}, got {kind[:80] or 'none'!r}", "unsupported_media_type"
         )
     check_charset(charset)
+
+
+@dataclass(frozen=True)
+class PredictRequest:
+    inputs: object
+    version: str | None
+    encoding_format: str
+
+
+def predict_request(headers: Mapping[str, str], data: bytes, params: Mapping[str, str] | None) -> PredictRequest:
+    """A predict call from a JSON body ``{"inputs", "version"?, "encoding_format"?}`` or from a raw PNG/JPEG
+    body (one image; ``?version=`` pins a version)."""
+    from inference.models.outputs import ENCODING_FLOAT, check_encoding
+
+    kind, charset = media_type(headers)
+    query_version = (params or {}).get("version")
+    if kind in image_content_types():
+        if not data:
+            raise BadRequest(f"the request body is empty; send one {kind} image", "invalid_image")
+        return PredictRequest([ImageBytes(data, kind)], query_version, ENCODING_FLOAT)
+    if kind != JSON_TYPE:
+        accepted = ", ".join((JSON_TYPE, *image_content_types()))
+        raise UnsupportedMediaType(
+            f"content-type must be one of {accepted}, got {kind[:80] or 'none'!r}", "unsupported_media_type"
+        )
+    check_charset(charset)
+    request = parse_json_object(data)
+    unknown = [key for key in request if key not in PREDICT_FIELDS]
+    if unknown:
+        named = ", ".join(json.dumps(key[:40]) for key in unknown[:5])
+        raise BadRequest(
+            f"unknown field(s) {named} in the body; a predict body has only {', '.join(PREDICT_FIELDS)}"
+            " (the model is named in the path: /models/{name}/predict)",
+            "unknown_field",
+        )
+    if "inputs" not in request:
+        raise BadRequest('the JSON body needs an "inputs" field: a list of inputs', "invalid_input")
+    version = _version(request.get("version"))
+    if version is not None and query_version is not None and version != query_version:
+        raise BadRequest(
+            f"the body asks for version {version!r} but the query for {query_version!r}", "invalid_version"
+        )
+    return PredictRequest(
+        request["inputs"], version or query_version, check_encoding(request.get("encoding_format", ENCODING_FLOAT))
+    )
+
+
+def _version(value: object) -> str | None:
+    """Versions are names, but ``"version": 1`` plainly means "1"."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return str(value)
+    raise BadRequest('"version" must be a string such as "1" (or a whole number)', "invalid_version")
 
 
 def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str:

@@ -22,6 +22,8 @@ from inference.jobs.messages import ShardMessage
 from inference.jobs.settings import JobSettings
 from inference.jobs.store import JobStore, StoredObject
 from inference.models.inputs import InputChecker
+from inference.models.metadata import ModelMetadata
+from inference.models.text import checked_texts
 
 UPLOAD_CONTENT_TYPE = "application/json"
 _SEND_BATCH = 10  # SQS SendMessageBatch's limit
@@ -124,6 +126,17 @@ class JobService:
 
     # --- submit -------------------------------------------------------------------------------
 
+    @staticmethod
+    def _check_inputs(metadata: ModelMetadata, inputs: object, limit: int) -> None:
+        """BadRequest naming the first bad input, by the rules the worker's model applies: texts for a text
+        model, else the model's tensor (an image model's jobs take its tensor, not encoded images)."""
+        if metadata.text is not None:
+            checked_texts(inputs, limit, metadata.text.max_text_bytes)
+        elif metadata.input is not None:
+            InputChecker(metadata.input).batch(inputs, limit)
+        else:
+            raise BadRequest(f"model {metadata.name!r} takes no input a job can carry", "invalid_input")
+
     def submit(self, request: dict[str, Any]) -> dict[str, Any]:
         """Check the request against the model, store its inputs by shard, queue every shard."""
         version = request.get("version")
@@ -135,7 +148,7 @@ class JobService:
         limit = self._settings.max_inputs
         if isinstance(inputs, list) and len(inputs) > limit:
             raise BadRequest(f'"inputs" holds {len(inputs)} inputs; a job takes at most {limit}', "too_many_inputs")
-        InputChecker(metadata.input).batch(inputs, limit)  # BadRequest naming the first bad input
+        self._check_inputs(metadata, inputs, limit)
         assert isinstance(inputs, list)  # the check passed
         job = JobRequest(
             job_id=new_id(),

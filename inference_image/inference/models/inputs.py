@@ -56,6 +56,14 @@ class InputChecker:
             values = np.asarray(self._precise.rows(inputs, max_batch), dtype=self.spec.dtype)
         return values.astype(self.spec.dtype, copy=False).reshape(-1, *self.spec.row_shape)
 
+    def check_batch_size(self, inputs: object, max_batch: int) -> None:
+        """BadRequest unless ``inputs`` is a list of 1 to ``max_batch`` inputs."""
+        self._precise.check_batch(inputs, max_batch)
+
+    def row(self, row: object, path: str) -> list[float]:
+        """One input (at ``path`` in the request) as a flat, row-major list, or BadRequest naming its bad element."""
+        return self._precise.flat_row(row, path)
+
     def fast_values(self, inputs: object, max_batch: int) -> Any | None:
         """All the batch's numbers, row-major, as one float64 array, if the batch certainly passes
         ``validate_inputs``; None when unsure."""
@@ -100,19 +108,23 @@ class _RowChecker:
             self.low, self.high = max(self.low, spec.value_range[0]), min(self.high, spec.value_range[1])
 
     def rows(self, inputs: object, max_batch: int) -> list[list[float]]:
+        self.check_batch(inputs, max_batch)
+        assert isinstance(inputs, list)
+        return [self.flat_row(row, f"inputs[{index}]") for index, row in enumerate(inputs)]
+
+    def check_batch(self, inputs: object, max_batch: int) -> None:
         if not isinstance(inputs, list):
-            raise _invalid(f'"inputs" must be a list of inputs (a batch), got {_json_kind(inputs)}')
+            raise _invalid(f'"inputs" must be a list of inputs (a batch), got {json_kind(inputs)}')
         if not inputs:
             raise _invalid('"inputs" is empty: send at least one input')
         if len(inputs) > max_batch:
             raise _invalid(f'"inputs" holds {len(inputs)} inputs; at most {max_batch} are allowed per request')
-        return [self.flat_row(row, f"inputs[{index}]") for index, row in enumerate(inputs)]
 
     def flat_row(self, row: object, path: str) -> list[float]:
         shape = self.claimed_shape(row)
         if shape is None:
             accepted = " or ".join(_describe(shape) for shape in self.shapes)
-            raise _invalid(f"{path} must be {accepted}, got {_json_kind(row)}{_length(row)}")
+            raise _invalid(f"{path} must be {accepted}, got {json_kind(row)}{_length(row)}")
         flat: list[float] = []
         self._flatten(row, shape, path, flat)
         return flat
@@ -130,7 +142,7 @@ class _RowChecker:
 
     def _flatten(self, value: object, shape: tuple[int, ...], path: str, out: list[float]) -> None:
         if not isinstance(value, list) or len(value) != shape[0]:
-            raise _invalid(f"{path} must be {_describe(shape)}, got {_json_kind(value)}{_length(value)}")
+            raise _invalid(f"{path} must be {_describe(shape)}, got {json_kind(value)}{_length(value)}")
         if len(shape) > 1:
             for index, item in enumerate(value):
                 self._flatten(item, shape[1:], f"{path}[{index}]", out)
@@ -141,7 +153,7 @@ class _RowChecker:
     def _number(self, number: object, path: str) -> float:
         # bool is an int in Python, but JSON true/false is never a valid pixel: a client bug.
         if isinstance(number, bool) or not isinstance(number, int | float):
-            raise _invalid(f"{path} must be a number, got {_json_kind(number)}")
+            raise _invalid(f"{path} must be a number, got {json_kind(number)}")
         if isinstance(number, float) and not math.isfinite(number):
             raise _invalid(f"{path} must be a finite number, got {number}")
         if not self.low <= number <= self.high:
@@ -161,7 +173,7 @@ def _length(value: object) -> str:
     return f" of length {len(value)}" if isinstance(value, list) else ""
 
 
-def _json_kind(value: object) -> str:
+def json_kind(value: object) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):

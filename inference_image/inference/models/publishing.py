@@ -23,7 +23,6 @@ from typing import BinaryIO
 
 from inference.models.metadata import (
     METADATA_FILE,
-    MODEL_FILE,
     MetadataError,
     ModelMetadata,
     check_name,
@@ -86,18 +85,19 @@ def copy_file(source: Path, target: Path) -> None:
 
 
 def verify_version_dir(folder: Path) -> ModelMetadata:
-    """The folder's metadata, once its model file is confirmed to match the recorded size and sha256."""
+    """The folder's metadata, once every file it lists is confirmed to match the recorded size and sha256."""
     try:
         metadata = ModelMetadata.read(folder)
-        with open(folder / MODEL_FILE, "rb") as model:
-            digest = hashlib.file_digest(model, "sha256").hexdigest()
-            size = model.tell()
+        for file, entry in metadata.files.items():
+            with open(folder / file, "rb") as stream:
+                digest = hashlib.file_digest(stream, "sha256").hexdigest()
+                size = stream.tell()
+            if size != entry.size or digest != entry.sha256:
+                raise PublishError(f"{folder / file} does not match the size and sha256 in its metadata")
     except FileNotFoundError as error:
         raise PublishError(f"{folder} lacks {Path(str(error.filename)).name}") from error
     except MetadataError as error:
         raise PublishError(f"{folder / METADATA_FILE} is invalid: {error}") from error
-    if size != metadata.model_bytes or digest != metadata.model_sha256:
-        raise PublishError(f"{folder / MODEL_FILE} does not match the size and sha256 in its metadata")
     return metadata
 
 
@@ -121,7 +121,7 @@ def _require_same_model(final: Path, staged: ModelMetadata) -> None:
         existing = verify_version_dir(final)
     except PublishError as error:
         raise PublishError(f"{final} already exists but is incomplete or corrupt; remove it first ({error})") from error
-    if existing.model_sha256 != staged.model_sha256:
+    if existing.files != staged.files:
         raise PublishError(f"{final} already holds a different model; versions are immutable, publish a new one")
 
 

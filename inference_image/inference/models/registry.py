@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.errors import ModelUnavailable, NotFound
+from inference.errors import BadRequest, ModelUnavailable, NotFound
 from inference.models.metadata import (
-    MODEL_FILE,
     MetadataError,
     ModelMetadata,
     check_name,
     check_version,
     is_valid_name,
 )
+from inference.models.outputs import ENCODING_FLOAT
 from inference.models.pointer import read_latest
 from inference.models.runtime import LoadedModel, ModelLoadError, load_model
 
@@ -63,6 +63,7 @@ class ModelRegistry:
         max_batch: int = 256,
         clock: Callable[[], float] = time.monotonic,
         on_metric: MetricSink | None = None,
+        threads: int | None = None,
     ) -> None:
         if cache_size < 1 or max_batch < 1:
             raise ValueError("cache_size and max_batch must be at least 1")
@@ -73,6 +74,7 @@ class ModelRegistry:
         self._max_batch = max_batch
         self._clock = clock
         self._on_metric = on_metric
+        self._threads = threads  # ONNX Runtime intra-op threads; None: one per CPU this process may use
         # Loading happens under this lock (one load at a time); inference runs outside it.
         self._lock = threading.RLock()
         self._sessions: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
@@ -80,19 +82,32 @@ class ModelRegistry:
         self._broken: dict[tuple[str, str], str] = {}  # versions found corrupt, with the reason
         self._serving: dict[str, _Serving] = {}
 
-    def predict(self, name: str | None, inputs: object, version: str | None = None) -> dict[str, Any]:
+    def predict(
+        self, name: str | None, inputs: object, version: str | None = None, *, encoding_format: str = ENCODING_FLOAT
+    ) -> dict[str, Any]:
         started = time.perf_counter()
         name = check_name(self._default_model if name is None else name)
         with self._lock:
             model = self._serving_model(name) if version is None else self._pinned_model(name, check_version(version))
-        outputs, inference_ms = model.run(model.inputs.batch(inputs, self._max_batch))
+        if encoding_format != ENCODING_FLOAT and model.dimension is None:
+            raise BadRequest(
+                f'"encoding_format" applies to embedding models; model {name!r} is a {model.metadata.task} model',
+                "invalid_encoding_format",
+            )
+        preparing = time.perf_counter()  # after any model load, which "total" includes
+        batch = model.prepare(inputs, self._max_batch)
+        preprocessing_ms = (time.perf_counter() - preparing) * 1000
+        outputs, inference_ms = model.run(batch, encoding_format)
         self._metric("inference_ms", inference_ms)
-        return {
-            "model": name,
-            "version": model.version,
-            "outputs": outputs,
-            "timing_ms": {"inference": inference_ms, "total": (time.perf_counter() - started) * 1000},
+        answer: dict[str, Any] = {"model": name, "version": model.version, "outputs": outputs}
+        if model.dimension is not None:
+            answer.update(dimension=model.dimension, encoding_format=encoding_format)
+        answer["timing_ms"] = {
+            "preprocessing": preprocessing_ms,
+            "inference": inference_ms,
+            "total": (time.perf_counter() - started) * 1000,
         }
+        return answer
 
     def list_models(self) -> dict[str, Any]:
         with self._lock:
@@ -181,7 +196,7 @@ class ModelRegistry:
             version_dir = self._models_dir / name / version
             try:
                 metadata = ModelMetadata.read(version_dir)
-                complete = (version_dir / MODEL_FILE).stat().st_size == metadata.model_bytes
+                complete = all((version_dir / file).stat().st_size == entry.size for file, entry in metadata.files.items())
             except (OSError, MetadataError) as error:
                 logger.debug("skipping %s: %s", version_dir, error)
                 return None
@@ -198,7 +213,9 @@ class ModelRegistry:
             "name": name,
             "versions": versions,
             "serving": serving,
-            "input": metadata.input.to_dict() if metadata else None,
+            "task": metadata.task if metadata else None,
+            "input": metadata.describe_input() if metadata else None,
+            "dimension": metadata.embedding.dimension if metadata and metadata.embedding else None,
             "labels": list(metadata.labels) if metadata and metadata.labels else None,
             "description": metadata.description if metadata else "",
             "samples": list(metadata.samples) if metadata else [],
@@ -226,7 +243,7 @@ class ModelRegistry:
             raise ModelUnavailable(self._broken[key])
         started = time.perf_counter()
         try:
-            model = load_model(self._models_dir / name / version, name, version)
+            model = load_model(self._models_dir / name / version, name, version, self._threads)
         except (MetadataError, ModelLoadError) as error:
             # Versions never change once published, so a corrupt one stays corrupt: skip it from now on.
             self._broken[key] = f"model {name!r} version {version!r} is corrupt and is not served: {error}"

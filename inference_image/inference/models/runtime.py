@@ -1,7 +1,8 @@
-"""One loaded model version: an ONNX Runtime session on the CPU plus the metadata it was checked against.
+"""One loaded model version: an ONNX Runtime session on the CPU, the metadata it was checked against, and
+the pipeline that turns a request's inputs (tensors, texts or images) into the graph's inputs.
 
-numpy and onnxruntime are imported on first load, not at import time, to keep the Lambda cold start
-cheap for requests that never touch a model."""
+numpy, onnxruntime, tokenizers and Pillow are imported on first load, not at import time, to keep the
+Lambda cold start cheap for requests that never touch a model."""
 
 from __future__ import annotations
 
@@ -12,8 +13,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from inference.models.inputs import InputChecker
-from inference.models.metadata import MODEL_FILE, ModelMetadata, sha256_hex
+from inference.errors import BadRequest
+from inference.models import outputs
+from inference.models.images import image_array, is_image_input
+from inference.models.inputs import InputChecker, json_kind
+from inference.models.metadata import (
+    KIND_TEXT,
+    MODEL_FILE,
+    TASK_CLASSIFICATION,
+    TASK_EMBEDDING,
+    ModelMetadata,
+    sha256_hex,
+)
+from inference.models.text import TextEncoder, TokenizerError
 
 # ONNX Runtime's names for the dtypes that metadata may declare.
 _ORT_TYPES = {
@@ -22,12 +34,33 @@ _ORT_TYPES = {
     "int32": "tensor(int32)",
     "int64": "tensor(int64)",
 }
-# A Lambda function gets at most a couple of vCPUs at the memory sizes this serves; more threads only contend.
-_THREADS = max(1, min(2, os.cpu_count() or 1))
+# Texts per graph run within a request. A batch is padded to its longest text; runs of texts of similar length
+# (sorted, then cut to each run's longest) skip most of that padding, whose cost grows with the square of the length.
+TEXT_RUN = 8
+# Decoded pixels one request may hold in all, as a multiple of the per-image cap: images are decoded one
+# at a time, but a batch of maximal ones would still take minutes.
+_BATCH_PIXEL_FACTOR = 4
 
 
 class ModelLoadError(Exception):
     """A version directory that is incomplete, corrupt, or disagrees with its metadata."""
+
+
+def intra_op_threads(configured: int | None = None) -> int:
+    """ONNX Runtime's intra-op threads: as configured (MODEL_THREADS), else one per CPU this process may use.
+    Lambda's vCPUs grow with memory (about 1 at 1,769 MB, 6 at 10,240 MB), and the affinity mask follows them."""
+    if configured:
+        return configured
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    feeds: dict[str, Any]  # graph input name -> array
+    attention_mask: Any | None = None  # text models: which tokens are real, for mean pooling
 
 
 @dataclass(frozen=True)
@@ -36,57 +69,171 @@ class LoadedModel:
     version: str
     metadata: ModelMetadata
     session: Any  # onnxruntime.InferenceSession
+    text: TextEncoder | None = None
 
     @cached_property
     def inputs(self) -> InputChecker:
-        """Turns a request's inputs into this model's input array."""
+        """Turns a request's numeric inputs into this model's input array (tensor and image models)."""
+        assert self.metadata.input is not None  # text models never call this
         return InputChecker(self.metadata.input)
 
-    def run(self, batch: Any) -> tuple[list[dict[str, Any]], float]:
-        """Outputs, one per input of ``batch`` (an array from ``inputs.batch``), and the milliseconds spent
-        inside ONNX Runtime."""
-        # Metadata guarantees probabilities_output is set exactly for classifiers.
-        probabilities_output = self.metadata.probabilities_output
-        wanted = [probabilities_output] if probabilities_output else list(self.metadata.outputs)
+    @property
+    def dimension(self) -> int | None:
+        return self.metadata.embedding.dimension if self.metadata.embedding else None
+
+    def prepare(self, inputs: object, max_batch: int) -> PreparedBatch:
+        """The graph's inputs for a request's ``inputs``, or BadRequest naming the first bad one."""
+        if self.text is not None:
+            batch = self.text.encode(inputs, max_batch)
+            return PreparedBatch(batch.feeds, batch.attention_mask)
+        spec = self.inputs.spec
+        if isinstance(inputs, list) and _holds_non_rows(inputs):
+            if self.metadata.image is not None:
+                return PreparedBatch({spec.name: self._image_batch(inputs, max_batch)})
+            _refuse_other_kinds(inputs, "tensors: lists of numbers")
+        return PreparedBatch({spec.name: self.inputs.batch(inputs, max_batch)})
+
+    def _image_batch(self, inputs: list[Any], max_batch: int) -> Any:
+        """Images and numeric rows, in any mix, as one array."""
+        import numpy as np
+
+        image = self.metadata.image
+        assert image is not None
+        self.inputs.check_batch_size(inputs, max_batch)
+        _refuse_other_kinds(inputs, "images or lists of numbers", allow_images=True)
+        rows, pixels = [], 0
+        for index, item in enumerate(inputs):
+            where = f"inputs[{index}]"
+            if is_image_input(item):
+                budget = image.max_pixels * _BATCH_PIXEL_FACTOR - pixels
+                array, used = image_array(item, image, where, budget)
+                pixels += used
+                rows.append(array)
+            else:
+                rows.append(np.asarray(self.inputs.row(item, where), dtype=np.float64))
+        spec = self.inputs.spec
+        return np.stack([row.reshape(spec.row_shape) for row in rows]).astype(spec.dtype, copy=False)
+
+    def run(self, batch: PreparedBatch, encoding: str = outputs.ENCODING_FLOAT) -> tuple[list[dict[str, Any]], float]:
+        """Outputs, one per input, and the milliseconds spent inside ONNX Runtime."""
+        metadata = self.metadata
+        if self.text is not None and self.text.pads_right and metadata.embedding is not None:
+            vectors, inference_ms = self._text_embeddings(batch)
+            return outputs.embeddings(vectors, encoding), inference_ms
+        if metadata.task == TASK_CLASSIFICATION:
+            wanted = [str(metadata.probabilities_output)]
+        elif metadata.embedding is not None:
+            wanted = [metadata.embedding.output]
+        else:
+            wanted = list(metadata.outputs)
         started = time.perf_counter()
-        results = self.session.run(wanted, {self.metadata.input.name: batch})
+        results = self.session.run(wanted, batch.feeds)
         inference_ms = (time.perf_counter() - started) * 1000
-        if probabilities_output:
-            return self._classes(results[0]), inference_ms
-        # One tolist() per output converts every value in C; the rows are then regrouped per input.
-        columns = [result.tolist() for result in results]
-        return [dict(zip(wanted, values, strict=True)) for values in zip(*columns, strict=True)], inference_ms
+        if metadata.task == TASK_CLASSIFICATION:
+            return outputs.classes(results[0], metadata.labels or ()), inference_ms
+        if metadata.embedding is not None:
+            vectors = outputs.pooled(results[0], _mask_for(results[0], batch.attention_mask), metadata.embedding)
+            return outputs.embeddings(vectors, encoding), inference_ms
+        return outputs.tensors(wanted, results), inference_ms
 
-    def _classes(self, probabilities: Any) -> list[dict[str, Any]]:
-        labels = self.metadata.labels or ()
-        # Checked once here rather than by a strict zip per row; loading checks it too when the graph says.
-        if probabilities.shape[-1] != len(labels):
-            raise ValueError(f"the model gave {probabilities.shape[-1]} probabilities for {len(labels)} labels")
-        best = probabilities.argmax(axis=1).tolist()
-        return [
-            {"label": labels[index], "probabilities": dict(zip(labels, row, strict=False))}
-            for index, row in zip(best, probabilities.tolist(), strict=True)
-        ]
+    def _text_embeddings(self, batch: PreparedBatch) -> tuple[Any, float]:
+        """Embeddings of a text batch run in runs of similar length, each cut to its longest text, in the
+        request's order; and the milliseconds inside ONNX Runtime."""
+        import numpy as np
+
+        spec = self.metadata.embedding
+        assert spec is not None
+        mask: Any = batch.attention_mask
+        lengths = mask.sum(axis=1)
+        order = np.argsort(lengths, kind="stable")
+        vectors = np.empty((len(mask), spec.dimension), dtype=np.float32)
+        inference_ms = 0.0
+        for start in range(0, len(order), TEXT_RUN):
+            rows = order[start : start + TEXT_RUN]
+            width = int(lengths[rows].max())
+            feeds = {name: array[rows, :width] for name, array in batch.feeds.items()}
+            started = time.perf_counter()
+            (hidden,) = self.session.run([spec.output], feeds)
+            inference_ms += (time.perf_counter() - started) * 1000
+            vectors[rows] = outputs.pooled(hidden, mask[rows, :width], spec)
+        return vectors, inference_ms
 
 
-def load_model(version_dir: Path, name: str, version: str) -> LoadedModel:
-    """Load a version only if it is complete: metadata parses, the model's sha256 matches, and the
-    graph's input and outputs are the ones the metadata describes."""
+def _holds_non_rows(inputs: list[Any]) -> bool:
+    """Whether a batch holds anything but lists (C-level check: the usual tensor batch pays nearly nothing)."""
+    return bool(inputs) and set(map(type, inputs)) != {list}
+
+
+def _refuse_other_kinds(inputs: list[Any], takes: str, *, allow_images: bool = False) -> None:
+    """A clear 400 for text sent to a model of images or tensors, or images sent to a tensor model."""
+    for index, item in enumerate(inputs):
+        if isinstance(item, list) or (allow_images and is_image_input(item)):
+            continue
+        if isinstance(item, str):
+            raise BadRequest(f"inputs[{index}] is text, but this model takes {takes}", "invalid_input")
+        if is_image_input(item):
+            raise BadRequest(f"inputs[{index}] is an image, but this model takes {takes}", "invalid_input")
+        if allow_images:
+            raise BadRequest(f"inputs[{index}] must be an image or a list of numbers, got {json_kind(item)}", "invalid_input")
+        return  # the tensor checks name anything else precisely
+
+
+def _mask_for(hidden: Any, attention_mask: Any | None) -> Any:
+    import numpy as np
+
+    return attention_mask if attention_mask is not None else np.ones(hidden.shape[:2], dtype=np.int64)
+
+
+def load_model(version_dir: Path, name: str, version: str, threads: int | None = None) -> LoadedModel:
+    """Load a version only if it is complete: metadata parses, every listed file's sha256 matches, the graph's
+    inputs and outputs are the ones the metadata describes, and a text model's tokenizer fits the graph."""
     metadata = ModelMetadata.read(version_dir)
-    # The session is built from these very bytes, so what was checked is what runs.
-    model_bytes = (version_dir / MODEL_FILE).read_bytes()
-    if sha256_hex(model_bytes) != metadata.model_sha256:
-        raise ModelLoadError(f"{version_dir / MODEL_FILE} does not match the sha256 in its metadata")
-    session = _session(model_bytes)
+    # Sessions and tokenizers are built from these very bytes, so what was checked is what runs.
+    blobs = {file: _checked_file(version_dir, file, entry.sha256) for file, entry in metadata.files.items()}
+    session = _session(blobs[MODEL_FILE], intra_op_threads(threads))
     _check_graph(session, metadata)
-    return LoadedModel(name=name, version=version, metadata=metadata, session=session)
+    text = None
+    if metadata.kind == KIND_TEXT and metadata.text is not None:
+        dtypes = {item.name: item.dtype for item in metadata.graph_inputs}
+        try:
+            text = TextEncoder(blobs[metadata.text.tokenizer], metadata.text, dtypes)
+        except TokenizerError as error:
+            raise ModelLoadError(str(error)) from error
+    model = LoadedModel(name=name, version=version, metadata=metadata, session=session, text=text)
+    if text is not None:
+        _probe_text_model(model, text)
+    return model
 
 
-def _session(model_bytes: bytes) -> Any:
+def _checked_file(version_dir: Path, file: str, sha256: str) -> bytes:
+    try:
+        data = (version_dir / file).read_bytes()
+    except FileNotFoundError as error:
+        raise ModelLoadError(f"{version_dir / file} is missing, but the metadata lists it") from error
+    if sha256_hex(data) != sha256:
+        raise ModelLoadError(f"{version_dir / file} does not match the sha256 in its metadata")
+    return data
+
+
+def _probe_text_model(model: LoadedModel, text: TextEncoder) -> None:
+    """Run the graph once on the tokenizer's largest token id: a tokenizer with a larger vocabulary than the
+    graph's embeddings, or a graph of another dimension, fails here at load rather than on a request."""
+    probe = text.probe()
+    try:
+        result, _ = model.run(PreparedBatch(probe.feeds, probe.attention_mask))
+    except Exception as error:  # onnxruntime raises several unrelated pybind11 exception types
+        raise ModelLoadError(
+            f"the graph cannot run on the ids of {text.spec.tokenizer} (is it this model's tokenizer?): {error}"
+        ) from error
+    if model.metadata.task == TASK_EMBEDDING and len(result) != 1:
+        raise ModelLoadError("the graph gave no embedding for one probe text")
+
+
+def _session(model_bytes: bytes, threads: int) -> Any:
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = _THREADS
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -100,25 +247,33 @@ def _session(model_bytes: bytes) -> Any:
 
 
 def _check_graph(session: Any, metadata: ModelMetadata) -> None:
-    spec = metadata.input
     inputs = {node.name: node for node in session.get_inputs()}
-    node = inputs.get(spec.name)
-    if node is None:
-        raise ModelLoadError(f"the model has no input {spec.name!r}; it has {sorted(inputs)}")
-    if node.type != _ORT_TYPES[spec.dtype]:
-        raise ModelLoadError(f"input {spec.name!r} is {node.type}, but the metadata says {spec.dtype}")
-    graph_row_shape = list(node.shape[1:])
-    if len(graph_row_shape) != len(spec.row_shape) or any(
-        isinstance(dim, int) and dim != want for dim, want in zip(graph_row_shape, spec.row_shape, strict=True)
-    ):
-        raise ModelLoadError(
-            f"input {spec.name!r} has shape {node.shape}, but the metadata says {list(spec.row_shape)}"
-        )
-    outputs = {node.name: node for node in session.get_outputs()}
-    missing = set(metadata.outputs) - set(outputs)
+    for declared in metadata.graph_inputs:
+        node = inputs.get(declared.name)
+        if node is None:
+            raise ModelLoadError(f"the model has no input {declared.name!r}; it has {sorted(inputs)}")
+        if node.type != _ORT_TYPES[declared.dtype]:
+            raise ModelLoadError(f"input {declared.name!r} is {node.type}, but the metadata says {declared.dtype}")
+        graph_shape = list(node.shape)
+        if len(graph_shape) != len(declared.shape) or any(
+            isinstance(dim, int) and want is not None and dim != want
+            for dim, want in zip(graph_shape[1:], declared.shape[1:], strict=True)
+        ):
+            raise ModelLoadError(
+                f"input {declared.name!r} has shape {node.shape}, but the metadata says {list(declared.shape)}"
+            )
+    undeclared = set(inputs) - {item.name for item in metadata.graph_inputs}
+    if undeclared:
+        raise ModelLoadError(f"the model needs the inputs {sorted(undeclared)}, which its metadata does not describe")
+    outputs_by_name = {node.name: node for node in session.get_outputs()}
+    missing = set(metadata.outputs) - set(outputs_by_name)
     if missing:
         raise ModelLoadError(f"the model lacks the outputs {sorted(missing)} named in its metadata")
     if metadata.probabilities_output and metadata.labels:
-        columns = outputs[metadata.probabilities_output].shape[-1]
+        columns = outputs_by_name[metadata.probabilities_output].shape[-1]
         if isinstance(columns, int) and columns != len(metadata.labels):
             raise ModelLoadError(f"the model gives {columns} probabilities for {len(metadata.labels)} labels")
+    if metadata.embedding is not None:
+        width = outputs_by_name[metadata.embedding.output].shape[-1]
+        if isinstance(width, int) and width != metadata.embedding.dimension:
+            raise ModelLoadError(f"the model's vectors have {width} values, but the metadata says {metadata.embedding.dimension}")

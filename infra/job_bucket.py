@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.config import StackConfig
-from infra.policies import deny_insecure_bucket_transport_document
+from infra.private_bucket import private_bucket_controls
 
 _ABORT_UPLOADS_AFTER_DAYS = 1
 
@@ -38,40 +37,9 @@ class JobBucket(pulumi.ComponentResource):
         validate_job_bucket_args(args)
         super().__init__("efs-inference:job_bucket:JobBucket", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        sse_by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
 
         self.bucket = aws.s3.Bucket(name, force_destroy=args.allow_deletion, opts=child)
-        self.public_access_block = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        self.policy = aws.s3.BucketPolicy(
-            name,
-            bucket=self.bucket.id,
-            policy=self.bucket.arn.apply(lambda arn: json.dumps(deny_insecure_bucket_transport_document(arn))),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.public_access_block]),
-        )
-        self.ownership = aws.s3.BucketOwnershipControls(
-            name,
-            bucket=self.bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
-        )
-        self.encryption = aws.s3.BucketServerSideEncryptionConfiguration(
-            name,
-            bucket=self.bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=sse_by_default(sse_algorithm="AES256")
-                )
-            ],
-            opts=child,
-        )
+        self.controls = private_bucket_controls(name, self.bucket, self)
         # No versioning: written-once objects need none, and expired jobs must really go.
         self.lifecycle = aws.s3.BucketLifecycleConfiguration(
             name,

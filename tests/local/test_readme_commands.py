@@ -32,4 +32,4 @@ def test_readme_try_it_commands_succeed(real_server: Running) -> None:
     done = subprocess.run(["bash", "-c", wrapper + script], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "Hello World" in done.stdout
-    assert '"model": "digits"' in done.stdout
+    assert '"model":"digits"' in done.stdout

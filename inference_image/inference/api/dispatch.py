@@ -8,10 +8,11 @@ Powertools, so a new route is a row in ``inference.routes`` and a function in ``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from inference.api import http_io
 from inference.routes import ROUTES
@@ -66,7 +67,8 @@ class Response:
 
 
 def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response:
-    return Response(status, json.dumps(body), headers=headers or {})
+    # orjson, not json: an embedding's floats cost json ~0.2 ms a vector, 5 % of MiniLM's own batch-1 run.
+    return Response(status, orjson.dumps(body).decode(), headers=headers or {})
 
 
 Operation = Callable[..., Response]  # (request, **path parameters) -> Response

@@ -24,6 +24,7 @@ from local.job_poller import JobPoller
 from local.job_resources import provision
 
 EXAMPLE_MODEL = Path(__file__).resolve().parents[2] / "models" / "digits"
+MINILM_MODEL = EXAMPLE_MODEL.parent / "minilm"  # built by `make minilm`, which `make test` runs first
 HOST = "127.0.0.1"
 
 
@@ -116,11 +117,12 @@ def make_stack(aws_env: dict[str, str], data_dir: Path) -> Iterator[MakeStack]:
 
     stacks: list[JobStack] = []
 
-    def make(**overrides: Any) -> JobStack:
+    def make(models: tuple[tuple[str, Path], ...] = (("digits", EXAMPLE_MODEL),), **overrides: Any) -> JobStack:
+        """A stack whose model bucket holds ``models`` (the data folder holds digits; publish others there)."""
         s3, sqs = boto3.client("s3"), boto3.client("sqs")
         wanted = replace(JobSettings(bucket="-"), **overrides)
         prefix = f"t{uuid.uuid4().hex[:12]}"
-        resources = provision(s3, sqs, wanted, [("digits", EXAMPLE_MODEL)], prefix=prefix)
+        resources = provision(s3, sqs, wanted, list(models), prefix=prefix)
         stack = JobStack(resources.settings, resources.dead_letter_queue_url, data_dir, aws_env, s3, sqs)
         stacks.append(stack)
         return stack

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from inference.errors import BadRequest, NotFound, PayloadTooLarge
 from inference.jobs.layout import JOBS_PREFIX
-from tests.jobs.conftest import MakeStack
+from inference.models.publishing import publish_version
+from inference.models.registry import ModelRegistry
+from tests.jobs.conftest import MINILM_MODEL, MakeStack
 from tests.jobs.helpers import digit_batch, fetch, put_upload, sync_outputs, wait_for
 
 
@@ -28,6 +31,29 @@ def test_a_batch_over_the_sync_limit_runs_in_shards_and_matches_the_sync_answers
     assert view["created_at"] <= view["started_at"] <= view["finished_at"]
     assert view["result"]["outputs"] == sync_outputs(stack.data_dir, inputs)
     assert view["result"]["version"] == accepted["version"]
+
+
+def test_a_text_job_over_the_models_own_batch_limit_matches_the_sync_embeddings(make_stack: MakeStack) -> None:
+    """300 sentences in one shard, more than MiniLM takes per request (128): the worker predicts them in batches
+    of the model's own limit, and the embeddings are /predict's."""
+    stack = make_stack(models=(("minilm", MINILM_MODEL),), inline_result_bytes=8 * 1024 * 1024)
+    publish_version(MINILM_MODEL, stack.data_dir / "models", "minilm")
+    service = stack.service()
+    topics = ["the weather", "a football match", "bread and cheese", "a violin concert", "the stock market"]
+    sentences = [f"Sentence {index} is about {topics[index % 5]}{' again' * (index % 7)}." for index in range(300)]
+    accepted = service.submit({"model": "minilm", "inputs": sentences})
+    assert accepted["progress"] == {"done": 0, "total": 300}
+    stack.start_poller()
+    view = wait_for(service, accepted["job_id"], ("succeeded", "failed"), timeout=120)
+    assert view["status"] == "succeeded", view
+    vectors = np.array([output["embedding"] for output in view["result"]["outputs"]])
+    registry = ModelRegistry(stack.data_dir / "models", "minilm")
+    expected = np.array(
+        [output["embedding"] for start in range(0, 300, 100) for output in
+         registry.predict("minilm", sentences[start : start + 100])["outputs"]]
+    )  # fmt: skip
+    assert vectors.shape == (300, 384)
+    assert np.abs(vectors - expected).max() < 1e-5
 
 
 def test_inputs_uploaded_through_a_presigned_url_are_submitted_by_reference(make_stack: MakeStack) -> None:

@@ -35,7 +35,6 @@ class ShardRun:
     store: JobStore
     predict: Predict
     max_attempts: int
-    chunk_size: int  # inputs per predict call: the registry's batch limit
     now: Callable[[], Any]
 
     def run(self, message: ShardMessage, attempt: int) -> str:
@@ -77,10 +76,7 @@ class ShardRun:
         inputs = self.store.get_json(JobKeys(job.job_id).inputs(shard))
         if not isinstance(inputs, list):
             raise RuntimeError(f"the inputs of shard {shard} are missing from the job bucket")
-        outputs: list[Any] = []
-        for start in range(0, len(inputs), self.chunk_size):
-            outputs.extend(self.predict(job.model, job.version, inputs[start : start + self.chunk_size]))
-        return outputs
+        return self.predict(job.model, job.version, inputs)
 
     def _assemble_if_complete(self, job: JobRequest) -> None:
         keys = JobKeys(job.job_id)

@@ -36,15 +36,10 @@ def build_shard_run() -> ShardRun:
         max_batch=settings.max_batch,
     )
 
-    def predict(model: str, version: str, inputs: list[Any]) -> list[Any]:
-        outputs: list[Any] = registry.predict(model, inputs, version=version)["outputs"]
-        return outputs
-
     return ShardRun(
         store=JobStore(boto3.client("s3"), jobs.bucket),
-        predict=predict,
+        predict=registry.predict_outputs,
         max_attempts=jobs.max_attempts,
-        chunk_size=settings.max_batch,
         now=lambda: datetime.now(UTC),
     )
 

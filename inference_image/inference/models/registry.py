@@ -133,6 +133,17 @@ class ModelRegistry:
 
     # --- choosing a version -------------------------------------------------------------------
 
+    def predict_outputs(self, name: str, version: str, inputs: list[Any]) -> list[Any]:
+        """The outputs for any number of inputs to one version, predicted in batches of that model's own
+        limit: a job's shard holds more inputs than one request may (MiniLM takes 128 texts a batch)."""
+        with self._lock:
+            model = self._pinned_model(check_name(name), check_version(version))
+        limit = model.max_batch(self._max_batch)
+        outputs: list[Any] = []
+        for start in range(0, len(inputs), limit):
+            outputs.extend(self.predict(name, inputs[start : start + limit], version=version)["outputs"])
+        return outputs
+
     def _serving_model(self, name: str) -> LoadedModel:
         state = self._serving.get(name)
         now = self._clock()

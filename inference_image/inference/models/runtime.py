@@ -81,6 +81,10 @@ class LoadedModel:
     def dimension(self) -> int | None:
         return self.metadata.embedding.dimension if self.metadata.embedding else None
 
+    def max_batch(self, server_max: int) -> int:
+        """Inputs per request: the server's limit, or a text model's own when it is lower."""
+        return self.text.max_batch(server_max) if self.text is not None else server_max
+
     def prepare(self, inputs: object, max_batch: int) -> PreparedBatch:
         """The graph's inputs for a request's ``inputs``, or BadRequest naming the first bad one."""
         if self.text is not None:

@@ -59,15 +59,7 @@ def model_registry() -> ModelRegistry:
     # Imported on first use: requests that touch no model (most of them) skip its import at cold start.
     from inference.models.registry import ModelRegistry
 
-    return ModelRegistry(
-        settings.layout.models_dir,
-        default_model=settings.default_model,
-        refresh_seconds=settings.model_refresh_seconds,
-        cache_size=settings.model_cache_size,
-        max_batch=settings.max_batch,
-        on_metric=_record_metric,
-        threads=settings.model_threads,
-    )
+    return ModelRegistry.from_settings(settings, on_metric=_record_metric)
 
 
 # What one execution environment has in memory: it differs between instances, so /health reports it per instance.

@@ -28,13 +28,7 @@ def build_shard_run() -> ShardRun:
     import boto3  # in the Lambda base image
 
     settings, jobs = Settings.from_env(), JobSettings.from_env()
-    registry = ModelRegistry(
-        settings.layout.models_dir,
-        default_model=settings.default_model,
-        refresh_seconds=settings.model_refresh_seconds,
-        cache_size=settings.model_cache_size,
-        max_batch=settings.max_batch,
-    )
+    registry = ModelRegistry.from_settings(settings)  # MODEL_THREADS and the limits as the API has them
 
     return ShardRun(
         store=JobStore(boto3.client("s3"), jobs.bucket),

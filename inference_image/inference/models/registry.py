@@ -29,6 +29,7 @@ from inference.models.metadata import (
 from inference.models.outputs import ENCODING_FLOAT
 from inference.models.pointer import read_latest
 from inference.models.runtime import LoadedModel, ModelLoadError, load_model
+from inference.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,19 @@ class ModelRegistry:
         self._metadata: dict[tuple[str, str], ModelMetadata] = {}
         self._broken: dict[tuple[str, str], str] = {}  # versions found corrupt, with the reason
         self._serving: dict[str, _Serving] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings, on_metric: MetricSink | None = None) -> ModelRegistry:
+        """The registry every function builds from its environment: the API's and the job worker's alike."""
+        return cls(
+            settings.layout.models_dir,
+            default_model=settings.default_model,
+            refresh_seconds=settings.model_refresh_seconds,
+            cache_size=settings.model_cache_size,
+            max_batch=settings.max_batch,
+            on_metric=on_metric,
+            threads=settings.model_threads,
+        )
 
     def predict(
         self, name: str | None, inputs: object, version: str | None = None, *, encoding_format: str = ENCODING_FLOAT

@@ -74,3 +74,10 @@ def test_result_shape_is_payload_2() -> None:
         "headers": {"Allow": "GET", "Content-Type": "application/json"},
         "cookies": [],
     }
+
+
+def test_a_body_that_only_json_can_encode_still_answers() -> None:
+    """orjson refuses lone surrogates and integers past 64 bits; such a body is encoded by json instead of failing."""
+    body = {"text": "a \ud800 b", "count": 2**70}
+    result = json_response(200, body).to_result()
+    assert json.loads(result["body"]) == body

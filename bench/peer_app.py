@@ -18,13 +18,7 @@ from inference.store.messages import MessageStore
 
 settings = Settings.from_env()
 store = MessageStore(settings.layout.messages_dir)
-registry = ModelRegistry(
-    settings.layout.models_dir,
-    default_model=settings.default_model,
-    refresh_seconds=settings.model_refresh_seconds,
-    cache_size=settings.model_cache_size,
-    max_batch=settings.max_batch,
-)
+registry = ModelRegistry.from_settings(settings)
 app = FastAPI(title="efs-inference (FastAPI peer)")
 
 

@@ -54,10 +54,15 @@ def readme_jobs_block() -> str:
 def test_readme_jobs_commands_succeed_against_the_local_stack(jobs_server: Running) -> None:
     """The README's jobs curl lines all answer 2xx; the inline job succeeds, the uploaded one is accepted."""
     script = re.sub(r"^URL=.*$", f"URL={jobs_server.url}", readme_jobs_block(), count=1, flags=re.MULTILINE)
-    wrapper = 'set -euo pipefail\ncurl() { command curl --fail --silent --show-error "$@"; }\n'
+    wrapper = (
+        'set -euo pipefail\ncurl() { command curl --fail --silent --show-error "$@"; }\n'
+        'sleep() { echo POLLED >&2; command sleep "$@"; }\n'  # counts the polling loop's rounds
+    )
     done = subprocess.run(["bash", "-c", wrapper + script], capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr
     assert "succeeded {'done': 1000, 'total': 1000}" in done.stdout
+    # AND the polling loop saw the job finish, rather than running out of rounds and falling through
+    assert done.stderr.count("POLLED") < 60, done.stderr
     accepted = json.loads(done.stdout.strip().splitlines()[-1])
     assert accepted["status"] == "queued"
     assert accepted["progress"]["total"] == 10000

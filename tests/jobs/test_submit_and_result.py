@@ -146,3 +146,12 @@ def test_the_job_bucket_expires_objects_after_the_configured_days(make_stack: Ma
     stack = make_stack(retention_days=3)
     rules = stack.s3.get_bucket_lifecycle_configuration(Bucket=stack.settings.bucket)["Rules"]
     assert [(rule["Status"], rule["Expiration"]["Days"]) for rule in rules] == [("Enabled", 3)]
+
+
+def test_the_job_bucket_stores_values_that_only_json_can_encode(make_stack: MakeStack) -> None:
+    """A tensor model without a declared range takes integers past 64 bits, which orjson refuses: they are
+    stored anyway (by json), not answered with a 500."""
+    store = make_stack().store
+    value = {"inputs": [[2**70, 0]]}
+    assert store.put_json_once("jobs/big-integers/inputs/00000.json", value)
+    assert store.get_json("jobs/big-integers/inputs/00000.json") == value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import shlex
@@ -13,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 # The old CDK app's README, verbatim but for the port.
@@ -141,6 +143,21 @@ def run_curl(line: str, port: int) -> str:
     """Run one of the README's curl lines against ``port``; returns what curl printed."""
     args = shlex.split(line.replace("127.0.0.1:8080", f"127.0.0.1:{port}"))
     return subprocess.run(args, capture_output=True, text=True, timeout=30, check=True).stdout
+
+
+def json_objects(output: str) -> list[dict[str, Any]]:
+    """The JSON objects in a command's output, in order (curl prints answers without a newline after them)."""
+    decoder, found, position = json.JSONDecoder(), [], output.find("{")
+    while position != -1:
+        try:
+            value, end = decoder.raw_decode(output, position)
+        except ValueError:
+            end = position + 1
+        else:
+            if isinstance(value, dict):
+                found.append(value)
+        position = output.find("{", end)
+    return found
 
 
 def descendants(pid: int) -> set[int]:

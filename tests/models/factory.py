@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 from pathlib import Path
 from typing import Any
-
-import io
 
 import numpy as np
 from PIL import Image
@@ -42,6 +41,7 @@ def linked_copy(source: Path, target: Path) -> Path:
         if path.is_file():
             os.link(path, target / path.name)
     return target
+
 
 # The tiny classifier answers labels[1] when x[0] > x[1], else labels[0].
 FIRST_WINS = [0.9, 0.1]
@@ -118,7 +118,9 @@ class FakeClock:
 
 def digit_png(pixels: np.ndarray, *, side: int = 96, image_format: str = "PNG", mode: str = "L") -> bytes:
     """A data-set digit as a person would upload it: dark ink on white paper, enlarged, with a margin."""
-    ink = Image.fromarray((255 - pixels / 16 * 255).astype(np.uint8), mode="L").resize((side, side), Image.Resampling.NEAREST)
+    ink = Image.fromarray((255 - pixels / 16 * 255).astype(np.uint8), mode="L").resize(
+        (side, side), Image.Resampling.NEAREST
+    )
     paper = Image.new("L", (side + 40, side + 40), 255)
     paper.paste(ink, (20, 20))
     out = io.BytesIO()

@@ -44,7 +44,9 @@ def test_uploaded_digit_images_get_the_labels_of_their_pixels(registry: ModelReg
 
 
 @pytest.mark.parametrize(("image_format", "mode"), [("PNG", "RGBA"), ("PNG", "RGB"), ("JPEG", "RGB"), ("JPEG", "L")])
-def test_json_base64_images_of_any_colour_mode_are_accepted(registry: ModelRegistry, image_format: str, mode: str) -> None:
+def test_json_base64_images_of_any_colour_mode_are_accepted(
+    registry: ModelRegistry, image_format: str, mode: str
+) -> None:
     """{"image": base64} (or a data URL) works for PNG and JPEG, grey or colour, with or without alpha."""
     digit = load_digits().images[0]  # a 0
     encoded = base64.b64encode(digit_png(digit, image_format=image_format, mode=mode)).decode()
@@ -72,11 +74,14 @@ def test_transparent_drawings_count_as_ink_on_white(registry: ModelRegistry) -> 
 
 def _png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header claims the given size: a decompression bomb if it were decoded."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    )
 
 
 def _truncated_png() -> bytes:

@@ -154,8 +154,15 @@ def _with_more_tokens(tokenizer: bytes) -> bytes:
     document = json.loads(tokenizer)
     for extra in range(3):
         document["added_tokens"].append(
-            {"id": 30522 + extra, "content": f"[EXTRA{extra}]", "single_word": False, "lstrip": False,
-             "rstrip": False, "normalized": False, "special": True}
+            {
+                "id": 30522 + extra,
+                "content": f"[EXTRA{extra}]",
+                "single_word": False,
+                "lstrip": False,
+                "rstrip": False,
+                "normalized": False,
+                "special": True,
+            }
         )
     return json.dumps(document).encode()
 

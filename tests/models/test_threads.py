@@ -9,8 +9,8 @@ from typing import Any, cast
 
 import pytest
 
+from inference.api import handler
 from inference.models.publishing import publish_version
-from inference.models.registry import ModelRegistry
 from inference.models.runtime import intra_op_threads, load_model
 from inference.settings import Settings
 from tests.models.factory import tiny_model_dir
@@ -49,7 +49,10 @@ def test_the_api_and_the_job_worker_both_build_their_registry_with_model_threads
     from inference.jobs import worker  # builds a shard run at import too: the environment is set
 
     worker_registry = cast(Any, worker.build_shard_run().predict).__self__  # its predict: the registry's method
-    registries = [ModelRegistry.from_settings(Settings.from_env()), worker_registry]
+    monkeypatch.setattr(handler, "settings", Settings.from_env())
+    handler.model_registry.cache_clear()
+    registries = [handler.model_registry(), worker_registry]
     for registry in registries:
         registry.predict("tiny", [[0.0, 0.0]])
         assert registry._loaded("tiny", "1").session.get_session_options().intra_op_num_threads == 3
+    handler.model_registry.cache_clear()  # the next test's handler builds its own

@@ -3,41 +3,26 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from scripts.dockerfile import exec_form_cmd, last
+from scripts.dockerfile import instructions as dockerfile_instructions
 from tests.ui.paths import UI_DIR
 
 DOCKERFILE = UI_DIR / "Dockerfile"
 
 
-def instructions(path: Path = DOCKERFILE) -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, continuation lines joined and comments dropped."""
-    result: list[tuple[str, str]] = []
-    pending = ""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if stripped.endswith("\\"):
-            pending += stripped[:-1] + " "
-            continue
-        keyword, _, arguments = (pending + stripped).partition(" ")
-        result.append((keyword.upper(), arguments.strip()))
-        pending = ""
-    return result
+def cmd() -> list[str]:
+    """The image's CMD, which must be in exec form (a JSON list)."""
+    return exec_form_cmd(DOCKERFILE)
+
+
+def instructions() -> list[tuple[str, str]]:
+    return dockerfile_instructions(DOCKERFILE)
 
 
 def only(keyword: str) -> str:
-    """The arguments of the one instruction of that kind (the last one, as Docker reads it)."""
-    found = [arguments for name, arguments in instructions() if name == keyword]
-    assert found, f"the Dockerfile has no {keyword}"
-    return found[-1]
-
-
-def cmd() -> list[str]:
-    """The image's CMD, which must be in exec form (a JSON list)."""
-    command: list[str] = json.loads(only("CMD"))
-    return command
+    """The arguments of the last instruction of that kind, as Docker reads it."""
+    return last(DOCKERFILE, keyword)
 
 
 def healthcheck_cmd() -> list[str]:

@@ -40,7 +40,8 @@ class JobClient:
         self._api = api
 
     def available(self) -> bool:
-        """Whether this stack runs jobs: an unknown job is a 404 there, and a 501 where jobs are off."""
+        """Whether this stack runs jobs: an unknown job is a 404 `job_not_found` there, and a 404 `jobs_disabled`
+        where jobs are off."""
         try:
             self._api._call("GET", f"/jobs/{'0' * 32}")
         except ApiError as error:

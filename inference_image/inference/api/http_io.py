@@ -185,8 +185,9 @@ def int_param(params: Mapping[str, str] | None, name: str, default: int, low: in
 def count_within_budget(values: Sequence[Any], budget: int) -> int:
     """How many of ``values``, from the first, fit in ``budget`` bytes of a Lambda result (at least one).
 
-    A response body is JSON inside the runtime's JSON result, so each value is escaped twice; the cheap
-    upper bound (14 bytes per character, an escaped astral character escaped again) skips the exact
+    A response body is JSON inside the runtime's JSON result, so each value is escaped twice. It is counted
+    as if both were json's ASCII escaping (the body itself is orjson's UTF-8 now, so this is an upper bound);
+    the cheap bound (14 bytes per character, an escaped astral character escaped again) skips the exact
     count for ordinary pages."""
     rough = sum(14 * len(str(value)) + 64 for value in values)
     if rough <= budget:

@@ -45,7 +45,11 @@ class JobStore:
         return True
 
     def put_json_once(self, key: str, value: Any) -> bool:
-        return self.put_once(key, orjson.dumps(value))  # a 10,000-embedding result: json takes seconds
+        try:
+            body = orjson.dumps(value)  # a 10,000-embedding result: json takes seconds
+        except orjson.JSONEncodeError:  # what only json takes: an int past 64 bits (a tensor model's input)
+            body = json.dumps(value, separators=(",", ":")).encode()
+        return self.put_once(key, body)
 
     def put(self, key: str, body: bytes) -> None:
         """Write ``key`` unconditionally: only for objects that describe an attempt, never for results."""

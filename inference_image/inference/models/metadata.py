@@ -241,7 +241,11 @@ def _from_v1(data: dict[str, Any]) -> ModelMetadata:
     shape = raw.get("shape")
     if not isinstance(shape, list) or len(shape) < 2 or shape[0] is not None:
         raise MetadataError(f"input 'shape' must start with null (the batch) then fixed sizes, got {shape!r}")
-    graph_input = GraphInput(_field(raw, "name", str), _dtype(raw.get("dtype")), (None, *_shape(shape[1:], "input 'shape' after the batch dimension")))
+    graph_input = GraphInput(
+        _field(raw, "name", str),
+        _dtype(raw.get("dtype")),
+        (None, *_shape(shape[1:], "input 'shape' after the batch dimension")),
+    )
     return ModelMetadata(
         **_identity(data),
         task=task,
@@ -278,7 +282,9 @@ def _from_v2(data: dict[str, Any]) -> ModelMetadata:
         if fed is None:
             raise MetadataError(f"input 'graph_input' must name one of the graph inputs {sorted(by_name)}")
         if len(graph_inputs) != 1:
-            raise MetadataError(f"a {kind} input feeds exactly one graph input, but the graph lists {len(graph_inputs)}")
+            raise MetadataError(
+                f"a {kind} input feeds exactly one graph input, but the graph lists {len(graph_inputs)}"
+            )
         if any(dim is None for dim in fed.shape[1:]):
             raise MetadataError(f"a {kind} input needs fixed sizes after the batch dimension, got {list(fed.shape)}")
         tensor = _tensor_spec(raw, fed)
@@ -372,7 +378,9 @@ def _files(raw: dict[str, Any]) -> dict[str, FileEntry]:
     for name in sorted(raw, key=lambda item: item != MODEL_FILE):
         entry = raw[name]
         if not is_valid_name(name) or name == METADATA_FILE or not isinstance(entry, dict):
-            raise MetadataError(f"'files' maps plain file names (not {METADATA_FILE}) to {{sha256, bytes}}, got {name!r}")
+            raise MetadataError(
+                f"'files' maps plain file names (not {METADATA_FILE}) to {{sha256, bytes}}, got {name!r}"
+            )
         files[name] = FileEntry(_sha256(entry.get("sha256"), f"files[{name!r}].sha256"), _count(entry, "bytes"))
     return files
 
@@ -391,7 +399,9 @@ def _graph_inputs(raw: list[Any]) -> tuple[GraphInput, ...]:
             or shape[0] is not None
             or not all(dim is None or (isinstance(dim, int) and not isinstance(dim, bool) and dim > 0) for dim in shape)
         ):
-            raise MetadataError(f"graph.inputs[{index}].shape must be null (the batch) then sizes or nulls, got {shape!r}")
+            raise MetadataError(
+                f"graph.inputs[{index}].shape must be null (the batch) then sizes or nulls, got {shape!r}"
+            )
         inputs.append(GraphInput(_field(item, "name", str), _dtype(item.get("dtype")), tuple(shape)))
     if len({item.name for item in inputs}) != len(inputs):
         raise MetadataError("graph input names must be unique")
@@ -454,7 +464,10 @@ def _text_spec(raw: dict[str, Any], graph_inputs: dict[str, GraphInput], files: 
     roles = _field(raw, "graph_inputs", dict)
     unknown = set(roles) - set(TEXT_ROLES)
     if unknown or not {"input_ids", "attention_mask"} <= set(roles):
-        raise MetadataError(f"input 'graph_inputs' maps input_ids, attention_mask (and optionally token_type_ids) to graph inputs, got {sorted(roles)}")
+        raise MetadataError(
+            "input 'graph_inputs' maps input_ids, attention_mask (and optionally token_type_ids) to graph inputs, "
+            f"got {sorted(roles)}"
+        )
     for role, name in roles.items():
         fed = graph_inputs.get(name) if isinstance(name, str) else None
         if fed is None or fed.dtype not in ("int32", "int64") or len(fed.shape) != 2:
@@ -487,7 +500,9 @@ def _image_spec(raw: dict[str, Any], tensor: InputSpec) -> ImageSpec:
     if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or not 0 <= crop < 255):
         raise MetadataError(f"image 'crop_to_ink' must be null or a threshold from 0 to 254, got {crop!r}")
     divide_by = raw.get("divide_by", 255)
-    if divide_by != "max" and (isinstance(divide_by, bool) or not isinstance(divide_by, int | float) or not divide_by > 0):
+    if divide_by != "max" and (
+        isinstance(divide_by, bool) or not isinstance(divide_by, int | float) or not divide_by > 0
+    ):
         raise MetadataError(f"image 'divide_by' must be a positive number or \"max\", got {divide_by!r}")
     channels = IMAGE_MODES[mode]
     mean, std = _per_channel(raw, "mean", 0.0, channels), _per_channel(raw, "std", 1.0, channels)

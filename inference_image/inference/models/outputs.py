@@ -61,4 +61,3 @@ def embeddings(vectors: Any, encoding: str) -> list[dict[str, Any]]:
         little_endian = vectors.astype("<f4", copy=False)
         return [{"embedding": base64.b64encode(row.tobytes()).decode("ascii")} for row in little_endian]
     return [{"embedding": row} for row in vectors.tolist()]
-

@@ -145,8 +145,6 @@ class ModelRegistry:
                 "loaded": [{"name": name, "version": version} for name, version in self._sessions],
             }
 
-    # --- choosing a version -------------------------------------------------------------------
-
     def predict_outputs(self, name: str, version: str, inputs: list[Any]) -> list[Any]:
         """The outputs for any number of inputs to one version, predicted in batches of that model's own
         limit: a job's shard holds more inputs than one request may (MiniLM takes 128 texts a batch)."""
@@ -157,6 +155,8 @@ class ModelRegistry:
         for start in range(0, len(inputs), limit):
             outputs.extend(self.predict(name, inputs[start : start + limit], version=version)["outputs"])
         return outputs
+
+    # --- choosing a version -------------------------------------------------------------------
 
     def _serving_model(self, name: str) -> LoadedModel:
         state = self._serving.get(name)
@@ -221,7 +221,9 @@ class ModelRegistry:
             version_dir = self._models_dir / name / version
             try:
                 metadata = ModelMetadata.read(version_dir)
-                complete = all((version_dir / file).stat().st_size == entry.size for file, entry in metadata.files.items())
+                complete = all(
+                    (version_dir / file).stat().st_size == entry.size for file, entry in metadata.files.items()
+                )
             except (OSError, MetadataError) as error:
                 logger.debug("skipping %s: %s", version_dir, error)
                 return None

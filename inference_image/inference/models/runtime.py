@@ -178,7 +178,9 @@ def _refuse_other_kinds(inputs: list[Any], takes: str, *, allow_images: bool = F
         if is_image_input(item):
             raise BadRequest(f"inputs[{index}] is an image, but this model takes {takes}", "invalid_input")
         if allow_images:
-            raise BadRequest(f"inputs[{index}] must be an image or a list of numbers, got {json_kind(item)}", "invalid_input")
+            raise BadRequest(
+                f"inputs[{index}] must be an image or a list of numbers, got {json_kind(item)}", "invalid_input"
+            )
         return  # the tensor checks name anything else precisely
 
 
@@ -280,4 +282,6 @@ def _check_graph(session: Any, metadata: ModelMetadata) -> None:
     if metadata.embedding is not None:
         width = outputs_by_name[metadata.embedding.output].shape[-1]
         if isinstance(width, int) and width != metadata.embedding.dimension:
-            raise ModelLoadError(f"the model's vectors have {width} values, but the metadata says {metadata.embedding.dimension}")
+            raise ModelLoadError(
+                f"the model's vectors have {width} values, but the metadata says {metadata.embedding.dimension}"
+            )

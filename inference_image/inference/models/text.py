@@ -39,7 +39,8 @@ class TextEncoder:
         vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
         if vocab_size != spec.vocab_size:
             raise TokenizerError(
-                f"{spec.tokenizer} has {vocab_size} tokens, but the metadata says the model's vocabulary is {spec.vocab_size}"
+                f"{spec.tokenizer} has {vocab_size} tokens, but the metadata says the model's vocabulary is "
+                f"{spec.vocab_size}"
             )
         padding = tokenizer.padding or {}
         pad_token = padding.get("pad_token", "[PAD]")

@@ -12,7 +12,7 @@ from inference.api.logs import JsonLogger
 from inference.settings import Settings
 from inference.store.messages import MessageStore
 
-logger = JsonLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"))
+logger = JsonLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"), __name__)
 
 
 def drop_old_messages(settings: Settings, now: datetime | None = None) -> dict[str, Any]:

@@ -36,7 +36,7 @@ _METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTim
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
 service_name = os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference")
-logger = JsonLogger(service_name)
+logger = JsonLogger(service_name, __name__)
 metrics = MetricsBuffer(os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "EfsInference"), service_name)
 _cold_start = True
 

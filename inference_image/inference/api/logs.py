@@ -23,12 +23,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"messa
 class JsonLogger:
     """The service's logger, writing JSON lines, with the current invocation's fields on each line."""
 
-    def __init__(self, service: str, stream: TextIO | None = None, level: str | None = None) -> None:
+    def __init__(self, service: str, name: str, stream: TextIO | None = None, level: str | None = None) -> None:
         self.service = service
         self.fields: dict[str, Any] = {"cold_start": True}
         self.handler = logging.StreamHandler(stream or sys.stdout)
         self.handler.setFormatter(_JsonFormatter(self))
-        self.logger = logging.getLogger(service)
+        # Named by the module that logs, not the service: two JsonLoggers of one service in one process (the
+        # API's and retention's, in tests or a local server) would otherwise take each other's handler.
+        self.logger = logging.getLogger(name)
         self.logger.handlers = [self.handler]
         self.logger.setLevel(level or os.environ.get("LOG_LEVEL") or "INFO")
         self.logger.propagate = False  # the Lambda runtime's root handler would print each line again

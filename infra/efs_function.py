@@ -3,7 +3,6 @@ at the data root through the access point, its own log group, and a role limited
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,11 +14,12 @@ from inference.layout import DEFAULT_DATA_DIR
 from infra.config import ObservabilityConfig, StackConfig
 from infra.container_image import ContainerImage
 from infra.file_system import SharedFileSystem
+from infra.lambda_execution import function_problems, lambda_execution
 from infra.model_bundle import ModelBundle
 from infra.network import Network
-from infra.policies import assume_role_document, document, efs_client_statements, eni_statements, log_statements
+from infra.policies import efs_client_statements, eni_statements
 from infra.stack_names import StackNames
-from infra.validation import DOCKER_PLATFORMS, LAMBDA_MEMORY_MB, LAMBDA_NAME_MAX, LOG_RETENTION_DAYS
+from infra.validation import LAMBDA_NAME_MAX
 
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
 
@@ -100,11 +100,9 @@ def validate_efs_function_args(args: EfsFunctionArgs) -> None:
             not 0 < len(args.function_name) <= LAMBDA_NAME_MAX,
             f"function_name must have 1 to {LAMBDA_NAME_MAX} characters",
         ),
-        (args.architecture not in DOCKER_PLATFORMS, f"architecture must be one of {', '.join(DOCKER_PLATFORMS)}"),
-        (not LAMBDA_MEMORY_MB[0] <= args.memory_mb <= LAMBDA_MEMORY_MB[1], "memory_mb must be from 128 to 10240"),
+        *function_problems(args.architecture, args.memory_mb, args.log_retention_days),
         (not 1 <= args.timeout_seconds <= LAMBDA_MAX_TIMEOUT_SECONDS, "timeout_seconds must be from 1 to 900"),
         (args.reserved_concurrency < -1, "reserved_concurrency must be -1 (unreserved) or more"),
-        (args.log_retention_days not in LOG_RETENTION_DAYS, "log_retention_days must be a CloudWatch retention value"),
         (not args.placement.mount_targets, "placement.mount_targets must not be empty"),
     ]
     for failed, message in problems:
@@ -120,34 +118,17 @@ class EfsFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: EfsFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_efs_function_args(args)
         super().__init__("efs-inference:efs_function:EfsFunction", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
         placement = args.placement
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            name, name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days, opts=child
-        )
-        self.role = aws.iam.Role(
-            name, assume_role_policy=json.dumps(assume_role_document("lambda.amazonaws.com")), opts=child
-        )
-        self.role_policy = aws.iam.RolePolicy(
+        execution = lambda_execution(
             name,
-            role=self.role.id,
-            policy=pulumi.Output.all(
-                self.log_group.arn, placement.file_system_arn, placement.access_point_arn, args.extra_statements or []
-            ).apply(
-                lambda values: json.dumps(
-                    document(
-                        [
-                            *log_statements(values[0]),
-                            *efs_client_statements(values[1], values[2]),
-                            *eni_statements(),
-                            *values[3],
-                        ]
-                    )
-                )
-            ),
-            opts=child,
+            function_name=args.function_name,
+            log_retention_days=args.log_retention_days,
+            inputs=[placement.file_system_arn, placement.access_point_arn, args.extra_statements or []],
+            statements=lambda values: [*efs_client_statements(values[0], values[1]), *eni_statements(), *values[2]],
+            parent=self,
         )
+        self.log_group, self.role, self.role_policy = execution.log_group, execution.role, execution.role_policy
         self.function = aws.lambda_.Function(
             name,
             name=args.function_name,

@@ -4,7 +4,6 @@ no interface endpoint. Its role may put and read job objects, read model metadat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,10 +17,10 @@ from infra.efs_function import common_environment
 from infra.job_bucket import JobBucket
 from infra.job_policies import job_api_statements
 from infra.job_queue import JobQueue
+from infra.lambda_execution import function_problems, lambda_execution
 from infra.model_bundle import ModelBundle
-from infra.policies import assume_role_document, document, log_statements
 from infra.stack_names import StackNames
-from infra.validation import DOCKER_PLATFORMS, HTTP_API_TIMEOUT_SECONDS, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS
+from infra.validation import HTTP_API_TIMEOUT_SECONDS
 
 
 def job_environment(config: JobsConfig) -> dict[str, str]:
@@ -93,10 +92,8 @@ class JobApiFunctionArgs:
 
 def validate_job_api_function_args(args: JobApiFunctionArgs) -> None:
     problems = [
-        (args.architecture not in DOCKER_PLATFORMS, f"architecture must be one of {', '.join(DOCKER_PLATFORMS)}"),
-        (not LAMBDA_MEMORY_MB[0] <= args.memory_mb <= LAMBDA_MEMORY_MB[1], "memory_mb must be from 128 to 10240"),
+        *function_problems(args.architecture, args.memory_mb, args.log_retention_days),
         (not 1 <= args.timeout_seconds <= HTTP_API_TIMEOUT_SECONDS, "timeout_seconds must be from 1 to 30"),
-        (args.log_retention_days not in LOG_RETENTION_DAYS, "log_retention_days must be a CloudWatch retention value"),
     ]
     for failed, message in problems:
         if failed:
@@ -111,26 +108,16 @@ class JobApiFunction(pulumi.ComponentResource):
     def __init__(self, name: str, args: JobApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_job_api_function_args(args)
         super().__init__("efs-inference:job_api_function:JobApiFunction", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
 
-        self.log_group = aws.cloudwatch.LogGroup(
-            name, name=f"/aws/lambda/{args.function_name}", retention_in_days=args.log_retention_days, opts=child
-        )
-        self.role = aws.iam.Role(
-            name, assume_role_policy=json.dumps(assume_role_document("lambda.amazonaws.com")), opts=child
-        )
-        self.role_policy = aws.iam.RolePolicy(
+        execution = lambda_execution(
             name,
-            role=self.role.id,
-            policy=pulumi.Output.all(
-                self.log_group.arn, args.job_bucket_arn, args.model_bucket_arn, args.queue_arn
-            ).apply(
-                lambda arns: json.dumps(
-                    document([*log_statements(arns[0]), *job_api_statements(arns[1], arns[2], arns[3])])
-                )
-            ),
-            opts=child,
+            function_name=args.function_name,
+            log_retention_days=args.log_retention_days,
+            inputs=[args.job_bucket_arn, args.model_bucket_arn, args.queue_arn],
+            statements=lambda arns: job_api_statements(arns[0], arns[1], arns[2]),
+            parent=self,
         )
+        self.log_group, self.role, self.role_policy = execution.log_group, execution.role, execution.role_policy
         # No vpc_config: outside the VPC, S3 and SQS are reachable without NAT or endpoints.
         self.function = aws.lambda_.Function(
             name,

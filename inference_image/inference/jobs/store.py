@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
-
+from inference import json_bytes
 from inference.errors import ServiceError
 
 
@@ -45,11 +44,7 @@ class JobStore:
         return True
 
     def put_json_once(self, key: str, value: Any) -> bool:
-        try:
-            body = orjson.dumps(value)  # a 10,000-embedding result: json takes seconds
-        except orjson.JSONEncodeError:  # what only json takes: an int past 64 bits (a tensor model's input)
-            body = json.dumps(value, separators=(",", ":")).encode()
-        return self.put_once(key, body)
+        return self.put_once(key, json_bytes.dumps(value))
 
     def put(self, key: str, body: bytes) -> None:
         """Write ``key`` unconditionally: only for objects that describe an attempt, never for results."""

@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from inference.errors import BadRequest, ModelUnavailable, NotFound
+from inference.errors import BadModelOutput, BadRequest, ModelUnavailable, NotFound
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
 from inference.models.pointer import write_latest
 from inference.models.publishing import TEMP_PREFIX, publish_version
@@ -325,8 +325,9 @@ class _ThreeColumnSession:
 
 
 def test_probabilities_that_do_not_match_the_labels_are_an_error() -> None:
-    """A classifier answering more probability columns than it has labels fails instead of mislabelling."""
+    """A classifier answering more probability columns than it has labels fails instead of mislabelling: a 502
+    naming the output, never a 500."""
     metadata = ModelMetadata.from_dict(tiny_metadata(tiny_onnx()))
     model = LoadedModel(name="tiny", version="1", metadata=metadata, session=_ThreeColumnSession())
-    with pytest.raises(ValueError, match="3 probabilities for 2 labels"):
+    with pytest.raises(BadModelOutput, match=r"shape \[1, 3\], but 2 labels"):
         model.run(model.prepare([FIRST_WINS], max_batch=1))

@@ -225,7 +225,8 @@ def test_natural_sort_orders_numbers_by_value() -> None:
 def test_a_corrupt_new_version_keeps_the_previous_one_serving(
     publish_tiny: PublishTiny, models_dir: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A corrupt version named by LATEST is skipped with one warning, and the previous version keeps serving."""
+    """A version damaged after publishing and named by LATEST is skipped with one error line, the previous version
+    keeps serving, and the listing says why LATEST is not served."""
     publish_tiny("1")
     registry = ModelRegistry(models_dir, "tiny", refresh_seconds=1, clock=clock)
     assert registry.predict(None, [FIRST_WINS])["version"] == "1"
@@ -236,8 +237,11 @@ def test_a_corrupt_new_version_keeps_the_previous_one_serving(
         for _ in range(3):
             clock.advance(1)
             assert registry.predict(None, [FIRST_WINS])["version"] == "1"
-    assert len([r for r in caplog.records if "corrupt" in r.getMessage()]) == 1
-    assert registry.list_models()["models"][0]["versions"] == ["1"]
+    assert len([r for r in caplog.records if "cannot be served" in r.getMessage()]) == 1
+    (listing,) = registry.list_models()["models"]
+    assert listing["versions"] == ["1"]
+    assert (listing["latest"], listing["serving"]) == ("2", "1")
+    assert "model.onnx changed after it was published" in listing["unavailable"][0]["reason"]
     with pytest.raises(ModelUnavailable):
         registry.predict(None, [FIRST_WINS], version="2")
 

@@ -32,6 +32,7 @@ NO_INPUT = "No Input"
 # Lambda refuses a result over 6 MB (API Gateway then answers 500): listings stop short of that.
 RESPONSE_BUDGET_BYTES = 5_000_000
 _METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTime"}
+_COUNT_METRICS = {"latest_unavailable": "LatestVersionUnavailable"}  # the registry's counts (not durations)
 
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
@@ -50,8 +51,11 @@ def message_store() -> MessageStore:
         raise StorageUnavailable(f"the message store cannot be opened: {error.strerror or error}") from error
 
 
-def _record_metric(name: str, value_ms: float) -> None:
-    metrics.add(_METRIC_NAMES.get(name, name), value_ms)
+def _record_metric(name: str, value: float) -> None:
+    if name in _COUNT_METRICS:
+        metrics.add(_COUNT_METRICS[name], value, "Count")
+    else:
+        metrics.add(_METRIC_NAMES.get(name, name), value)
 
 
 @functools.cache
@@ -63,7 +67,8 @@ def model_registry() -> ModelRegistry:
 
 
 # What one execution environment has in memory: it differs between instances, so /health reports it per instance.
-_INSTANCE_KEYS = ("serving", "loaded")
+# Which version each model serves is not among them: every instance derives it from the file system alike.
+_INSTANCE_KEYS = ("loaded",)
 
 
 def health(_: Request) -> Response:

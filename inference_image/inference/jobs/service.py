@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inference.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError
-from inference.jobs.catalog import S3ModelCatalog
+from inference.jobs.catalog import ModelCatalog
 from inference.jobs.layout import JobKeys, is_valid_id, new_id, upload_key
 from inference.jobs.messages import ShardMessage
 from inference.jobs.settings import JobSettings
@@ -96,7 +96,7 @@ class JobService:
         settings: JobSettings,
         store: JobStore,
         sqs: Any,
-        catalog: S3ModelCatalog,
+        catalog: ModelCatalog,
         *,
         default_model: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

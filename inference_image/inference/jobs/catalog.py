@@ -22,9 +22,12 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from inference.errors import NotFound
+from inference.models import bucket_layout
 from inference.models.bucket_layout import latest_key, name_prefix, version_prefix
 from inference.models.metadata import METADATA_FILE, MetadataError, ModelMetadata, check_name, check_version
 from inference.models.registry import ModelRegistry, natural_key
+
+MODELS_PREFIX = bucket_layout.MODELS_PREFIX  # what infra's job policies grant reads under
 
 
 class ModelCatalog(Protocol):

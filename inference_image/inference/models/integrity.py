@@ -59,7 +59,7 @@ def write_record(folder: Path, checked_with: dict[str, str]) -> str:
     for path in plain_files(folder):
         stat = path.stat()
         files[path.name] = {"sha256": file_sha256(path), "bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-    checksum = content_sha256((name, entry["sha256"]) for name, entry in files.items())
+    checksum = content_sha256((name, str(entry["sha256"])) for name, entry in files.items())
     record = {"content_sha256": checksum, "files": files, "checked_with": checked_with}
     with open(folder / RECORD_FILE, "x", encoding="utf-8") as stream:
         json.dump(record, stream, indent=1, sort_keys=True)

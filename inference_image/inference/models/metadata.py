@@ -464,7 +464,16 @@ def _from_v1(reader: _Reader, data: dict[str, Any]) -> ModelMetadata | None:
         if name is not None and dtype is not None and dims is not None:
             graph_input = GraphInput(name, dtype, (None, *dims))
             tensor = _tensor_spec(reader, raw, graph_input)
-    if reader.problems or None in (identity, task, outputs, model_sha256, model_bytes, graph_input, tensor):
+    if (
+        reader.problems
+        or identity is None
+        or task is None
+        or outputs is None
+        or model_sha256 is None
+        or model_bytes is None
+        or graph_input is None
+        or tensor is None
+    ):
         return None
     return ModelMetadata(
         **identity,
@@ -504,7 +513,15 @@ def _from_v2(reader: _Reader, data: dict[str, Any]) -> ModelMetadata | None:
         text = _text_spec(reader, raw, graph_inputs, files)
     elif raw is not None and kind is not None:
         tensor, image = _tensor_or_image(reader, raw, kind, graph_inputs)
-    if reader.problems or None in (identity, task, files, graph_inputs, outputs, kind):
+    if (
+        reader.problems
+        or identity is None
+        or task is None
+        or files is None
+        or graph_inputs is None
+        or outputs is None
+        or kind is None
+    ):
         return None
     return ModelMetadata(
         **identity,
@@ -644,7 +661,7 @@ def _embedding_spec(
     normalize = reader.boolean(raw, "normalize", "embedding.normalize")
     pooling = reader.choice(raw, "pooling", "embedding.pooling", POOLINGS)
     dimension = reader.count(raw, "dimension", "embedding.dimension")
-    if None in (output, normalize, pooling, dimension):
+    if output is None or normalize is None or pooling is None or dimension is None:
         return None
     return EmbeddingSpec(output, pooling, normalize, dimension)
 
@@ -737,7 +754,7 @@ def _text_spec(
     max_text_bytes = reader.count(raw, "max_text_bytes", "input.max_text_bytes")
     max_batch = reader.count(raw, "max_batch", "input.max_batch", None)
     vocab_size = reader.count(raw, "vocab_size", "input.vocab_size")
-    if None in (tokenizer, roles, max_tokens, max_text_bytes, vocab_size):
+    if tokenizer is None or roles is None or max_tokens is None or max_text_bytes is None or vocab_size is None:
         return None
     return TextSpec(
         tokenizer=tokenizer,
@@ -786,7 +803,17 @@ def _image_spec(reader: _Reader, raw: dict[str, Any], tensor: InputSpec) -> Imag
             f"({math.prod(size) * channels} values) does not fill the graph input {tensor.name}, "
             f"{list(tensor.row_shape)} ({math.prod(tensor.row_shape)} values)"
         )
-    if reader.problems or None in (formats, size, resample, layout, scale, max_pixels, mean, std):
+    if (
+        reader.problems
+        or formats is None
+        or size is None
+        or resample is None
+        or layout is None
+        or scale is None
+        or max_pixels is None
+        or mean is None
+        or std is None
+    ):
         return None
     return ImageSpec(
         formats=formats,

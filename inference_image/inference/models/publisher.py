@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
 _EVENT_FIELDS = ("bucket", "prefix", "name", "version")
+# The function's timeout (infra gives it this; `efs-models publish` waits this long for an answer): not behind the
+# API, so not capped at 30 s. Downloading, checking and probing a large model takes a while.
+PUBLISHER_TIMEOUT_SECONDS = 300
 
 
 @functools.cache

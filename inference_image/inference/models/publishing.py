@@ -14,6 +14,7 @@ Used by the local stack and `efs-models` (``publish_version``) and by the Lambda
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
@@ -78,6 +79,7 @@ def publish_files(
     files must have. Returns the version's folder."""
     name_dir = Path(models_dir) / check_name(name)
     version = check_version(version)
+    first = not name_dir.exists()
     name_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_stages(name_dir)
     stage = name_dir / f"{TEMP_PREFIX}{version}-{secrets.token_hex(6)}"
@@ -85,6 +87,12 @@ def publish_files(
     try:
         fill(stage)
         return _commit(stage, name_dir, version, content_sha256)
+    except BaseException:
+        if first:  # a refused first version leaves no empty model behind (GET /models would list it)
+            shutil.rmtree(stage, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                name_dir.rmdir()  # only if empty: another publisher may have landed a version meanwhile
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)  # gone already after a successful rename
 

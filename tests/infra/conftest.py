@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.infra.harness import PROJECT, StackRun, run_program, stack_file_config
+from tests.infra.variants import VARIANTS, VARIANTS_BY_NAME
 from tests.models.factory import tiny_model_dir
 
 MODEL_NAME = "digits"
@@ -56,3 +57,9 @@ def any_run(request: pytest.FixtureRequest) -> StackRun:
     """Each example stack in turn."""
     run: StackRun = request.getfixturevalue(f"{request.param}_run")
     return run
+
+
+@pytest.fixture(scope="session", params=[variant.name for variant in VARIANTS])
+def variant_run(request: pytest.FixtureRequest, model_dirs: list[Path]) -> StackRun:
+    """Each stack of tests/infra/variants.py in turn, run once per session."""
+    return VARIANTS_BY_NAME[request.param].run(model_dirs)

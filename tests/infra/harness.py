@@ -49,6 +49,7 @@ class StackRun:
     stack: str
     resources: list[Registered]
     outputs: dict[str, Any] = field(default_factory=dict)
+    variant: str = ""  # the name in tests/infra/variants.py, for runs made from there
 
     def of_type(self, type_token: str) -> list[Registered]:
         return [item for item in self.resources if item.type == type_token]

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from inference.models.publishing import publish_version
-from infra.job_worker import WORKER_COMMAND
-from infra.model_publisher import PUBLISHER_COMMAND
-from infra.retention_schedule import RETENTION_HANDLER
+from infra.jobs.worker import WORKER_COMMAND
+from infra.models.publisher import PUBLISHER_COMMAND
+from infra.retention.schedule import RETENTION_HANDLER
 from scripts.dockerfile import exec_form_cmd, pip_install_args
 
 ROOT = Path(__file__).resolve().parents[2]

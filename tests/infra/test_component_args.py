@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from inference.routes import ROUTE_KEYS
-from infra.container_image import ContainerImageArgs, lifecycle_policy, validate_container_image_args
-from infra.efs_function import EfsFunctionArgs, FunctionPlacement, validate_efs_function_args
-from infra.file_system import SharedFileSystemArgs, validate_shared_file_system_args
-from infra.http_api import HttpApiArgs, route_child_name, validate_http_api_args
-from infra.network import NetworkArgs, validate_network_args
-from infra.streamlit_service import StreamlitServiceArgs, validate_streamlit_service_args
-from infra.ui_load_balancer import UiLoadBalancerArgs, listener_ports, validate_ui_load_balancer_args
+from infra.api.http_api import HttpApiArgs, route_child_name, validate_http_api_args
+from infra.functions.efs_function import EfsFunctionArgs, FunctionPlacement, validate_efs_function_args
+from infra.images.container_image import ContainerImageArgs, lifecycle_policy, validate_container_image_args
+from infra.network.network import NetworkArgs, validate_network_args
+from infra.storage.file_system import SharedFileSystemArgs, validate_shared_file_system_args
+from infra.ui.load_balancer import UiLoadBalancerArgs, listener_ports, validate_ui_load_balancer_args
+from infra.ui.streamlit_service import StreamlitServiceArgs, validate_streamlit_service_args
 
 PLACEMENT = FunctionPlacement(
     subnet_ids=["subnet-1"],

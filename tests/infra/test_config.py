@@ -11,7 +11,9 @@ import pulumi
 import pytest
 import yaml
 
-from infra.config import (
+from infra.config.checks import ConfigError, config_warnings, validate_function_name, validate_stack_config
+from infra.config.loading import load_stack_config
+from infra.config.schema import (
     ApiAuthConfig,
     FunctionConfig,
     NetworkConfig,
@@ -19,9 +21,7 @@ from infra.config import (
     UiAccessConfig,
     UiConfig,
     config_schema,
-    load_stack_config,
 )
-from infra.validation import ConfigError, config_warnings, validate_function_name, validate_stack_config
 from tests.infra.conftest import StackConfigFactory
 from tests.infra.harness import PROJECT, ROOT, StackMocks, run_program
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.model_bundle import PROJECT_ROOT, read_model_bundle, read_model_bundles
-from infra.validation import ConfigError
+from infra.config.checks import ConfigError
+from infra.config.model_dirs import PROJECT_ROOT, read_model_bundle, read_model_bundles
 from tests.models.factory import DIGITS_DIR, minilm_dir, tiny_model_dir
 
 

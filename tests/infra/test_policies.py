@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.policies import (
+from infra.building_blocks.iam import (
     deny_insecure_bucket_transport_document,
     deny_insecure_transport_document,
     efs_client_statements,

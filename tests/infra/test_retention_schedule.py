@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from inference.settings import Settings
-from infra.retention_schedule import RETENTION_HANDLER, RetentionScheduleArgs, validate_retention_schedule_args
+from infra.retention.schedule import RETENTION_HANDLER, RetentionScheduleArgs, validate_retention_schedule_args
 from tests.infra.conftest import StackConfigFactory
 from tests.infra.harness import StackRun, run_program
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.stack_names import StackNames
-from infra.validation import ConfigError
+from infra.config.checks import ConfigError
+from infra.config.names import StackNames
 
 
 def test_names_are_derived_from_project_and_stack() -> None:

@@ -12,8 +12,8 @@ import pytest
 from inference.layout import DEFAULT_DATA_DIR
 from inference.routes import ROUTE_KEYS
 from inference.settings import Settings
-from infra.policies import ENI_ACTIONS
-from infra.validation import DOCKER_PLATFORMS
+from infra.building_blocks.iam import ENI_ACTIONS
+from infra.config.limits import DOCKER_PLATFORMS
 from tests.infra.conftest import MODEL_NAME, MODEL_VERSION, SECOND_MODEL
 from tests.infra.harness import PROJECT, S3_PREFIX_LIST, Registered, StackRun, stack_file_config
 

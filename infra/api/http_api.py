@@ -14,11 +14,12 @@ import pulumi
 import pulumi_aws as aws
 
 from inference.routes import API_FUNCTION, function_of
-from infra.config import StackConfig
-from infra.efs_function import EfsFunction
-from infra.policies import document, invoke_api_statements
-from infra.stack_names import StackNames
-from infra.validation import API_AUTH_MODES, HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
+from infra.building_blocks.iam import document, invoke_api_statements
+from infra.config.checks import API_AUTH_MODES
+from infra.config.limits import HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
+from infra.config.names import StackNames
+from infra.config.schema import StackConfig
+from infra.functions.efs_function import EfsFunction
 
 # Route authorization type for each apiAuth mode.
 AUTHORIZATION_TYPES = {"iam": "AWS_IAM", "jwt": "JWT", "none": "NONE"}

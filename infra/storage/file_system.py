@@ -12,11 +12,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_time as time
 
-from infra.config import StorageConfig
-from infra.network import Network
-from infra.policies import deny_insecure_transport_document
-from infra.security_groups import allow_between_groups
-from infra.validation import EFS_THROUGHPUT_MODES
+from infra.building_blocks.iam import deny_insecure_transport_document
+from infra.building_blocks.security_groups import allow_between_groups
+from infra.config.limits import EFS_THROUGHPUT_MODES
+from infra.config.schema import StorageConfig
+from infra.network.network import Network
 
 NFS_PORT = 2049
 # The old app's access point, kept so data written by it lines up.

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import StackConfig
-from infra.private_bucket import private_bucket_controls
+from infra.building_blocks.private_bucket import private_bucket_controls
+from infra.config.schema import StackConfig
 
 _ABORT_UPLOADS_AFTER_DAYS = 1
 

@@ -11,8 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from infra.config import StackConfig
-from infra.validation import DOCKER_PLATFORMS
+from infra.config.limits import DOCKER_PLATFORMS
+from infra.config.schema import StackConfig
 
 
 @dataclass

@@ -11,16 +11,16 @@ import pulumi
 import pulumi_aws as aws
 
 from inference.jobs.settings import JobSettings
-from infra.config import JobsConfig, StackConfig
-from infra.container_image import ContainerImage
-from infra.efs_function import common_environment
-from infra.job_bucket import JobBucket
-from infra.job_policies import job_api_statements
-from infra.job_queue import JobQueue
-from infra.lambda_execution import function_problems, lambda_execution
-from infra.model_bundle import ModelBundle
-from infra.stack_names import StackNames
-from infra.validation import HTTP_API_TIMEOUT_SECONDS
+from infra.config.limits import HTTP_API_TIMEOUT_SECONDS
+from infra.config.model_dirs import ModelBundle
+from infra.config.names import StackNames
+from infra.config.schema import JobsConfig, StackConfig
+from infra.functions.efs_function import common_environment
+from infra.functions.lambda_function import function_problems, lambda_execution
+from infra.images.container_image import ContainerImage
+from infra.jobs.bucket import JobBucket
+from infra.jobs.policies import job_api_statements
+from infra.jobs.queue import JobQueue
 
 
 def job_environment(config: JobsConfig) -> dict[str, str]:

@@ -12,10 +12,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from infra.config import UiAccessConfig, UiConfig
-from infra.network import Network
-from infra.security_groups import HTTPS_PORT, allow_between_groups
-from infra.ui_login import UiLogin
+from infra.building_blocks.security_groups import HTTPS_PORT, allow_between_groups
+from infra.config.schema import UiAccessConfig, UiConfig
+from infra.network.network import Network
+from infra.ui.login import UiLogin
 
 STREAMLIT_PORT = 8501
 STREAMLIT_HEALTH_PATH = "/_stcore/health"

@@ -2,18 +2,13 @@
 
 `Pulumi.yaml` repeats the declarations for the CLI, which applies the defaults there; the SDK does
 not, so the program applies the same defaults from these dataclasses (a test keeps the two equal).
-`load_stack_config` reads and validates every key before the program registers any resource."""
+`infra.config.loading` reads and checks them."""
 
 from __future__ import annotations
 
-import json
 import typing
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, Literal
-
-import pulumi
-
-from infra.validation import ConfigError, validate_stack_config
 
 ConfigType = Literal["string", "integer", "boolean", "array"]
 
@@ -251,14 +246,14 @@ class KeySpec:
     description: str
 
 
-def _sections() -> list[type]:
+def config_sections() -> list[type]:
     hints = typing.get_type_hints(StackConfig)
     return [hints[section.name] for section in fields(StackConfig)]
 
 
-def _key_fields() -> list[tuple[type, Field[Any], ConfigType]]:
+def config_fields() -> list[tuple[type, Field[Any], ConfigType]]:
     found: list[tuple[type, Field[Any], ConfigType]] = []
-    for section in _sections():
+    for section in config_sections():
         hints = typing.get_type_hints(section)
         found.extend((section, item, _TYPE_OF_ANNOTATION[hints[item.name]]) for item in fields(section))
     return found
@@ -273,40 +268,5 @@ def config_schema() -> tuple[KeySpec, ...]:
             default=list(item.default) if isinstance(item.default, tuple) else item.default,
             description=item.metadata["description"],
         )
-        for _, item, config_type in _key_fields()
+        for _, item, config_type in config_fields()
     )
-
-
-def _read(config: pulumi.Config, key: str, config_type: ConfigType, default: Any) -> Any:
-    if config_type == "integer":
-        return config.get_int(key, default)
-    if config_type == "boolean":
-        return config.get_bool(key, default)
-    if config_type == "string":
-        return config.get(key, default)
-    raw = config.get(key)
-    if raw is None:
-        return default
-    try:
-        items = json.loads(raw)
-    except json.JSONDecodeError:
-        items = None
-    if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
-        raise ConfigError(key, raw, "a list of strings")
-    return tuple(items)
-
-
-def load_stack_config(config: pulumi.Config | None = None) -> StackConfig:
-    """The stack's settings with defaults applied, validated; a bad key raises one ConfigError naming it."""
-    config = config or pulumi.Config()
-    values: dict[type, dict[str, Any]] = {section: {} for section in _sections()}
-    for section, item, config_type in _key_fields():
-        values[section][item.name] = _read(config, item.metadata["key"], config_type, item.default)
-    stack_config = StackConfig(
-        **{
-            section_field.name: section(**values[section])
-            for section_field, section in zip(fields(StackConfig), _sections(), strict=True)
-        }
-    )
-    validate_stack_config(stack_config)
-    return stack_config

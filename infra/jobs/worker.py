@@ -10,17 +10,17 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import StackConfig
-from infra.container_image import ContainerImage
-from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
-from infra.job_api_function import job_environment
-from infra.job_bucket import JobBucket
-from infra.job_policies import job_worker_statements
-from infra.job_queue import JobQueue
-from infra.model_bundle import ModelBundle
-from infra.network import Network
-from infra.security_groups import https_out_group
-from infra.stack_names import StackNames
+from infra.building_blocks.security_groups import https_out_group
+from infra.config.model_dirs import ModelBundle
+from infra.config.names import StackNames
+from infra.config.schema import StackConfig
+from infra.functions.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
+from infra.images.container_image import ContainerImage
+from infra.jobs.api_function import job_environment
+from infra.jobs.bucket import JobBucket
+from infra.jobs.policies import job_worker_statements
+from infra.jobs.queue import JobQueue
+from infra.network.network import Network
 
 WORKER_COMMAND = ("inference.jobs.worker.handler",)
 # Shards are long: one per invocation, so a failure retries only its own shard.

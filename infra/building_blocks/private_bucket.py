@@ -9,7 +9,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from infra.policies import deny_insecure_bucket_transport_document
+from infra.building_blocks.iam import deny_insecure_bucket_transport_document
 
 
 def private_bucket_controls(name: str, bucket: aws.s3.Bucket, parent: pulumi.Resource) -> list[pulumi.Resource]:

@@ -12,9 +12,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from infra.config import NetworkConfig
-from infra.policies import s3_endpoint_document
-from infra.validation import NAT_STRATEGIES, ConfigError
+from infra.building_blocks.iam import s3_endpoint_document
+from infra.config.checks import NAT_STRATEGIES, ConfigError
+from infra.config.schema import NetworkConfig
 
 
 @dataclass

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import UiAccessConfig
-from infra.stack_names import StackNames
+from infra.config.names import StackNames
+from infra.config.schema import UiAccessConfig
 
 # Where an ALB receives the identity provider's answer: fixed by Elastic Load Balancing.
 ALB_CALLBACK_PATH = "/oauth2/idpresponse"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from inference.models.metadata import METADATA_FILE, MODEL_FILE
 from inference.models.publishing import PublishError, verify_version_dir
-from infra.validation import ConfigError
+from infra.config.checks import ConfigError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 KEY = "modelDirs"
 # How to build the example models that are not committed (or rebuild those that are).
 BUILD_COMMANDS = {"digits": "make model", "minilm": "make minilm"}

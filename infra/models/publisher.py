@@ -10,16 +10,16 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import StackConfig
-from infra.container_image import ContainerImage
-from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
-from infra.file_system import SharedFileSystem
-from infra.model_bundle import ModelBundle
-from infra.network import Network
-from infra.policies import s3_read_statements
-from infra.private_bucket import private_bucket_controls
-from infra.security_groups import https_out_group
-from infra.stack_names import StackNames
+from infra.building_blocks.iam import s3_read_statements
+from infra.building_blocks.private_bucket import private_bucket_controls
+from infra.building_blocks.security_groups import https_out_group
+from infra.config.model_dirs import ModelBundle
+from infra.config.names import StackNames
+from infra.config.schema import StackConfig
+from infra.functions.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
+from infra.images.container_image import ContainerImage
+from infra.network.network import Network
+from infra.storage.file_system import SharedFileSystem
 
 PUBLISHER_COMMAND = ("inference.models.publisher.handler",)
 PUBLISHER_TIMEOUT_SECONDS = 300  # not behind the API, so not capped at 30 s

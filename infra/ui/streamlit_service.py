@@ -14,15 +14,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-from infra.config import StackConfig
-from infra.container_image import ContainerImage
-from infra.http_api import HttpApi
-from infra.network import Network
-from infra.policies import assume_role_document, document, invoke_api_statements
-from infra.security_groups import https_out_group
-from infra.stack_names import StackNames
-from infra.ui_load_balancer import STREAMLIT_PORT, UiLoadBalancer
-from infra.validation import FARGATE_CPU_ARCHITECTURES, FARGATE_MEMORY_MB, LOG_RETENTION_DAYS
+from infra.api.http_api import HttpApi
+from infra.building_blocks.iam import assume_role_document, document, invoke_api_statements
+from infra.building_blocks.security_groups import https_out_group
+from infra.config.limits import FARGATE_CPU_ARCHITECTURES, FARGATE_MEMORY_MB, LOG_RETENTION_DAYS
+from infra.config.names import StackNames
+from infra.config.schema import StackConfig
+from infra.images.container_image import ContainerImage
+from infra.network.network import Network
+from infra.ui.load_balancer import STREAMLIT_PORT, UiLoadBalancer
 
 CONTAINER_NAME = "ui"
 UI_API_AUTH_MODES = ("iam", "none")  # what ui.api_client can do: sign with the task role, or not

@@ -6,48 +6,37 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Collection, Iterable
-from typing import TYPE_CHECKING
 
 import pulumi
 
 from inference.models.metadata import is_valid_name
+from infra.config.limits import (
+    DOCKER_PLATFORMS,
+    EFS_THROUGHPUT_MODES,
+    EFS_TRANSITIONS,
+    FARGATE_MEMORY_MB,
+    HTTP_API_TIMEOUT_SECONDS,
+    LAMBDA_MEMORY_MB,
+    LAMBDA_NAME_MAX,
+    LOG_RETENTION_DAYS,
+)
+from infra.config.schema import (
+    ApiAuthConfig,
+    ApiConfig,
+    FunctionConfig,
+    JobsConfig,
+    ModelConfig,
+    NetworkConfig,
+    ObservabilityConfig,
+    StackConfig,
+    StorageConfig,
+    UiAccessConfig,
+    UiConfig,
+)
 
-if TYPE_CHECKING:
-    from infra.config import (
-        ApiAuthConfig,
-        ApiConfig,
-        FunctionConfig,
-        JobsConfig,
-        ModelConfig,
-        NetworkConfig,
-        ObservabilityConfig,
-        StackConfig,
-        StorageConfig,
-        UiAccessConfig,
-        UiConfig,
-    )
-
-# Docker platform and Fargate CPU architecture for each Lambda architecture.
-DOCKER_PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
-FARGATE_CPU_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM64"}
 # Config spelling → awsx.ec2.NatGatewayStrategy value.
 NAT_STRATEGIES = {"none": "None", "single": "Single", "onePerAz": "OnePerAz"}
-EFS_THROUGHPUT_MODES = ("elastic", "bursting")  # provisioned would need a throughput figure as well
-EFS_TRANSITIONS = tuple(f"AFTER_{days}_DAY{'S' if days > 1 else ''}" for days in (1, 7, 14, 30, 60, 90, 180, 270, 365))
-# The retention periods CloudWatch accepts.
-LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827)
-LOG_RETENTION_DAYS += (2192, 2557, 2922, 3288, 3653)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-FARGATE_MEMORY_MB = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4097, 1024)),
-    1024: tuple(range(2048, 8193, 1024)),
-    2048: tuple(range(4096, 16385, 1024)),
-    4096: tuple(range(8192, 30721, 1024)),
-}
-LAMBDA_MEMORY_MB = (128, 10240)
-HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
-LAMBDA_NAME_MAX = 64
 API_AUTH_MODES = ("iam", "jwt", "none")
 UI_LOGINS = ("none", "cognito")
 ANYWHERE = "0.0.0.0/0"

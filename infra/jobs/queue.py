@@ -11,7 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from inference.jobs.settings import LAMBDA_MAX_TIMEOUT_SECONDS, visibility_timeout_seconds
-from infra.config import StackConfig
+from infra.config.schema import StackConfig
 
 MAX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.validation import validate_function_name
+from infra.config.checks import validate_function_name
 
 
 @dataclass(frozen=True)

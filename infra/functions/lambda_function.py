@@ -12,8 +12,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.policies import assume_role_document, document, log_statements
-from infra.validation import DOCKER_PLATFORMS, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS
+from infra.building_blocks.iam import assume_role_document, document, log_statements
+from infra.config.limits import DOCKER_PLATFORMS, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS
 
 # (the resolved inputs) -> the policy statements beyond the function's own log statements
 Statements = Callable[[list[Any]], list[dict[str, Any]]]

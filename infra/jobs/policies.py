@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from inference.jobs.catalog import MODELS_PREFIX
 from inference.jobs.layout import JOBS_PREFIX, UPLOADS_PREFIX
-from infra.policies import Statement
+from infra.building_blocks.iam import Statement
 
 # What Lambda's event source mapping does with the queue on the function's behalf.
 QUEUE_CONSUMER_ACTIONS = (

@@ -11,17 +11,15 @@ import pulumi
 import pulumi_aws as aws
 
 from inference.layout import DEFAULT_DATA_DIR
-from infra.config import ObservabilityConfig, StackConfig
-from infra.container_image import ContainerImage
-from infra.file_system import SharedFileSystem
-from infra.lambda_execution import function_problems, lambda_execution
-from infra.model_bundle import ModelBundle
-from infra.network import Network
-from infra.policies import efs_client_statements, eni_statements
-from infra.stack_names import StackNames
-from infra.validation import LAMBDA_NAME_MAX
-
-LAMBDA_MAX_TIMEOUT_SECONDS = 900
+from infra.building_blocks.iam import efs_client_statements, eni_statements
+from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS, LAMBDA_NAME_MAX
+from infra.config.model_dirs import ModelBundle
+from infra.config.names import StackNames
+from infra.config.schema import ObservabilityConfig, StackConfig
+from infra.functions.lambda_function import function_problems, lambda_execution
+from infra.images.container_image import ContainerImage
+from infra.network.network import Network
+from infra.storage.file_system import SharedFileSystem
 
 
 @dataclass

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config import StackConfig
-from infra.container_image import ContainerImage
-from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
-from infra.stack_names import StackNames
-from infra.validation import validate_function_name
+from infra.config.checks import validate_function_name
+from infra.config.names import StackNames
+from infra.config.schema import StackConfig
+from infra.functions.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
+from infra.images.container_image import ContainerImage
 
 RETENTION_HANDLER = "inference.retention.lambda_handler"
 DAILY = "rate(1 day)"

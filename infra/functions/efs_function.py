@@ -16,7 +16,7 @@ from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS, LAMBDA_NAME_MAX
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import ObservabilityConfig, StackConfig
-from infra.functions.lambda_function import function_problems, lambda_execution
+from infra.functions.lambda_function import FunctionCode, function_problems, lambda_function
 from infra.images.container_image import ContainerImage
 from infra.network.network import Network
 from infra.storage.file_system import SharedFileSystem
@@ -118,40 +118,37 @@ class EfsFunction(pulumi.ComponentResource):
         super().__init__("efs-inference:efs_function:EfsFunction", name, None, opts)
         placement = args.placement
 
-        execution = lambda_execution(
-            name,
+        code = FunctionCode(
             function_name=args.function_name,
+            image_uri=args.image_uri,
+            architecture=args.architecture,
+            memory_mb=args.memory_mb,
+            timeout_seconds=args.timeout_seconds,
             log_retention_days=args.log_retention_days,
-            inputs=[placement.file_system_arn, placement.access_point_arn, args.extra_statements or []],
+            environment={"DATA_DIR": DEFAULT_DATA_DIR, **args.environment},
+            command=args.command,
+            reserved_concurrency=args.reserved_concurrency,
+        )
+        made = lambda_function(
+            name,
+            code,
+            policy_inputs=[placement.file_system_arn, placement.access_point_arn, args.extra_statements or []],
             statements=lambda values: [*efs_client_statements(values[0], values[1]), *eni_statements(), *values[2]],
             parent=self,
-        )
-        self.log_group, self.role, self.role_policy = execution.log_group, execution.role, execution.role_policy
-        self.function = aws.lambda_.Function(
-            name,
-            name=args.function_name,
-            package_type="Image",
-            image_uri=args.image_uri,
-            image_config=aws.lambda_.FunctionImageConfigArgs(commands=list(args.command)) if args.command else None,
-            role=self.role.arn,
-            architectures=[args.architecture],
-            memory_size=args.memory_mb,
-            timeout=args.timeout_seconds,
-            reserved_concurrent_executions=args.reserved_concurrency,
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
                 subnet_ids=placement.subnet_ids, security_group_ids=list(placement.security_group_ids)
             ),
             file_system_config=aws.lambda_.FunctionFileSystemConfigArgs(
                 arn=placement.access_point_arn, local_mount_path=DEFAULT_DATA_DIR
             ),
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={"DATA_DIR": DEFAULT_DATA_DIR, **args.environment}
-            ),
-            # The role's policy and the log group must exist before the first invocation; the mount
-            # targets before the function, or Lambda cannot attach the file system.
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[self.log_group, self.role_policy, *placement.mount_targets]
-            ),
+            # The mount targets before the function, or Lambda cannot attach the file system.
+            depends_on=placement.mount_targets,
+        )
+        self.log_group, self.role, self.role_policy, self.function = (
+            made.log_group,
+            made.role,
+            made.role_policy,
+            made.function,
         )
         self.function_name = self.function.name
         self.function_arn = self.function.arn

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 
 from inference.jobs.settings import JobSettings
 from infra.config.limits import HTTP_API_TIMEOUT_SECONDS
@@ -16,7 +15,7 @@ from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import JobsConfig, StackConfig
 from infra.functions.efs_function import common_environment
-from infra.functions.lambda_function import function_problems, lambda_execution
+from infra.functions.lambda_function import FunctionCode, function_problems, lambda_function
 from infra.images.container_image import ContainerImage
 from infra.jobs.bucket import JobBucket
 from infra.jobs.policies import job_api_statements
@@ -109,34 +108,33 @@ class JobApiFunction(pulumi.ComponentResource):
         validate_job_api_function_args(args)
         super().__init__("efs-inference:job_api_function:JobApiFunction", name, None, opts)
 
-        execution = lambda_execution(
-            name,
+        code = FunctionCode(
             function_name=args.function_name,
+            image_uri=args.image_uri,
+            architecture=args.architecture,
+            memory_mb=args.memory_mb,
+            timeout_seconds=args.timeout_seconds,
             log_retention_days=args.log_retention_days,
-            inputs=[args.job_bucket_arn, args.model_bucket_arn, args.queue_arn],
+            environment={
+                **args.environment,
+                "JOBS_BUCKET": args.job_bucket_name,
+                "JOBS_QUEUE_URL": args.queue_url,
+                "MODEL_BUCKET": args.model_bucket_name,
+            },
+        )
+        # No vpc_config: outside the VPC, S3 and SQS are reachable without NAT or endpoints.
+        made = lambda_function(
+            name,
+            code,
+            policy_inputs=[args.job_bucket_arn, args.model_bucket_arn, args.queue_arn],
             statements=lambda arns: job_api_statements(arns[0], arns[1], arns[2]),
             parent=self,
         )
-        self.log_group, self.role, self.role_policy = execution.log_group, execution.role, execution.role_policy
-        # No vpc_config: outside the VPC, S3 and SQS are reachable without NAT or endpoints.
-        self.function = aws.lambda_.Function(
-            name,
-            name=args.function_name,
-            package_type="Image",
-            image_uri=args.image_uri,
-            role=self.role.arn,
-            architectures=[args.architecture],
-            memory_size=args.memory_mb,
-            timeout=args.timeout_seconds,
-            environment=aws.lambda_.FunctionEnvironmentArgs(
-                variables={
-                    **args.environment,
-                    "JOBS_BUCKET": args.job_bucket_name,
-                    "JOBS_QUEUE_URL": args.queue_url,
-                    "MODEL_BUCKET": args.model_bucket_name,
-                }
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.role_policy]),
+        self.log_group, self.role, self.role_policy, self.function = (
+            made.log_group,
+            made.role,
+            made.role_policy,
+            made.function,
         )
         self.function_name = self.function.name
         self.function_arn = self.function.arn

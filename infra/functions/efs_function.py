@@ -4,7 +4,7 @@ at the data root through the access point, its own log group, and a role limited
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pulumi
@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from inference.layout import DEFAULT_DATA_DIR
 from infra.building_blocks.iam import efs_client_statements, eni_statements
+from infra.building_blocks.security_groups import https_out_group
 from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS, LAMBDA_NAME_MAX
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
@@ -42,6 +43,35 @@ class FunctionPlacement:
             access_point_arn=file_system.access_point_arn,
             mount_targets=file_system.mount_targets,
         )
+
+    def with_https_to_s3(
+        self,
+        group_name: str,
+        *,
+        vpc_id: pulumi.Input[str],
+        s3_prefix_list_id: pulumi.Input[str],
+        description: str,
+        parent: pulumi.Resource,
+    ) -> S3Access:
+        """This placement plus a security group whose only rule lets HTTPS out to S3 (the shared placement allows
+        NFS only), for a function that also reads or writes a bucket; the group and its rule are `parent`'s
+        children named `group_name` and `<group_name>-https`."""
+        group, rule = https_out_group(
+            group_name,
+            rule_name=f"{group_name}-https",
+            vpc_id=vpc_id,
+            description=description,
+            prefix_list_id=s3_prefix_list_id,
+            parent=parent,
+        )
+        return S3Access(replace(self, security_group_ids=[*self.security_group_ids, group.id]), group, rule)
+
+
+@dataclass(frozen=True)
+class S3Access:
+    placement: FunctionPlacement
+    security_group: aws.ec2.SecurityGroup
+    https_egress: aws.vpc.SecurityGroupEgressRule  # a function that uses S3 at once waits for it
 
 
 def common_environment(config: ObservabilityConfig) -> dict[str, str]:

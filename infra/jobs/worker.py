@@ -10,7 +10,6 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
-from infra.building_blocks.security_groups import https_out_group
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
@@ -90,22 +89,18 @@ class JobWorker(pulumi.ComponentResource):
         super().__init__("efs-inference:job_worker:JobWorker", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        # The shared placement allows NFS only; the worker also reads and writes S3, through the gateway endpoint.
-        self.security_group, self.https_egress = https_out_group(
+        # The worker also reads and writes S3, through the gateway endpoint.
+        s3_access = args.function.placement.with_https_to_s3(
             f"{name}-worker",
-            rule_name=f"{name}-worker-https",
             vpc_id=args.vpc_id,
+            s3_prefix_list_id=args.s3_prefix_list_id,
             description="Job worker: HTTPS out to S3",
-            prefix_list_id=args.s3_prefix_list_id,
             parent=self,
         )
-        placement = replace(
-            args.function.placement,
-            security_group_ids=[*args.function.placement.security_group_ids, self.security_group.id],
-        )
+        self.security_group, self.https_egress = s3_access.security_group, s3_access.https_egress
         function_args = replace(
             args.function,
-            placement=placement,
+            placement=s3_access.placement,
             environment={**args.function.environment, "JOBS_BUCKET": args.job_bucket_name},
             extra_statements=pulumi.Output.all(args.job_bucket_arn, args.queue_arn).apply(
                 lambda arns: job_worker_statements(arns[0], arns[1])

@@ -5,14 +5,13 @@ which runs again only when that model's content (or the file system) changes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from infra.building_blocks.iam import s3_read_statements
 from infra.building_blocks.private_bucket import private_bucket_controls
-from infra.building_blocks.security_groups import https_out_group
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
@@ -110,24 +109,21 @@ class ModelPublisher(pulumi.ComponentResource):
             ]
             for bundle in bundles
         }
-        # The shared placement allows NFS only; the publisher also reads S3 (through the gateway endpoint or NAT).
-        self.security_group, self.https_egress = https_out_group(
+        # The publisher also reads S3 (through the gateway endpoint or NAT).
+        s3_access = args.placement.with_https_to_s3(
             f"{name}-publisher",
-            rule_name=f"{name}-publisher-https",
             vpc_id=args.vpc_id,
+            s3_prefix_list_id=args.s3_prefix_list_id,
             description="Model publisher: HTTPS out to S3",
-            prefix_list_id=args.s3_prefix_list_id,
             parent=self,
         )
-        placement = replace(
-            args.placement, security_group_ids=[*args.placement.security_group_ids, self.security_group.id]
-        )
+        self.security_group, self.https_egress = s3_access.security_group, s3_access.https_egress
         self.publisher = EfsFunction(
             f"{name}-publisher",
             EfsFunctionArgs(
                 function_name=args.function_name,
                 image_uri=args.image_uri,
-                placement=placement,
+                placement=s3_access.placement,
                 architecture=args.architecture,
                 memory_mb=PUBLISHER_MEMORY_MB,
                 timeout_seconds=PUBLISHER_TIMEOUT_SECONDS,

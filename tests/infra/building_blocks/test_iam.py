@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from infra.building_blocks.iam import (
+    ENI_ACTIONS,
     deny_insecure_bucket_transport_document,
     deny_insecure_transport_document,
     efs_client_statements,
     eni_statements,
     log_statements,
     s3_read_statements,
+)
+from tests.infra.harness import StackRun
+from tests.infra.registered import (
+    ROLE_POLICY,
+    as_list,
+    statements,
 )
 
 ALL_STATEMENTS = [
@@ -64,3 +71,15 @@ def test_bucket_policy_denies_every_request_without_tls() -> None:
     assert (statement["Effect"], statement["Action"]) == ("Deny", "s3:*")
     assert statement["Resource"] == ["arn:aws:s3:::bucket", "arn:aws:s3:::bucket/*"]
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_iam_policies_have_no_wildcard_actions(any_run: StackRun) -> None:
+    """No action contains '*'; only the ENI actions (which cannot be scoped) have Resource '*'."""
+    policies = any_run.of_type(ROLE_POLICY)
+    assert len(policies) == (3 if any_run.stack == "prod" else 2)  # prod adds the UI task role's
+    for policy in policies:
+        for statement in statements(policy):
+            actions = as_list(statement["Action"])
+            assert not [action for action in actions if "*" in action], f"{policy.urn}: {statement}"
+            if "*" in as_list(statement["Resource"]):
+                assert set(actions) <= set(ENI_ACTIONS), f"{policy.urn} grants {actions} on every resource"

@@ -28,7 +28,7 @@ def test_relative_model_dir_is_resolved_against_the_project_but_passed_on_relati
     tiny_model_dir(tmp_path / "models" / "tiny")
     bundle = read_model_bundle("models/tiny", root=tmp_path)
     assert [item.path for item in bundle.files] == ["models/tiny/metadata.json", "models/tiny/model.onnx"]
-    assert Path(__file__).resolve().parents[2] == PROJECT_ROOT
+    assert Path(__file__).resolve().parents[3] == PROJECT_ROOT
 
 
 def test_content_hash_changes_exactly_when_content_changes(tmp_path: Path) -> None:

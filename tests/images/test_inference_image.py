@@ -38,7 +38,7 @@ def handler(path):
 function = handler(sys.argv[2])
 sys.path.insert(0, sys.argv[3])
 from lambda_context import FakeLambdaContext
-from handler.events import http_event, json_event
+from api_events import http_event, json_event
 from PIL import Image, ImageDraw
 png = io.BytesIO()
 digit = Image.new("L", (28, 28), color=255)
@@ -117,7 +117,7 @@ def test_every_handler_serves_from_a_fresh_venv(image_venv: Path, tmp_path: Path
     others = [*PUBLISHER_COMMAND, RETENTION_HANDLER, *WORKER_COMMAND]
     # WHEN the handlers are invoked in the fresh venv
     done = subprocess.run(
-        [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "tests", *others],
+        [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "testing", *others],
         env={
             "DATA_DIR": str(data_dir),
             "PATH": "/usr/bin:/bin",

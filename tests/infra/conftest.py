@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.harness import EXISTING_VPC, PROJECT, StackRun, run_program, stack_file_config
+from testing.pulumi_mocks import EXISTING_VPC, PROJECT, StackRun, run_program, stack_file_config
 from tests.infra.variants import CERTIFICATE, EXISTING_PRIVATE, EXISTING_PUBLIC, UI_DOMAIN, VARIANTS, VARIANTS_BY_NAME
 from tests.models.factory import tiny_model_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.infra.harness import ACCOUNT, PROJECT, REGION, Registered, StackRun, stack_file_config
+from testing.pulumi_mocks import ACCOUNT, PROJECT, REGION, Registered, StackRun, stack_file_config
 
 FUNCTION = "aws:lambda/function:Function"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.infra.harness import (
+from testing.pulumi_mocks import (
     PROJECT,
     StackRun,
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.infra.harness import StackRun
+from testing.pulumi_mocks import StackRun
 from tests.infra.urns import read_fixture
 from tests.infra.variants import VARIANTS
 

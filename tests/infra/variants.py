@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.infra.harness import EXISTING_VPC, PROJECT, StackRun, run_program, stack_file_config
+from testing.pulumi_mocks import EXISTING_VPC, PROJECT, StackRun, run_program, stack_file_config
 
 CERTIFICATE = "arn:aws:acm:eu-central-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 UI_DOMAIN = "ui.example.com"

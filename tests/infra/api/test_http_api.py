@@ -9,7 +9,7 @@ import pytest
 
 from inference.routes import ROUTE_KEYS
 from infra.api.http_api import HttpApiArgs, route_child_name, validate_http_api_args
-from tests.infra.harness import (
+from testing.pulumi_mocks import (
     ACCOUNT,
     PROJECT,
     REGION,

@@ -11,7 +11,7 @@ from infra.building_blocks.iam import (
     log_statements,
     s3_read_statements,
 )
-from tests.infra.harness import StackRun
+from testing.pulumi_mocks import StackRun
 from tests.infra.registered import (
     ROLE_POLICY,
     as_list,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.infra.harness import REGION, StackRun
+from testing.pulumi_mocks import REGION, StackRun
 
 
 def test_fix_9_provider_forwards_assume_roles_accounts_and_endpoints(existing_nat_run: StackRun) -> None:

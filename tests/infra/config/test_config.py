@@ -22,8 +22,8 @@ from infra.config.schema import (
     UiConfig,
     config_schema,
 )
+from testing.pulumi_mocks import PROJECT, ROOT, StackMocks, run_program
 from tests.infra.conftest import StackConfigFactory
-from tests.infra.harness import PROJECT, ROOT, StackMocks, run_program
 
 CERTIFICATE = "arn:aws:acm:eu-central-1:123456789012:certificate/0f0e0d0c-0b0a-0908-0706-050403020100"
 PYTHON_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
@@ -40,7 +40,7 @@ def load(values: dict[str, str]) -> StackConfig:
 
 
 def test_pulumi_yaml_declares_the_codes_keys_types_defaults_and_descriptions() -> None:
-    """Pulumi.yaml's config block equals infra/config.py's schema, key for key."""
+    """Pulumi.yaml's config block equals infra/config/schema.py's schema, key for key."""
     declared = project_file()["config"]
     assert isinstance(declared, dict)
     expected = {

@@ -12,12 +12,12 @@ from inference.layout import DEFAULT_DATA_DIR
 from inference.settings import Settings
 from infra.config.limits import DOCKER_PLATFORMS
 from infra.functions.efs_function import EfsFunctionArgs, FunctionPlacement, validate_efs_function_args
-from tests.infra.conftest import MODEL_NAME
-from tests.infra.harness import (
+from testing.pulumi_mocks import (
     PROJECT,
     ROOT,
     StackRun,
 )
+from tests.infra.conftest import MODEL_NAME
 from tests.infra.registered import FUNCTION, LOG_GROUP, MOUNT_TARGET, ROLE_POLICY, resource_id, setting, statements
 
 PLACEMENT = FunctionPlacement(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.harness import ROOT
+from testing.pulumi_mocks import ROOT
 from tests.infra.images.dockerignore import build_context, excluded, read_patterns
 
 CACHE_FILES = ("__pycache__/app.cpython-312.pyc", "pkg/__pycache__/deep.cpython-312.pyc", "pkg/sub/stray.pyc")

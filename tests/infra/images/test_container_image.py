@@ -7,7 +7,7 @@ import json
 import pytest
 
 from infra.images.container_image import ContainerImageArgs, lifecycle_policy, validate_container_image_args
-from tests.infra.harness import StackRun
+from testing.pulumi_mocks import StackRun
 from tests.infra.registered import (
     setting,
 )

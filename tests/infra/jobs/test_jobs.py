@@ -11,8 +11,8 @@ import pytest
 
 from inference.jobs.settings import VISIBILITY_TIMEOUT_FACTOR
 from inference.routes import JOBS_FUNCTION, ROUTE_KEYS, ROUTES
+from testing.pulumi_mocks import S3_PREFIX_LIST, Registered, StackRun, run_program
 from tests.infra.conftest import StackConfigFactory
-from tests.infra.harness import S3_PREFIX_LIST, Registered, StackRun, run_program
 
 FUNCTION = "aws:lambda/function:Function"
 QUEUE = "aws:sqs/queue:Queue"

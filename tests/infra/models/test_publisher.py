@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-from tests.infra.conftest import MODEL_NAME, MODEL_VERSION, SECOND_MODEL
-from tests.infra.harness import (
+from testing.pulumi_mocks import (
     S3_PREFIX_LIST,
     StackRun,
 )
+from tests.infra.conftest import MODEL_NAME, MODEL_VERSION, SECOND_MODEL
 from tests.infra.registered import EGRESS, FUNCTION, ROLE_POLICY, setting, statements
 
 

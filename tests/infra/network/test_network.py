@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infra.network.network import NetworkArgs, validate_network_args
-from tests.infra.harness import (
+from testing.pulumi_mocks import (
     REGION,
     S3_PREFIX_LIST,
     StackRun,

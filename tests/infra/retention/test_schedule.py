@@ -11,8 +11,8 @@ import pytest
 
 from inference.settings import Settings
 from infra.retention.schedule import RETENTION_HANDLER, RetentionScheduleArgs, validate_retention_schedule_args
+from testing.pulumi_mocks import StackRun, run_program
 from tests.infra.conftest import StackConfigFactory
-from tests.infra.harness import StackRun, run_program
 
 FUNCTION = "aws:lambda/function:Function"
 RULE = "aws:cloudwatch/eventRule:EventRule"

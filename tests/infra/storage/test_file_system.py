@@ -8,7 +8,7 @@ import json
 import pytest
 
 from infra.storage.file_system import SharedFileSystemArgs, validate_shared_file_system_args
-from tests.infra.harness import StackRun
+from testing.pulumi_mocks import StackRun
 from tests.infra.registered import (
     EGRESS,
     FUNCTION,

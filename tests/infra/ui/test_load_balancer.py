@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from infra.ui.load_balancer import UiLoadBalancerArgs, listener_ports, validate_ui_load_balancer_args
-from tests.infra.harness import StackRun
+from testing.pulumi_mocks import StackRun
 from tests.infra.registered import (
     INGRESS,
     SECURITY_GROUP,

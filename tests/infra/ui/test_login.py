@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.infra.harness import StackRun
+from testing.pulumi_mocks import StackRun
 
 
 def test_cognito_login_signs_users_in_before_the_ui(cognito_run: StackRun) -> None:

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from infra.ui.streamlit_service import StreamlitServiceArgs, validate_streamlit_service_args
-from tests.infra.harness import (
+from testing.pulumi_mocks import (
     ACCOUNT,
     REGION,
     StackRun,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 # The old CDK app's README, verbatim but for the port.
 OLD_README_POST = (
     "curl --location --request POST 'http://127.0.0.1:8080/' --header 'Content-Type: application/json' "

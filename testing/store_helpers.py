@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 # Formats 1 and 2, as docs/STORAGE.md describes them.
 SLOT_SIZE = 256
@@ -220,7 +220,7 @@ def spawn_writer(
     messages_dir: Path, name: str, ack_path: Path, capacity: int, limit: int | None = None
 ) -> subprocess.Popen[bytes]:
     """Start ``writer_loop`` in a fresh interpreter (a real separate process, as on another host)."""
-    code = "import sys; from tests.store.helpers import writer_main; writer_main(sys.argv[1:])"
+    code = "import sys; from testing.store_helpers import writer_main; writer_main(sys.argv[1:])"
     args = [str(messages_dir), name, str(ack_path), str(capacity), *([] if limit is None else [str(limit)])]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "inference_image")])}
     return subprocess.Popen([sys.executable, "-c", code, *args], env=env, stderr=subprocess.PIPE)

@@ -1,4 +1,4 @@
-"""Payload-2.0 events shaped as API Gateway's HTTP API sends them (tests/events/http_api_v2.json
+"""Payload-2.0 events shaped as API Gateway's HTTP API sends them (testing/events/http_api_v2.json
 is the template): lowercased headers, cookies outside the headers, base64 for binary bodies."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl
 
 from inference.routes import match_route_key
 
-TEMPLATE = json.loads((Path(__file__).parent.parent / "events" / "http_api_v2.json").read_text())
+TEMPLATE = json.loads((Path(__file__).parent / "events" / "http_api_v2.json").read_text())
 
 
 def http_event(

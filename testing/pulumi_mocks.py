@@ -23,7 +23,7 @@ import yaml
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "efs-inference"
 REGION = "eu-central-1"
 ACCOUNT = "123456789012"

@@ -14,7 +14,7 @@ import pytest
 
 from inference.models.pointer import read_latest
 from local import dev
-from tests.local.stack import REPO, free_port
+from testing.local_stack import REPO, free_port
 from tests.models.factory import tiny_model_dir
 
 

@@ -17,8 +17,8 @@ from inference.models.metadata import METADATA_FILE
 from inference.models.publishing import publish_version
 from inference.models.registry import LATEST_UNAVAILABLE_METRIC, ModelRegistry
 from local.server import WORKER_PID_HEADER
-from tests.handler.events import http_event
-from tests.local.stack import Running, call, start_server, stop
+from testing.api_events import http_event
+from testing.local_stack import Running, call, start_server, stop
 from tests.models.factory import FIRST_WINS, FakeClock, tiny_model_dir
 from tests.reliability.conftest import ServeFrom, body_json
 

@@ -1,0 +1,147 @@
+"""IAM policy documents as plain data: least privilege, no wildcard actions. Components fill in the
+ARNs once they are known (inside an apply); tests read these functions directly."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+Statement = dict[str, Any]
+
+# Lambda's VPC networking: these actions support no resource-level scoping, so Resource is "*".
+ENI_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
+EFS_CLIENT_ACTIONS = ("elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite")
+EFS_ALL_CLIENT_ACTIONS = (*EFS_CLIENT_ACTIONS, "elasticfilesystem:ClientRootAccess")
+
+
+def document(statements: list[Statement]) -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def assume_role_document(service: str) -> dict[str, Any]:
+    return document([{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}])
+
+
+def log_statements(log_group_arn: str) -> list[Statement]:
+    """Write to this log group only (the program creates it, so no logs:CreateLogGroup)."""
+    return [
+        {
+            "Sid": "OwnLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    ]
+
+
+def efs_client_statements(file_system_arn: str, access_point_arn: str) -> list[Statement]:
+    """Mount and write this file system, through this access point only."""
+    return [
+        {
+            "Sid": "MountThroughAccessPoint",
+            "Effect": "Allow",
+            "Action": list(EFS_CLIENT_ACTIONS),
+            "Resource": file_system_arn,
+            "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}},
+        }
+    ]
+
+
+def eni_statements() -> list[Statement]:
+    return [{"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"}]
+
+
+def s3_read_statements(bucket_arn: str, prefixes: Sequence[str]) -> list[Statement]:
+    """List and read the objects under these prefixes of one bucket: one statement of each kind for every prefix
+    (IAM refuses a policy that repeats a statement id)."""
+    return [
+        {
+            "Sid": "ListPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket"],
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
+        },
+        {
+            "Sid": "ReadPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket_arn}/{prefix}*" for prefix in prefixes],
+        },
+    ]
+
+
+def _deny_without_tls(actions: list[str] | str, resource: list[str] | str) -> dict[str, Any]:
+    return document(
+        [
+            {
+                "Sid": "DenyWithoutTls",
+                "Effect": "Deny",
+                "Principal": {"AWS": "*"},
+                "Action": actions,
+                "Resource": resource,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ]
+    )
+
+
+def deny_insecure_transport_document(file_system_arn: str) -> dict[str, Any]:
+    """File-system policy: every client action needs TLS (the mount helper's `tls` option, which Lambda uses)."""
+    return _deny_without_tls(list(EFS_ALL_CLIENT_ACTIONS), file_system_arn)
+
+
+def deny_insecure_bucket_transport_document(bucket_arn: str) -> dict[str, Any]:
+    """Bucket policy: every request needs TLS. A Deny, so its `s3:*` grants nothing; it covers every action."""
+    return _deny_without_tls("s3:*", [bucket_arn, f"{bucket_arn}/*"])
+
+
+def invoke_api_statements(execution_arn: str) -> list[Statement]:
+    """Call this HTTP API, any route of any stage, and no other API."""
+    return [
+        {"Sid": "InvokeThisApi", "Effect": "Allow", "Action": ["execute-api:Invoke"], "Resource": f"{execution_arn}/*"}
+    ]
+
+
+def s3_endpoint_document(
+    read_bucket_arns: list[str], read_object_arns: list[str], read_write_bucket_arns: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
+    form endpoint policies take; the resources are what limits it."""
+    statements: list[Statement] = [
+        {
+            "Sid": "ListAndReadTheseBuckets",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": ["s3:ListBucket", "s3:GetObject"],
+            "Resource": [*read_bucket_arns, *(f"{arn}/*" for arn in read_bucket_arns)],
+        }
+    ]
+    if read_object_arns:
+        statements.append(
+            {
+                "Sid": "ReadTheseObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": read_object_arns,
+            }
+        )
+    if read_write_bucket_arns:
+        statements.append(
+            {
+                "Sid": "ReadAndWriteTheseBuckets",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
+                "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
+            }
+        )
+    return document(statements)

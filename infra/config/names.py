@@ -1,0 +1,92 @@
+"""The physical names AWS sees, all derived from `<project>-<stack>`, in one place. They are fixed rather
+than generated so that the program can create the log groups Lambda would otherwise create on first use
+(and keep forever).
+
+Pulumi accepts stack names of up to 100 letters, digits, '-', '_' and '.', and AWS takes fewer characters in
+some names, so a name is made to fit each service's rules: unchanged where it already fits (so no stack that
+deploys today sees a name change, which would replace the resource), else with the characters the service
+refuses turned into '-' and, when too long, shortened with a hash of the whole name, which keeps two stacks
+apart however alike their names begin."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+import pulumi
+
+from infra.config.limits import COGNITO_DOMAIN_PREFIX_MAX, COGNITO_RESERVED_WORDS, LAMBDA_NAME_MAX
+
+_NOT_IN_LAMBDA_NAMES = re.compile(r"[^A-Za-z0-9_-]")
+_NOT_IN_COGNITO_PREFIXES = re.compile(r"[^a-z0-9-]+")
+_COGNITO_RESERVED = re.compile("|".join(COGNITO_RESERVED_WORDS))
+_HASH_CHARACTERS = 6
+
+
+def _digest(text: str, characters: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:characters]
+
+
+@dataclass(frozen=True)
+class StackNames:
+    prefix: str  # <project>-<stack>, as Pulumi has them
+
+    @classmethod
+    def of(cls, project: str, stack: str) -> StackNames:
+        return cls(f"{project}-{stack}")
+
+    @classmethod
+    def of_current_stack(cls) -> StackNames:
+        return cls.of(pulumi.get_project(), pulumi.get_stack())
+
+    def function(self, role: str) -> str:
+        """`<project>-<stack>-<role>` as a Lambda function name (letters, digits, '-', '_'; at most 64), which
+        EventBridge rule names and log group names also accept."""
+        name = f"{self.prefix}-{role}"
+        if not _NOT_IN_LAMBDA_NAMES.search(name) and len(name) <= LAMBDA_NAME_MAX:
+            return name
+        kept = LAMBDA_NAME_MAX - len(role) - _HASH_CHARACTERS - 2
+        start = _NOT_IN_LAMBDA_NAMES.sub("-", self.prefix)[:kept]
+        return f"{start}-{_digest(self.prefix, _HASH_CHARACTERS)}-{role}"
+
+    @property
+    def api_function(self) -> str:
+        return self.function("api")
+
+    @property
+    def publisher_function(self) -> str:
+        return self.function("model-publisher")
+
+    @property
+    def jobs_function(self) -> str:
+        return self.function("jobs")
+
+    @property
+    def job_worker_function(self) -> str:
+        return self.function("job-worker")
+
+    @property
+    def retention_function(self) -> str:
+        return self.function("retention")
+
+    @property
+    def api_access_log_group(self) -> str:
+        return f"/aws/http-api/{self.prefix}"
+
+    @property
+    def ui_log_group(self) -> str:
+        return f"/ecs/{self.prefix}-ui"
+
+    def cognito_domain_prefix(self, domain_name: str) -> str:
+        """The sign-in page's host prefix, `<project>-<stack>-<8 hex of the UI's domain name>` in lowercase where
+        Cognito takes that (only a-z, 0-9 and '-', at most 63, no 'aws', 'amazon' or 'cognito'). Otherwise those
+        are dropped and the hash covers the stack's whole name too, so that two stacks never share a prefix."""
+        lowered = self.prefix.lower()
+        start = _COGNITO_RESERVED.sub("", _NOT_IN_COGNITO_PREFIXES.sub("-", lowered))
+        start = re.sub(r"-{2,}", "-", start).strip("-")
+        kept = COGNITO_DOMAIN_PREFIX_MAX - 9
+        if start == lowered and len(start) <= kept:
+            return f"{start}-{_digest(domain_name, 8)}"
+        start = start[:kept].rstrip("-")
+        return f"{start}-{_digest(domain_name + chr(0) + self.prefix, 8)}".lstrip("-")

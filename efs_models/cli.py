@@ -186,7 +186,7 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
     metadata = _check_and_report(folder, out)
     from inference.models.checks import publish_name
 
-    name = publish_name(folder, metadata, args.name)
+    name = publish_name(folder, metadata, args.name, name_flag="--name")
     print(f"Ready to publish as {name} version {metadata.version}.", file=out)
     return 0
 
@@ -199,7 +199,7 @@ def _publish(args: argparse.Namespace, out: TextIO) -> int:
     from inference.models.checks import publish_name
 
     metadata = _check_and_report(folder, out)
-    name = publish_name(folder, metadata, args.name)
+    name = publish_name(folder, metadata, args.name, name_flag="--name")
     version = args.version or metadata.version
     started = time.perf_counter()
     where = target.publish(folder, name, version)

@@ -111,7 +111,10 @@ def invoke_api_statements(execution_arn: str) -> list[Statement]:
 
 
 def s3_endpoint_document(
-    read_bucket_arns: list[str], read_object_arns: list[str], read_write_bucket_arns: Sequence[str] = ()
+    read_bucket_arns: list[str],
+    read_object_arns: list[str],
+    read_write_bucket_arns: Sequence[str] = (),
+    write_object_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
     form endpoint policies take; the resources are what limits it."""
@@ -142,6 +145,16 @@ def s3_endpoint_document(
                 "Principal": "*",
                 "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
                 "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
+            }
+        )
+    if write_object_arns:
+        statements.append(
+            {
+                "Sid": "WriteTheseObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:PutObject"],
+                "Resource": list(write_object_arns),
             }
         )
     return document(statements)

@@ -1,7 +1,7 @@
 """IAM statements of the two job functions, as plain data (least privilege, no wildcard actions):
 
 - the jobs function (accepts and reports jobs) may put and read job objects and uploads, list one job's
-  objects, read the models' metadata (never their weights), and send to the job queue;
+  objects, read the models' metadata and LATEST (never their weights), and send to the job queue;
 - the worker may read and write job objects, list them, and consume the job queue (through the event
   source mapping); mounting EFS comes with its EfsFunction.
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from inference.jobs.catalog import MODELS_PREFIX
 from inference.jobs.layout import JOBS_PREFIX, UPLOADS_PREFIX
+from inference.models.bucket_layout import latest_key
 from infra.building_blocks.iam import Statement
 
 # What Lambda's event source mapping does with the queue on the function's behalf.
@@ -46,7 +47,8 @@ def job_api_statements(job_bucket_arn: str, model_bucket_arn: str, queue_arn: st
             "Sid": "ReadModelMetadata",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
-            "Resource": f"{model_bucket_arn}/{MODELS_PREFIX}*/metadata.json",
+            # Each version's metadata, and each model's LATEST (the version a new job runs).
+            "Resource": [f"{model_bucket_arn}/{MODELS_PREFIX}*/metadata.json", f"{model_bucket_arn}/{latest_key('*')}"],
         },
         _list_prefix("ListModelVersions", model_bucket_arn, MODELS_PREFIX),
         {"Sid": "SendToJobQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue_arn},

@@ -156,17 +156,21 @@ class Network(pulumi.ComponentResource):
         read_bucket_arns: Sequence[pulumi.Input[str]],
         read_object_arns: Sequence[pulumi.Input[str]] = (),
         read_write_bucket_arns: Sequence[pulumi.Input[str]] = (),
+        write_object_arns: Sequence[pulumi.Input[str]] = (),
     ) -> aws.ec2.VpcEndpointPolicy | None:
-        """Let through the S3 gateway endpoint only reads of these buckets and objects, and reads and writes of
-        the read-write buckets (the default policy lets any principal in the VPC reach any bucket in the world).
-        Nothing to do in an existing VPC."""
+        """Let through the S3 gateway endpoint only reads of these buckets and objects, reads and writes of
+        the read-write buckets, and writes of these objects (the default policy lets any principal in the VPC reach
+        any bucket in the world). Nothing to do in an existing VPC."""
         if self.s3_endpoint_id is None:
             return None
         policy = pulumi.Output.all(
             pulumi.Output.all(*read_bucket_arns),
             pulumi.Output.all(*read_object_arns),
             pulumi.Output.all(*read_write_bucket_arns),
-        ).apply(lambda arns: json.dumps(s3_endpoint_document(list(arns[0]), list(arns[1]), list(arns[2]))))
+            pulumi.Output.all(*write_object_arns),
+        ).apply(
+            lambda arns: json.dumps(s3_endpoint_document(list(arns[0]), list(arns[1]), list(arns[2]), list(arns[3])))
+        )
         self.s3_endpoint_policy = aws.ec2.VpcEndpointPolicy(
             name, vpc_endpoint_id=self.s3_endpoint_id, policy=policy, opts=pulumi.ResourceOptions(parent=self)
         )

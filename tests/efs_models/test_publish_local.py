@@ -93,7 +93,7 @@ def test_the_name_comes_from_the_metadata_or_the_flag(efs: Efs, tmp_path: Path, 
     flowers = iris_folder.rename(tmp_path / "flowers")
     data = tmp_path / "data"
     refused = efs("publish", flowers, "--data-dir", data)
-    assert refused.code == 1 and "give the name explicitly (--name)" in refused.err
+    assert refused.code == 1 and "or give the name to publish under (--name flowers)" in refused.err
     assert efs("publish", flowers, "--data-dir", data, "--name", "flowers").code == 0
     assert read_latest(data / "models" / "flowers") == "1"
 

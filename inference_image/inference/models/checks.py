@@ -60,9 +60,10 @@ def check_version_dir(folder: Path, *, threads: int | None = None) -> CheckRepor
     return CheckReport(metadata, load_ms, (time.perf_counter() - started) * 1000, probe_inputs, probe_outputs)
 
 
-def publish_name(folder: Path, metadata: ModelMetadata, explicit: str | None = None) -> str:
+def publish_name(folder: Path, metadata: ModelMetadata, explicit: str | None = None, name_flag: str = "") -> str:
     """The name a model folder is published under: the one given, else its metadata's, which must then be the
-    folder's own name too (a folder ``flowers`` whose metadata says ``iris`` is a mistake until a name is given)."""
+    folder's own name too (a folder ``flowers`` whose metadata says ``iris`` is a mistake until a name is given).
+    ``name_flag`` is how the caller lets a name be given (``--name``), if it does."""
     if explicit is not None:
         problem = name_problem(explicit, "the model name")
         if problem:
@@ -70,9 +71,11 @@ def publish_name(folder: Path, metadata: ModelMetadata, explicit: str | None = N
         return explicit
     folder_name = Path(folder).resolve().name
     if folder_name != metadata.name:
+        fix = f"rename the folder to {metadata.name!r} or set the metadata's name to {folder_name!r}"
+        if name_flag:
+            fix += f", or give the name to publish under ({name_flag} {folder_name})"
         raise ModelProblems(
-            f"the folder {folder_name!r} holds a model whose metadata names it {metadata.name!r}: rename the folder "
-            f"to {metadata.name!r}, set the metadata's name to {folder_name!r}, or give the name explicitly (--name)"
+            f"the folder {folder_name!r} holds a model whose metadata names it {metadata.name!r}: {fix}"
         )
     return metadata.name
 

@@ -66,20 +66,22 @@ class ChosenInput:
 
 
 def _sample_input(model: ModelInfo) -> ChosenInput | None:
-    """A chosen sample; digit samples are previewed as the model sees them."""
+    """A chosen sample: a grayscale image model's is shown as the picture the model sees, any other's values
+    inline, as they are sent."""
     sample = _choose_sample(model)
     if sample is None:
         return None
-    if not digit_input.accepts_digits(model.input):
-        st.json(sample.input, expanded=False)
-        return ChosenInput(sample.input, sample.label)
+    size = digit_input.picture_size(model.input, sample)
+    if size is None:
+        st.code(json.dumps(sample.input), language="json", wrap_lines=True)
+        return ChosenInput(digit_input.as_model_input(sample.input, model.input), sample.label)
     try:
-        pixels = digit_input.from_sample(sample)
+        pixels = digit_input.from_sample(sample, size)
     except digit_input.UnreadableImage as error:
         st.error(str(error), icon=":material/image_not_supported:")
         return None
     preview = digit_input.preview(pixels, digit_input.pixel_range(model.input))
-    st.image(preview, caption="What the model sees (8x8)", width=160)
+    st.image(preview, caption=f"What the model sees ({size[0]}x{size[1]})", width=160)
     return ChosenInput(digit_input.as_model_input(pixels, model.input), sample.label)
 
 
@@ -89,16 +91,16 @@ def _image_input(model: ModelInfo, mode: str | None) -> ChosenInput | None:
     if mode == UPLOAD:
         formats = model.input.image_formats or ["PNG", "JPEG"]
         types = [kind for fmt in formats for kind in UPLOAD_TYPES.get(fmt, ())]
-        upload = st.file_uploader(f"A picture of one digit ({' or '.join(formats)})", type=types, key="digit_upload")
+        upload = st.file_uploader(f"An image ({' or '.join(formats)})", type=types, key="digit_upload")
         if upload is None:
             return None
         if digit_input.can_show(upload.getvalue()):
-            st.image(upload.getvalue(), caption="Your picture: the server turns it into the model's input", width=160)
+            st.image(upload.getvalue(), caption="Your image: the server turns it into the model's input", width=160)
         else:
             st.caption("This file cannot be shown here; the server will say whether it can read it.")
         return ChosenInput(digit_input.image_input(upload.getvalue()))
     if mode == DRAW:
-        st.caption("Draw one digit, large, in the middle of the pad.")
+        st.caption("Draw on the pad, large and in the middle: the server turns the drawing into the model's input.")
         drawing = draw_digit(key="digit_drawing")
         return None if drawing is None else ChosenInput({"image": drawing})  # a PNG data URL, which the API takes
     return None  # the segmented control was cleared
@@ -120,7 +122,11 @@ def _json_input(model: ModelInfo) -> ChosenInput | None:
 def _model_input(model: ModelInfo) -> ChosenInput | None:
     """One input for the model, from the widgets that suit it: its samples, pictures for an image model,
     JSON otherwise; None until there is one."""
-    others = [UPLOAD, DRAW] if model.input.kind == KIND_IMAGE else [JSON]
+    # The pad draws light ink on dark, one channel: it suits grayscale image models only.
+    if model.input.kind == KIND_IMAGE:
+        others = [UPLOAD, DRAW] if model.input.image_mode in (None, "L") else [UPLOAD]
+    else:
+        others = [JSON]
     mode = _choose_mode(model, others)
     if mode == SAMPLE:
         return _sample_input(model)
@@ -135,8 +141,13 @@ def _milliseconds(value: float) -> str:
 
 def _show_prediction(prediction: Prediction, expected: str) -> None:
     output = prediction.outputs[0]
-    st.metric("Predicted", output.label, border=True)
-    if expected and output.label == expected:
+    if output.values is not None:  # a model of plain outputs (a regressor, say): each output by name
+        st.code(json.dumps(output.values), language="json", wrap_lines=True)
+    else:
+        st.metric("Predicted", output.label, border=True)
+    if expected and output.values is not None:
+        st.caption(f"This sample is labelled {expected}.")
+    elif expected and output.label == expected:
         st.success(f"Right: this sample is labelled {expected}.", icon=":material/check_circle:")
     elif expected:
         st.warning(

@@ -251,3 +251,28 @@ def test_plain_outputs_are_shown_by_name(app: AppTest, fake_api: FakeApi) -> Non
     assert not app.exception
     assert not app.metric
     assert '{"variable": [151.2]}' in [code.value for code in app.code]
+
+
+SENTIMENT = ModelInfo(
+    "sentiment",
+    ["1"],
+    "1",
+    InputSpec("text", [None], "string", kind="text", max_text_bytes=16384),
+    ["negative", "neutral", "positive"],
+    "Sentiment of a text",
+    samples=[Sample("positive", "A wonderful film.")],
+)
+
+
+def test_a_text_classifier_is_predicted_here_from_a_text(app: AppTest, fake_api: FakeApi) -> None:
+    """A text classifier (not an embedding model, which has its own page) takes its sample or a typed text."""
+    fake_api.catalog = ModelCatalog(default_model="sentiment", models=[SENTIMENT, MINILM])
+    app.run()
+    assert app.selectbox(key="model_name").options == ["sentiment"]
+    assert app.segmented_control(key="input_mode_sentiment").options == ["Sample", "Text"]
+    assert '"A wonderful film."' in [code.value for code in app.main.code]
+    app.segmented_control(key="input_mode_sentiment").set_value("Text").run()
+    app.text_area(key="text_input").input("The service was terrible.").run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert fake_api.predict_calls[-1].inputs == ["The service was terrible."]

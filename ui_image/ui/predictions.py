@@ -12,8 +12,9 @@ from ui import digit_input
 from ui.api_client import KIND_IMAGE, KIND_TEXT, ApiClient, ApiError, ModelCatalog, ModelInfo, Prediction, Sample
 from ui.draw_canvas import draw_digit
 from ui.feedback import show_api_error
+from ui.text_page import is_sentence_model
 
-SAMPLE, UPLOAD, DRAW, JSON = "Sample", "Upload", "Draw", "JSON"
+SAMPLE, UPLOAD, DRAW, JSON, TEXT = "Sample", "Upload", "Draw", "JSON", "Text"
 UPLOAD_TYPES = {"PNG": ("png",), "JPEG": ("jpg", "jpeg")}  # file name endings of the formats image models take
 
 
@@ -119,19 +120,26 @@ def _json_input(model: ModelInfo) -> ChosenInput | None:
         return None
 
 
+def _text_input() -> ChosenInput | None:
+    text = st.text_area("A text", key="text_input")
+    return ChosenInput(text) if text.strip() else None
+
+
 def _model_input(model: ModelInfo) -> ChosenInput | None:
-    """One input for the model, from the widgets that suit it: its samples, pictures for an image model,
-    JSON otherwise; None until there is one."""
+    """One input for the model, from the widgets that suit it: its samples, pictures for an image model, a text
+    for a text model, JSON otherwise; None until there is one."""
     # The pad draws light ink on dark, one channel: it suits grayscale image models only.
     if model.input.kind == KIND_IMAGE:
         others = [UPLOAD, DRAW] if model.input.image_mode in (None, "L") else [UPLOAD]
     else:
-        others = [JSON]
+        others = [TEXT] if model.input.kind == KIND_TEXT else [JSON]
     mode = _choose_mode(model, others)
     if mode == SAMPLE:
         return _sample_input(model)
     if mode == JSON:
         return _json_input(model)
+    if mode == TEXT:
+        return _text_input()
     return _image_input(model, mode)
 
 
@@ -178,8 +186,8 @@ def render_predictions(client: ApiClient) -> None:
     except ApiError as error:
         show_api_error(error, retry_key="retry_models")
         return
-    # Text models have their own page (ui.text_page).
-    catalog = replace(catalog, models=[model for model in catalog.models if model.input.kind != KIND_TEXT])
+    # Text embedding models have their own page (ui.text_page); text classifiers are predicted here.
+    catalog = replace(catalog, models=[model for model in catalog.models if not is_sentence_model(model)])
     if not catalog.models:
         st.info("The API has no models yet: publish one to its models folder.", icon=":material/model_training:")
         return

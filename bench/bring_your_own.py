@@ -23,24 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-from skl2onnx import to_onnx
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
-
 from bench.report import publish, ratio, table
+from scripts.example_exports import iris_classifier
 from testing.local_stack import start_server, stop
 
 EFS_MODELS = Path(sys.executable).parent / "efs-models"
 WORKERS = 4  # as make dev
-
-
-def export_iris(path: Path) -> None:
-    """docs/MODELS.md's iris_export.py."""
-    features, species = load_iris(return_X_y=True)
-    names = np.array(["setosa", "versicolor", "virginica"])[species]
-    model = LogisticRegression(max_iter=1000).fit(features, names)
-    path.write_bytes(to_onnx(model, features[:1].astype(np.float32)).SerializeToString())
 
 
 def timed(command: list[str], cwd: Path) -> tuple[float, str]:
@@ -73,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as root:
         work = Path(root)
         (work / ".local" / "data").mkdir(parents=True)
-        export_iris(work / "iris.onnx")
+        (work / "iris.onnx").write_bytes(iris_classifier(string_classes=True))  # as docs/MODELS.md's example
         server = start_server(
             work / ".local" / "data",
             work / "server.log",

@@ -343,21 +343,12 @@ def _text_input(work: _Work) -> tuple[dict[str, Any], dict[str, Any]]:
         )
     graph_inputs = [{"name": port.name, "dtype": port.dtype or "int64", "shape": [None, None]} for port in graph.inputs]
     spec: dict[str, Any] = {"kind": KIND_TEXT, "graph_inputs": roles}
-    if found.tokenizer is None:
-        problems.append(f"a text model needs its tokenizer: --tokenizer {TOKENIZER_FILE} (Hugging Face's format)")
-        return {"inputs": graph_inputs}, spec
-    from tokenizers import Tokenizer
-
-    try:
-        tokenizer = Tokenizer.from_file(str(found.tokenizer))
-    except Exception as error:  # tokenizers raises plain Exceptions for malformed files
-        problems.append(f"{found.tokenizer} is not a tokenizer that `tokenizers` can read: {error}")
-        return {"inputs": graph_inputs}, spec
-    draft.files[TOKENIZER_FILE] = found.tokenizer
-    vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
-    draft.inferred.append(f"vocab_size {vocab_size}, from {found.tokenizer.name}")
-    spec.update(tokenizer=TOKENIZER_FILE, vocab_size=vocab_size)
-    truncation = (tokenizer.truncation or {}).get("max_length")
+    tokenizer = _tokenizer(work)
+    if tokenizer is not None:
+        vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+        draft.inferred.append(f"vocab_size {vocab_size}, from {TOKENIZER_FILE}")
+        spec.update(tokenizer=TOKENIZER_FILE, vocab_size=vocab_size)
+    truncation = (tokenizer.truncation or {}).get("max_length") if tokenizer is not None else None
     max_positions = found.hf_config.get("max_position_embeddings")
     if options.max_tokens:
         spec["max_tokens"] = options.max_tokens
@@ -366,7 +357,7 @@ def _text_input(work: _Work) -> tuple[dict[str, Any], dict[str, Any]]:
         draft.inferred.append(f"max_tokens {found.st_max_tokens}, from sentence_bert_config.json")
     elif isinstance(truncation, int) and truncation > 0:
         spec["max_tokens"] = truncation
-        draft.inferred.append(f"max_tokens {truncation}, the truncation {found.tokenizer.name} sets")
+        draft.inferred.append(f"max_tokens {truncation}, the truncation {TOKENIZER_FILE} sets")
     elif isinstance(max_positions, int) and max_positions > 0:
         spec["max_tokens"] = max_positions
         draft.inferred.append(f"max_tokens {max_positions}, config.json's max_position_embeddings")
@@ -378,6 +369,23 @@ def _text_input(work: _Work) -> tuple[dict[str, Any], dict[str, Any]]:
     if options.max_batch:
         spec["max_batch"] = options.max_batch
     return {"inputs": graph_inputs}, spec
+
+
+def _tokenizer(work: _Work) -> Any:
+    """The text model's tokenizer (``tokenizers.Tokenizer``), once it reads; None with the problem noted."""
+    path = work.found.tokenizer
+    if path is None:
+        work.problems.append(f"a text model needs its tokenizer: --tokenizer {TOKENIZER_FILE} (Hugging Face's format)")
+        return None
+    from tokenizers import Tokenizer
+
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as error:  # tokenizers raises plain Exceptions for malformed files
+        work.problems.append(f"{path} is not a tokenizer that `tokenizers` can read: {error}")
+        return None
+    work.draft.files[TOKENIZER_FILE] = path
+    return tokenizer
 
 
 def _tensor_input(work: _Work, kind: str) -> tuple[dict[str, Any], dict[str, Any]]:

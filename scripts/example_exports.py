@@ -1,10 +1,12 @@
-"""Stand-ins for the ONNX files users bring, built offline and without torch, for docs/MODELS.md's worked examples
-and the tests of `efs-models` (a real export of each kind, not the metadata's idea of one):
+"""Stand-ins for the ONNX files users bring, built offline and without torch, for docs/MODELS.md's worked examples,
+the tests of `efs-models` and its benchmark (a real export of each kind, not the metadata's idea of one):
 
     python -m scripts.example_exports image-classifier --out stand-ins/pets.onnx [--fixed-batch]
     python -m scripts.example_exports sentence-embedding --out stand-ins/embedder
     python -m scripts.example_exports text-classifier --out stand-ins/sentiment
 
+- a scikit-learn classifier of the iris flowers, exported by skl2onnx with its default options (ZipMap) unless
+  asked otherwise (``iris_classifier``, for the tests and the benchmark; the docs train their own);
 - an image classifier as torchvision models are exported: ``pixel_values`` float32 [batch, 3, 224, 224] (NCHW,
   ImageNet-normalised RGB) through a convolution to ``logits`` [batch, 5]; ``--fixed-batch`` gives it torch's
   default export, a batch dimension fixed at 1;
@@ -92,6 +94,23 @@ _WORDS = [
     "happy",
     "sad",
 ]
+
+
+IRIS_SPECIES = ("setosa", "versicolor", "virginica")
+
+
+def iris_classifier(*, string_classes: bool = False, zipmap: bool = True) -> bytes:
+    """A logistic regression of scikit-learn's iris data, classes 0..2 (or the species' names), as skl2onnx exports
+    it: one map of class to probability per input by default (ZipMap), a [batch, 3] tensor with ``zipmap=False``."""
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    features, target = load_iris(return_X_y=True)
+    classes = np.array(IRIS_SPECIES)[target] if string_classes else target
+    estimator = LogisticRegression(max_iter=1000).fit(features, classes)
+    options = None if zipmap else {id(estimator): {"zipmap": False}}
+    return bytes(to_onnx(estimator, features[:1].astype(np.float32), options=options).SerializeToString())
 
 
 def image_classifier(fixed_batch: bool = False) -> onnx.ModelProto:

@@ -6,22 +6,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import onnx
 from onnx import TensorProto, helper
-from skl2onnx import to_onnx
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 
-from tests.efs_models.conftest import Efs
-
-
-def _iris(tmp_path: Path) -> Path:
-    features, target = load_iris(return_X_y=True)
-    estimator = LogisticRegression(max_iter=1000).fit(features, target)
-    source = tmp_path / "iris.onnx"
-    source.write_bytes(to_onnx(estimator, features[:1].astype(np.float32)).SerializeToString())
-    return source
+from tests.efs_models.conftest import Efs, iris_source
 
 
 def test_every_bad_flag_is_listed_at_once(efs: Efs, tmp_path: Path) -> None:
@@ -74,28 +62,29 @@ def test_a_graph_of_two_tensor_inputs_is_explained(efs: Efs, tmp_path: Path) -> 
     assert any("the graph takes 2 inputs" in problem for problem in ran.problems())
 
 
+def _refused(efs: Efs, tmp_path: Path, model: onnx.ModelProto, *flags: str) -> list[str]:
+    """The problems `efs-models init` lists for ``model`` with ``flags`` (it must refuse, status 2)."""
+    source = tmp_path / "model.onnx"
+    source.write_bytes(model.SerializeToString())
+    ran = efs("init", source, "--name", "mine", "--out", tmp_path / "out", *flags)
+    assert ran.code == 2, ran.out
+    return ran.problems()
+
+
 def test_a_text_model_without_its_tokenizer_or_length(efs: Efs, tmp_path: Path) -> None:
     """A token-input graph with no tokenizer and nothing saying its length: both said, with what to give."""
     from scripts.example_exports import sentence_embedding
 
-    source = tmp_path / "encoder.onnx"
-    source.write_bytes(sentence_embedding().SerializeToString())
-    ran = efs("init", source, "--name", "encoder", "--out", tmp_path / "out")
-    assert ran.code == 2
-    assert any("a text model needs its tokenizer: --tokenizer tokenizer.json" in p for p in ran.problems())
+    problems = _refused(efs, tmp_path, sentence_embedding())
+    assert any("a text model needs its tokenizer: --tokenizer tokenizer.json" in problem for problem in problems)
+    assert "missing --max-tokens: the longest token sequence the model takes, e.g. 256" in problems
 
 
 def test_scores_without_softmax_are_refused(efs: Efs, tmp_path: Path) -> None:
     """Logits declared as probabilities would answer nonsense: init asks for --softmax."""
     from scripts.example_exports import image_classifier
 
-    source = tmp_path / "pets.onnx"
-    source.write_bytes(image_classifier().SerializeToString())
-    ran = efs(
-        "init", source, "--name", "pets", "--out", tmp_path / "out", "--image-preset", "imagenet", "--labels", "a,b"
-    )
-    assert ran.code == 2
-    problems = ran.problems()
+    problems = _refused(efs, tmp_path, image_classifier(), "--image-preset", "imagenet", "--labels", "a,b")
     assert any("2 labels for the 5 probabilities of logits" in problem for problem in problems)
     assert any("holds scores (logits), not probabilities: add --softmax" in problem for problem in problems)
 
@@ -104,7 +93,7 @@ def test_check_lists_every_problem_of_hand_written_metadata(efs: Efs, tmp_path: 
     """A text model's metadata missing three fields, and a second mistake elsewhere: all named, with what each
     field means, in one run."""
     folder = tmp_path / "broken"
-    assert efs("init", _iris(tmp_path), "--name", "broken", "--out", folder).code == 0
+    assert efs("init", iris_source(tmp_path), "--name", "broken", "--out", folder).code == 0
     metadata = json.loads((folder / "metadata.json").read_text())
     metadata["input"] = {"kind": "text", "tokenizer": "model.onnx", "graph_inputs": {}}
     metadata["task"] = "ranking"
@@ -121,7 +110,7 @@ def test_check_lists_every_problem_of_hand_written_metadata(efs: Efs, tmp_path: 
 def test_check_lists_where_graph_and_metadata_disagree(efs: Efs, tmp_path: Path) -> None:
     """Outputs the graph lacks and an input of another type: both named at once."""
     folder = tmp_path / "iris"
-    assert efs("init", _iris(tmp_path), "--name", "iris", "--out", folder).code == 0
+    assert efs("init", iris_source(tmp_path), "--name", "iris", "--out", folder).code == 0
     metadata = json.loads((folder / "metadata.json").read_text())
     metadata["graph"]["outputs"].append("scores")
     metadata["graph"]["inputs"][0]["dtype"] = "float64"
@@ -136,7 +125,7 @@ def test_check_lists_where_graph_and_metadata_disagree(efs: Efs, tmp_path: Path)
 def test_check_says_when_a_file_does_not_match(efs: Efs, tmp_path: Path) -> None:
     """A model file changed after init: its checksum is named, nothing is loaded."""
     folder = tmp_path / "iris"
-    assert efs("init", _iris(tmp_path), "--name", "iris", "--out", folder).code == 0
+    assert efs("init", iris_source(tmp_path), "--name", "iris", "--out", folder).code == 0
     model = onnx.load(str(folder / "model.onnx"))
     model.doc_string = "edited"
     (folder / "model.onnx").write_bytes(model.SerializeToString())
@@ -148,7 +137,7 @@ def test_check_says_when_a_file_does_not_match(efs: Efs, tmp_path: Path) -> None
 def test_check_refuses_a_folder_named_unlike_its_model(efs: Efs, tmp_path: Path) -> None:
     """A folder `flowers` whose metadata says `iris` is a mistake until a name is given."""
     folder = tmp_path / "flowers"
-    assert efs("init", _iris(tmp_path), "--name", "iris", "--out", folder).code == 0
+    assert efs("init", iris_source(tmp_path), "--name", "iris", "--out", folder).code == 0
     ran = efs("check", folder)
     assert ran.code == 1
     assert "holds a model whose metadata names it 'iris'" in ran.err

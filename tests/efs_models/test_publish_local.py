@@ -8,28 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from skl2onnx import to_onnx
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 
 from inference.models.pointer import read_latest
 from inference.models.registry import ModelRegistry
 from tests.efs_models.conftest import Efs
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def iris_folder(efs: Efs, tmp_path: Path) -> Path:
-    features, target = load_iris(return_X_y=True)
-    estimator = LogisticRegression(max_iter=1000).fit(features, target)
-    source = tmp_path / "iris.onnx"
-    source.write_bytes(to_onnx(estimator, features[:1].astype(np.float32)).SerializeToString())
-    folder = tmp_path / "iris"
-    assert efs("init", source, "--name", "iris", "--out", folder, "--labels", "setosa,versicolor,virginica").code == 0
-    return folder
 
 
 def _version(folder: Path, version: str, **changes: object) -> Path:

@@ -13,12 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import numpy as np
 import pytest
 from moto import mock_aws
-from skl2onnx import to_onnx
-from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 
 from efs_models import stack
 from efs_models.describe import UsageProblems
@@ -65,17 +61,6 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         function = FakeLambda(s3, tmp_path / "efs" / "models")
         monkeypatch.setattr(stack, "clients", lambda address: (s3, function))
         yield s3, function
-
-
-@pytest.fixture
-def iris_folder(efs: Efs, tmp_path: Path) -> Path:
-    features, target = load_iris(return_X_y=True)
-    estimator = LogisticRegression(max_iter=1000).fit(features, target)
-    source = tmp_path / "iris.onnx"
-    source.write_bytes(to_onnx(estimator, features[:1].astype(np.float32)).SerializeToString())
-    folder = tmp_path / "iris"
-    assert efs("init", source, "--name", "iris", "--out", folder).code == 0
-    return folder
 
 
 STACK_FLAGS = ("--bucket", BUCKET, "--function", FUNCTION, "--region", REGION)

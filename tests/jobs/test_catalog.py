@@ -8,12 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-import numpy as np
 import pytest
 from moto import mock_aws
-from skl2onnx import to_onnx
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
 
 from efs_models.cli import main as efs_models
 from inference.errors import NotFound
@@ -22,6 +19,7 @@ from inference.jobs.service import JobService
 from inference.models.metadata import METADATA_FILE
 from inference.models.publishing import publish_version, repoint
 from inference.models.registry import ModelRegistry
+from scripts.example_exports import iris_classifier
 from tests.jobs.conftest import MakeStack
 from tests.jobs.helpers import wait_for
 from tests.models.factory import tiny_model_dir
@@ -80,10 +78,8 @@ def test_the_catalog_is_the_data_folder_where_it_is_mounted(tmp_path: Path) -> N
 def test_a_model_published_with_efs_models_takes_jobs(tmp_path: Path, make_stack: MakeStack) -> None:
     """A scikit-learn export (ZipMap) published to the data folder with `efs-models publish`, never put in the
     model bucket: a job over it is accepted, runs on the worker, and equals /predict's answers."""
-    features, target = load_iris(return_X_y=True)
-    estimator = LogisticRegression(max_iter=1000).fit(features, target)
     source = tmp_path / "iris.onnx"
-    source.write_bytes(to_onnx(estimator, features[:1].astype(np.float32)).SerializeToString())
+    source.write_bytes(iris_classifier())
     stack = make_stack()
     folder = tmp_path / "iris"
     assert efs_models(["init", str(source), "--name", "iris", "--out", str(folder)]) == 0
@@ -92,7 +88,7 @@ def test_a_model_published_with_efs_models_takes_jobs(tmp_path: Path, make_stack
     service = JobService(
         stack.settings, stack.store, stack.sqs, model_catalog(stack.s3, "", models_dir), default_model="digits"
     )
-    inputs: list[Any] = features[::5].tolist()
+    inputs: list[Any] = load_iris().data[::5].tolist()
     accepted = service.submit({"model": "iris", "inputs": inputs})
     assert accepted["version"] == "1"
     stack.start_poller()

@@ -18,9 +18,9 @@ from inference.models.publishing import publish_version
 from inference.models.registry import LATEST_UNAVAILABLE_METRIC, ModelRegistry
 from local.server import WORKER_PID_HEADER
 from testing.api_events import http_event
-from testing.local_stack import Running, call, start_server, stop
+from testing.local_stack import Running, call, stop
 from tests.models.factory import FIRST_WINS, FakeClock, tiny_model_dir
-from tests.reliability.conftest import ServeFrom, body_json
+from tests.reliability.conftest import ServeFrom, body_json, start_real_server
 
 REFRESH_SECONDS = 0.2
 
@@ -120,15 +120,12 @@ def test_health_is_degraded_with_the_reason(tmp_path: Path, serve_from: ServeFro
 
 
 @pytest.fixture
-def two_workers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Running, Path]]:
+def two_workers(tmp_path: Path) -> Iterator[tuple[Running, Path]]:
     data_dir = tmp_path / "data"
     _publish(tmp_path, data_dir / "models", "1")
     _publish(tmp_path, data_dir / "models", "2")
-    monkeypatch.setenv("DEFAULT_MODEL", "tiny")
-    monkeypatch.setenv("MODEL_REFRESH_SECONDS", str(REFRESH_SECONDS))
-    running = start_server(
-        data_dir, tmp_path / "server.log", "--workers", "2", handler="inference.api.handler.lambda_handler"
-    )
+    settings = {"DEFAULT_MODEL": "tiny", "MODEL_REFRESH_SECONDS": str(REFRESH_SECONDS)}
+    running = start_real_server(data_dir, tmp_path / "server.log", workers=2, **settings)
     yield running, data_dir
     stop(running)
 

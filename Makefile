@@ -11,7 +11,8 @@ API_PORT ?= 8080
 UI_PORT ?= 8501
 DATA_DIR ?= .local/data
 WORKERS ?= 4
-# The function's START/END/REPORT lines, logs and metrics go to FUNCTION_LOG; VERBOSE=1 shows them in the terminal
+# The function's START/END/REPORT lines, logs and metrics go to FUNCTION_LOG, the UI's, the S3/SQS server's and the
+# job worker's output to their own logs beside it; VERBOSE=1 shows them all in the terminal
 FUNCTION_LOG ?= .local/logs/function.log
 VERBOSE ?=
 # AUTH=iam: the local API checks SigV4 signatures as the deployed one does, and the UI signs (make dev AUTH=iam)

@@ -11,8 +11,8 @@ import pytest
 
 from inference.api.emf import MetricsBuffer
 from inference.metrics import COLD_START, CUSTOM_METRICS, INFERENCE_TIME
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke
-from tests.handler.events import http_event, json_event
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.dev import API, Starter, api_command, is_published, log_file, parse_args, publish_model
-from tests.local.stack import REPO
+from testing.local_stack import REPO
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
 pytestmark = pytest.mark.skipif(not (EXAMPLE_MODEL / "model.onnx").exists(), reason="models/digits is not built")

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from local.sigv4 import DEFAULT_REGION, KeyPair
-from tests.local.stack import REPO, Running, free_port, spawn, stop, wait_for_line
+from testing.local_stack import REPO, Running, free_port, spawn, stop, wait_for_line
 from tests.models.factory import minilm_dir
 
 EXAMPLE_MODEL = REPO / "models" / "digits"

@@ -14,11 +14,13 @@ from infra.config.checks import validate_function_name
 @dataclass(frozen=True)
 class StackNames:
     prefix: str  # <project>-<stack>
+    project: str
 
     @classmethod
     def of(cls, project: str, stack: str) -> StackNames:
-        """This stack's names; a ConfigError (naming the stack name) if Lambda would refuse one."""
-        names = cls(f"{project}-{stack}")
+        """This stack's names; a ConfigError (naming the stack name) if Lambda would refuse one (the other names
+        below take the same characters, and are no longer than the longest function name)."""
+        names = cls(f"{project}-{stack}", project)
         for function_name in (
             names.api_function,
             names.publisher_function,
@@ -55,3 +57,30 @@ class StackNames:
     @property
     def ui_log_group(self) -> str:
         return f"/ecs/{self.prefix}-ui"
+
+    # The functions' embedded metrics (inference/metrics.py): one namespace for the project, the stack told apart by
+    # the service dimension, so that two stacks in one account and region never mix their figures.
+    @property
+    def metrics_namespace(self) -> str:
+        return self.project
+
+    @property
+    def metrics_service(self) -> str:
+        return self.prefix
+
+    # CloudWatch dashboard names take A-Za-z0-9, '-' and '_', up to 255 characters:
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
+    @property
+    def dashboard(self) -> str:
+        return self.prefix
+
+    # SNS topic names take A-Za-z0-9, '-' and '_', up to 256 characters:
+    # https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html
+    @property
+    def alarm_topic(self) -> str:
+        return f"{self.prefix}-alarms"
+
+    def alarm(self, what: str) -> str:
+        """An alarm's name (up to 255 characters, unique in the account and region):
+        https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"""
+        return f"{self.prefix}-{what}"

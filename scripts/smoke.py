@@ -148,6 +148,7 @@ class Target:
     ui_url: str | None = None
     token: str | None = None
     job_timeout: float = 300.0
+    dashboard_url: str | None = None  # the stack's CloudWatch dashboard, pointed to at the end
 
 
 @dataclass
@@ -396,7 +397,16 @@ def target_from(args: argparse.Namespace, env: Mapping[str, str]) -> Target:
     if auth == "jwt" and not token:
         raise SystemExit("apiAuth jwt: put a token from the stack's issuer in API_TOKEN")
     ui_url = args.ui_url or outputs.get("ui_url")
-    return Target(api_url, str(auth), region, str(ui_url) if ui_url else None, token, args.job_timeout)
+    dashboard = outputs.get("dashboard_url")
+    return Target(
+        api_url,
+        str(auth),
+        region,
+        str(ui_url) if ui_url else None,
+        token,
+        args.job_timeout,
+        dashboard and str(dashboard),
+    )
 
 
 def _have_credentials() -> bool:
@@ -419,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     failed = [result.name for result in results if result.outcome == "FAIL"]
     passed = sum(result.outcome == "PASS" for result in results)
     print(f"{'FAILED: ' + ', '.join(failed) if failed else 'OK'} ({passed} passed, {len(failed)} failed)")
+    if target.dashboard_url:
+        print(f"Dashboard: {target.dashboard_url}")
     return 1 if failed else 0
 
 

@@ -164,16 +164,17 @@ def test_without_a_url_it_reads_the_pulumi_stack_outputs(tmp_path: Path, monkeyp
         "#!/bin/sh\n"
         'test "$*" = "stack output --json --stack prod" || exit 3\n'
         'echo \'{"api_url": "https://abc.execute-api.eu-west-1.amazonaws.com", "api_auth": "iam",'
-        ' "ui_url": "https://ui.example.com"}\'\n'
+        ' "ui_url": "https://ui.example.com", "dashboard_url": "https://console.example.com/d"}\'\n'
     )
     pulumi.chmod(pulumi.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     target = smoke.target_from(smoke.parse_args(["--stack", "prod"]), {})
-    assert (target.api_url, target.auth, target.region, target.ui_url) == (
+    assert (target.api_url, target.auth, target.region, target.ui_url, target.dashboard_url) == (
         "https://abc.execute-api.eu-west-1.amazonaws.com",
         "iam",
         "eu-west-1",
         "https://ui.example.com",
+        "https://console.example.com/d",
     )
 
 

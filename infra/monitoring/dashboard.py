@@ -30,7 +30,13 @@ from infra.monitoring.metrics import (
     service_metric,
     target_group_metric,
 )
-from infra.monitoring.watched import WatchedFunction, WatchedStack, validate_watched_stack
+from infra.monitoring.watched import (
+    WatchedFileSystem,
+    WatchedFunction,
+    WatchedStack,
+    WatchedUi,
+    validate_watched_stack,
+)
 
 GRID_WIDTH = 24  # the dashboard's columns
 WIDTH, HEIGHT = 8, 6  # three graphs a row
@@ -92,13 +98,13 @@ def dashboard_sections(watched: WatchedStack, alarm_arns: Sequence[pulumi.Input[
     sections += [_function_row(function) for function in watched.functions]
     sections += [_heading("Models", "per model and version, from the API function's embedded metrics")]
     sections.append(_models_row(watched.metrics_namespace, watched.metrics_service))
-    sections += [_heading("File system (EFS)", "models and messages"), _file_system_row(watched)]
+    sections += [_heading("File system (EFS)", "models and messages"), _file_system_row(watched.file_system)]
     if watched.queues is not None:
         queues = watched.queues
         sections += [_heading("Jobs", "the queue the worker drains, and its dead letters")]
         sections.append(_jobs_row(queues.queue_name, queues.dead_letter_queue_name))
     if watched.ui is not None:
-        sections += [_heading("UI", "load balancer and Fargate tasks"), _ui_row(watched)]
+        sections += [_heading("UI", "load balancer and Fargate tasks"), _ui_row(watched.ui)]
     return sections
 
 
@@ -176,9 +182,7 @@ def _models_row(namespace: str, service: str) -> list[Widget]:
     ]
 
 
-def _file_system_row(watched: WatchedStack) -> list[Widget]:
-    file_system = watched.file_system
-
+def _file_system_row(file_system: WatchedFileSystem) -> list[Widget]:
     def metric(name: str) -> Any:
         return file_system_metric(name, file_system.file_system_id)
 
@@ -230,9 +234,7 @@ def _jobs_row(queue_name: pulumi.Input[str], dead_letter_queue_name: pulumi.Inpu
     ]
 
 
-def _ui_row(watched: WatchedStack) -> list[Widget]:
-    ui = watched.ui
-    assert ui is not None
+def _ui_row(ui: WatchedUi) -> list[Widget]:
     balancer, group = ui.load_balancer_arn_suffix, ui.target_group_arn_suffix
     return [
         _graph(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from inference.routes import API_FUNCTION, function_of
+from inference.routes import API_FUNCTION, PREFLIGHT_ROUTE_KEYS, function_of
 from infra.building_blocks.iam import document, invoke_api_statements
 from infra.config.checks import API_AUTH_MODES
 from infra.config.limits import HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
@@ -207,6 +207,18 @@ class HttpApi(pulumi.ComponentResource):
                 opts=child,
             )
             for route_key in args.route_keys
+        ]
+        # Browsers send preflights without credentials: with CORS on, they must not meet the authorizer.
+        self.preflight_routes = [
+            aws.apigatewayv2.Route(
+                route_child_name(name, route_key),
+                api_id=self.api.id,
+                route_key=route_key,
+                target=targets[API_FUNCTION],
+                authorization_type=AUTHORIZATION_TYPES["none"],
+                opts=child,
+            )
+            for route_key in (PREFLIGHT_ROUTE_KEYS if args.cors_origins else ())
         ]
         self.access_log_group = aws.cloudwatch.LogGroup(
             f"{name}-access", name=args.access_log_group_name, retention_in_days=args.log_retention_days, opts=child

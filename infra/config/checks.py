@@ -17,7 +17,6 @@ from infra.config.limits import (
     FARGATE_MEMORY_MB,
     HTTP_API_TIMEOUT_SECONDS,
     LAMBDA_MEMORY_MB,
-    LAMBDA_NAME_MAX,
     LOG_RETENTION_DAYS,
 )
 from infra.config.schema import (
@@ -43,7 +42,6 @@ ANYWHERE = "0.0.0.0/0"
 MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
 MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer means "forever", which is 0
 
-_LAMBDA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
 # A DNS name of two or more labels, as an ALB listener certificate can cover (no wildcard: it is the UI's own name).
@@ -242,7 +240,7 @@ def config_warnings(config: StackConfig) -> list[str]:
 def validate_jobs(jobs: JobsConfig) -> None:
     check_range("jobsWorkerTimeoutSeconds", jobs.worker_timeout_seconds, 1, 900, " (Lambda's limit: 15 minutes)")
     check_range("jobsWorkerMemoryMb", jobs.worker_memory_mb, *LAMBDA_MEMORY_MB)
-    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 1, 1000)
+    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 2, 1000, " (an SQS event source mapping's cap)")
     check_range("jobsMaxAttempts", jobs.max_attempts, 1, 10)
     check_range("jobsMaxInputs", jobs.max_inputs, 1, 10_000_000)
     check_range("jobsShardSize", jobs.shard_size, 1, jobs.max_inputs, " (at most jobsMaxInputs)")
@@ -254,17 +252,6 @@ def validate_jobs(jobs: JobsConfig) -> None:
     )
     check_range("jobsUrlExpirySeconds", jobs.url_expiry_seconds, 1, 3600, " (presigned URLs stay short-lived)")
     check_range("jobsRetentionDays", jobs.retention_days, 1, 365)
-
-
-def validate_function_name(name: str) -> None:
-    """Function names are `<project>-<stack>-<role>`, so the stack name decides whether Lambda accepts them."""
-    if not _LAMBDA_NAME.fullmatch(name) or len(name) > LAMBDA_NAME_MAX:
-        raise ConfigError(
-            "stack name",
-            name,
-            f"a Lambda function name of letters, digits, '-' or '_', at most {LAMBDA_NAME_MAX} characters "
-            "(choose a shorter stack name)",
-        )
 
 
 def validate_stack_config(config: StackConfig) -> None:

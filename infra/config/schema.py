@@ -213,7 +213,10 @@ class JobsConfig:
     )
     worker_memory_mb: int = setting("jobsWorkerMemoryMb", 2048, "Worker memory in MB (128 to 10240).")
     worker_concurrency: int = setting(
-        "jobsWorkerConcurrency", 4, "Reserved concurrency of the worker (1 to 1000): at most this many shards at once."
+        "jobsWorkerConcurrency",
+        4,
+        "Most shards run at once (2 to 1000), the cap on the queue's event source mapping; no concurrency is "
+        "reserved, which would need that many + 100 of the account's quota.",
     )
     max_attempts: int = setting(
         "jobsMaxAttempts", 3, "Attempts per shard (1 to 10) before the job fails and its message goes to the DLQ."

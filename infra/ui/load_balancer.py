@@ -193,7 +193,7 @@ class UiLoadBalancer(pulumi.ComponentResource):
                 ip_protocol="tcp",
                 from_port=HTTPS_PORT,
                 to_port=HTTPS_PORT,
-                description="The load balancer's sign-in: HTTPS to Cognito's token endpoint",
+                description="Sign-in by the load balancer: HTTPS to the Cognito token endpoint",
                 opts=pulumi.ResourceOptions(parent=self),
             )
         balancer_arn: pulumi.Output[str] = self.load_balancer.load_balancer.apply(lambda balancer: balancer.arn)

@@ -11,7 +11,7 @@ import pulumi
 import pytest
 import yaml
 
-from infra.config.checks import ConfigError, config_warnings, validate_function_name, validate_stack_config
+from infra.config.checks import ConfigError, config_warnings, validate_stack_config
 from infra.config.loading import load_stack_config
 from infra.config.schema import (
     ApiAuthConfig,
@@ -211,15 +211,6 @@ def test_validation_functions_need_no_pulumi_runtime() -> None:
         validate_stack_config(StackConfig(network=NetworkConfig(nat_strategy="always")))
     ui = UiConfig(enabled=True, cpu=1024, memory_mb=8192, ingress_cidrs=("192.0.2.0/24",))
     validate_stack_config(replace(StackConfig(), ui=ui))
-
-
-def test_long_stack_names_are_refused_before_lambda_refuses_them() -> None:
-    """Function names are <project>-<stack>-<role>; one Lambda would refuse fails early, naming the stack name."""
-    validate_function_name("efs-inference-dev-model-publisher")
-    with pytest.raises(ConfigError, match=r"Invalid config stack name=.*at most 64 characters"):
-        validate_function_name("efs-inference-" + "x" * 40 + "-model-publisher")
-    with pytest.raises(ConfigError, match="letters, digits"):
-        validate_function_name("efs-inference-my.stack-api")
 
 
 @pytest.mark.parametrize(

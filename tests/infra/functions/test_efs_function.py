@@ -118,7 +118,7 @@ def test_function_roles_reach_only_their_own_log_group_and_this_file_system(any_
         assert mount["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"].endswith(
             resource_id(access_point)
         )
-        assert (name == "model-publisher") == ("ReadPrefix" in found), (
+        assert (name == "model-publisher") == ("ReadPrefixes" in found), (
             f"only the publisher reads the model bucket ({name})"
         )
 

@@ -13,6 +13,7 @@ from infra.config.limits import HTTP_API_TIMEOUT_SECONDS
 from infra.monitoring.alarms import alarm_specs
 from infra.monitoring.watched import WatchedFileSystem, WatchedFunction, WatchedStack, validate_watched_stack
 from testing.pulumi_mocks import PROJECT, Registered, StackRun, autoname
+from tests.infra.aws_rules import violations
 from tests.infra.monitoring.aws_metrics import ARN_SUFFIX_PREFIXES, published_with
 from tests.infra.monitoring.conftest import ALARM_EMAIL, variant_setting
 from tests.infra.monitoring.dashboard_body import dashboard_of, is_statistic
@@ -208,3 +209,10 @@ def test_watched_functions_are_checked_first(functions: list[WatchedFunction], m
     """A list the alarms could not name, or a function without a timeout, is refused before anything exists."""
     with pytest.raises(ValueError, match=message):
         validate_watched_stack(WatchedStack("api-id", functions, WatchedFileSystem("fs-1", "elastic"), "ns", "svc"))
+
+
+def test_alarmed_variants_keep_aws_rules(alarmed_run: StackRun) -> None:
+    """With alarms and a subscription on, every variant still passes the AWS-rules layer (topic, subscription and
+    alarm names, alarm periods and queries) that the plain variants pass."""
+    found = violations(alarmed_run.resources)
+    assert not found, f"{alarmed_run.variant}:\n" + "\n".join(map(str, found))

@@ -132,6 +132,7 @@ def caller_policy_document(execution_arn: str) -> str:
 
 
 class HttpApi(pulumi.ComponentResource):
+    api_id: pulumi.Output[str]  # the ApiId dimension of its CloudWatch metrics
     api_endpoint: pulumi.Output[str]
     execution_arn: pulumi.Output[str]
     access_log_group_name: pulumi.Output[str]
@@ -254,6 +255,7 @@ class HttpApi(pulumi.ComponentResource):
             )
             for function, served in args.other_functions.items()
         ]
+        self.api_id = self.api.id
         self.api_endpoint = self.api.api_endpoint
         self.execution_arn = self.api.execution_arn
         self.access_log_group_name = self.access_log_group.name
@@ -270,6 +272,7 @@ class HttpApi(pulumi.ComponentResource):
             self.caller_policy_arn = self.managed_caller_policy.arn
         self.register_outputs(
             {
+                "api_id": self.api_id,
                 "api_endpoint": self.api_endpoint,
                 "execution_arn": self.execution_arn,
                 "access_log_group_name": self.access_log_group_name,

@@ -46,6 +46,8 @@ _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
 # A DNS name of two or more labels, as an ALB listener certificate can cover (no wildcard: it is the UI's own name).
 _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# One address, as SNS's email protocol takes it: no display name, no list.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
@@ -150,6 +152,10 @@ def validate_api(api: ApiConfig) -> None:
 def validate_observability(observability: ObservabilityConfig) -> None:
     check_choice("logRetentionDays", observability.log_retention_days, LOG_RETENTION_DAYS)
     check_choice("logLevel", observability.log_level, LOG_LEVELS)
+    if observability.alarm_email and not observability.alarms:
+        raise ConfigError("alarmEmail", observability.alarm_email, "empty unless alarms is true (it receives them)")
+    if observability.alarm_email and not _EMAIL.fullmatch(observability.alarm_email):
+        raise ConfigError("alarmEmail", observability.alarm_email, "one email address, such as ops@example.com")
 
 
 def validate_model(model: ModelConfig) -> None:
@@ -210,12 +216,17 @@ def validate_ui_access(access: UiAccessConfig, ui: UiConfig, api_auth: str) -> N
 
 
 def config_warnings(config: StackConfig) -> list[str]:
-    """What `pulumi up` warns about: settings that are allowed but expose the stack."""
+    """What `pulumi up` warns about: settings that are allowed but expose the stack, or tell nobody."""
     warnings = []
     if config.api_auth.mode == "none":
         warnings.append(
             "apiAuth is none: anyone who finds the API's URL can read every message, store new ones (billed per GB "
             "on EFS, never expiring) and run predictions; only throttling limits them. Use apiAuth iam or jwt."
+        )
+    if config.observability.alarms and not config.observability.alarm_email:
+        warnings.append(
+            "alarms is true but alarmEmail is empty: the alarms notify an SNS topic nobody is subscribed to. Set "
+            "alarmEmail, or subscribe your own endpoint to the alarm_topic_arn output."
         )
     access = config.ui_access
     if config.ui.enabled and access.public_access and access.login == "none" and ANYWHERE in config.ui.ingress_cidrs:

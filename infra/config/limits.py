@@ -31,11 +31,17 @@ LAMBDA_FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{LAMBDA_NAME_MAX}}}")
 COGNITO_DOMAIN_PREFIX_MAX = 63
 COGNITO_DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 COGNITO_RESERVED_WORDS = ("aws", "amazon", "cognito")
+# CloudWatch and SNS names: PutDashboard's DashboardName, PutMetricAlarm's AlarmName, CreateTopic's Name.
+DASHBOARD_NAME_MAX = 255
+ALARM_NAME_MAX = 255
+SNS_TOPIC_NAME_MAX = 256
 
 __all__ = [
+    "ALARM_NAME_MAX",
     "COGNITO_DOMAIN_PREFIX",
     "COGNITO_DOMAIN_PREFIX_MAX",
     "COGNITO_RESERVED_WORDS",
+    "DASHBOARD_NAME_MAX",
     "DOCKER_PLATFORMS",
     "EFS_THROUGHPUT_MODES",
     "EFS_TRANSITIONS",
@@ -47,4 +53,5 @@ __all__ = [
     "LAMBDA_MEMORY_MB",
     "LAMBDA_NAME_MAX",
     "LOG_RETENTION_DAYS",
+    "SNS_TOPIC_NAME_MAX",
 ]

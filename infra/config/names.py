@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 import pulumi
 
-from infra.config.limits import COGNITO_DOMAIN_PREFIX_MAX, COGNITO_RESERVED_WORDS, LAMBDA_NAME_MAX
+from infra.config.limits import (
+    ALARM_NAME_MAX,
+    COGNITO_DOMAIN_PREFIX_MAX,
+    COGNITO_RESERVED_WORDS,
+    DASHBOARD_NAME_MAX,
+    LAMBDA_NAME_MAX,
+    SNS_TOPIC_NAME_MAX,
+)
 
 _NOT_IN_LAMBDA_NAMES = re.compile(r"[^A-Za-z0-9_-]")
 _NOT_IN_COGNITO_PREFIXES = re.compile(r"[^a-z0-9-]+")
@@ -31,10 +38,11 @@ def _digest(text: str, characters: int) -> str:
 @dataclass(frozen=True)
 class StackNames:
     prefix: str  # <project>-<stack>, as Pulumi has them
+    project: str
 
     @classmethod
     def of(cls, project: str, stack: str) -> StackNames:
-        return cls(f"{project}-{stack}")
+        return cls(f"{project}-{stack}", project)
 
     @classmethod
     def of_current_stack(cls) -> StackNames:
@@ -90,3 +98,45 @@ class StackNames:
             return f"{start}-{_digest(domain_name, 8)}"
         start = start[:kept].rstrip("-")
         return f"{start}-{_digest(domain_name + chr(0) + self.prefix, 8)}".lstrip("-")
+
+    # The functions' embedded metrics (inference/metrics.py): one namespace for the project (CloudWatch takes a
+    # project name's characters), the stack told apart by the service dimension (any 1-1024 characters), so that
+    # two stacks in one account and region never mix their figures.
+    @property
+    def metrics_namespace(self) -> str:
+        return self.project
+
+    @property
+    def metrics_service(self) -> str:
+        return self.prefix
+
+    @property
+    def dashboard(self) -> str:
+        """The dashboard's name: letters, digits, '-' and '_', at most 255
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html)."""
+        return _fitted(self.prefix, DASHBOARD_NAME_MAX)
+
+    @property
+    def alarm_topic(self) -> str:
+        """The alarms' SNS topic: letters, digits, '-' and '_', at most 256
+        (https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html)."""
+        return _fitted(f"{self.prefix}-alarms", SNS_TOPIC_NAME_MAX)
+
+    def alarm(self, key: str) -> str:
+        """An alarm's name, `<project>-<stack>-<key>`: at most 255 characters, unique in the account and region
+        (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html); any
+        character a stack name has is allowed, so only the length may need fitting."""
+        name = f"{self.prefix}-{key}"
+        if len(name) <= ALARM_NAME_MAX:
+            return name
+        start = self.prefix[: ALARM_NAME_MAX - len(key) - _HASH_CHARACTERS - 2]
+        return f"{start}-{_digest(self.prefix, _HASH_CHARACTERS)}-{key}"
+
+
+def _fitted(name: str, limit: int) -> str:
+    """``name`` where it has only letters, digits, '-' and '_' and at most ``limit`` characters; else the others
+    turned into '-', cut to fit, and ended with a hash of the whole name (so `a.b` and `a-b` stay apart)."""
+    if not _NOT_IN_LAMBDA_NAMES.search(name) and len(name) <= limit:
+        return name
+    start = _NOT_IN_LAMBDA_NAMES.sub("-", name)[: limit - _HASH_CHARACTERS - 1]
+    return f"{start}-{_digest(name, _HASH_CHARACTERS)}"

@@ -134,6 +134,18 @@ class ObservabilityConfig:
         "logRetentionDays", 14, "Retention of every log group, in days (a CloudWatch value: 1, 3, 5, 7, 14, 30, ...)."
     )
     log_level: str = setting("logLevel", "INFO", "Log level of the functions: DEBUG, INFO, WARNING or ERROR.")
+    alarms: bool = setting(
+        "alarms",
+        False,
+        "CloudWatch alarms (the API's 5xx rate and p99 latency, any function error or throttle, dead letters, EFS "
+        "burst credits, the UI's healthy tasks) notifying an SNS topic; about $0.10 a month per alarm metric.",
+    )
+    alarm_email: str = setting(
+        "alarmEmail",
+        "",
+        "Email address subscribed to the alarms' SNS topic (needs alarms true); AWS mails a confirmation link first, "
+        "and nothing is delivered until it is followed.",
+    )
 
 
 @dataclass(frozen=True)

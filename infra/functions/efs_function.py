@@ -75,9 +75,14 @@ class S3Access:
 
 
 def common_environment(config: ObservabilityConfig) -> dict[str, str]:
-    """What every function of the stack is told besides DATA_DIR: its log level and its Powertools service."""
-    project = pulumi.get_project()
-    return {"LOG_LEVEL": config.log_level, "POWERTOOLS_SERVICE_NAME": project, "POWERTOOLS_METRICS_NAMESPACE": project}
+    """What every function of the stack is told besides DATA_DIR: its log level, and the Powertools service and
+    metrics namespace its logs and metrics carry (the stack's dashboard reads the same two)."""
+    names = StackNames.of_current_stack()
+    return {
+        "LOG_LEVEL": config.log_level,
+        "POWERTOOLS_SERVICE_NAME": names.metrics_service,
+        "POWERTOOLS_METRICS_NAMESPACE": names.metrics_namespace,
+    }
 
 
 @dataclass

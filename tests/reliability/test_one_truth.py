@@ -17,7 +17,7 @@ from inference.models.metadata import METADATA_FILE
 from inference.models.publishing import publish_version
 from inference.models.registry import LATEST_UNAVAILABLE_METRIC, ModelRegistry
 from local.server import WORKER_PID_HEADER
-from testing.api_events import http_event
+from testing.api_events import http_event, json_event
 from testing.local_stack import Running, call, stop
 from tests.models.factory import FIRST_WINS, FakeClock, tiny_model_dir
 from tests.reliability.conftest import ServeFrom, body_json, start_real_server
@@ -50,7 +50,9 @@ def test_two_workers_agree_whatever_they_have_loaded(tmp_path: Path) -> None:
     latest = _publish(tmp_path, models_dir, "2")
     clock = FakeClock()
     metrics: list[tuple[str, float]] = []
-    busy = ModelRegistry(models_dir, "tiny", clock=clock, on_metric=lambda name, value: metrics.append((name, value)))
+    busy = ModelRegistry(
+        models_dir, "tiny", clock=clock, on_metric=lambda name, value, *_: metrics.append((name, value))
+    )
     idle = ModelRegistry(models_dir, "tiny", clock=clock)
     assert busy.predict(None, [FIRST_WINS])["version"] == "2"
     assert busy.list_models() == idle.list_models()
@@ -83,7 +85,7 @@ def test_a_damaged_latest_is_logged_once_and_counted_each_time(
     _damage_metadata(_publish(tmp_path, models_dir, "2"))
     clock = FakeClock()
     counted: list[str] = []
-    registry = ModelRegistry(models_dir, "tiny", clock=clock, on_metric=lambda name, _: counted.append(name))
+    registry = ModelRegistry(models_dir, "tiny", clock=clock, on_metric=lambda name, *_: counted.append(name))
     with caplog.at_level(logging.ERROR, logger="inference.models.registry"):
         for _ in range(3):
             assert registry.predict(None, [FIRST_WINS])["version"] == "1"
@@ -105,12 +107,22 @@ def test_latest_naming_a_missing_version_is_reported(tmp_path: Path) -> None:
     assert model["unavailable"] == [{"version": "2", "reason": f"there is no version '2' in {models_dir / 'tiny'}"}]
 
 
-def test_health_is_degraded_with_the_reason(tmp_path: Path, serve_from: ServeFrom) -> None:
-    """/health through the handler: degraded, naming the model, LATEST, the reason and what serves meanwhile."""
+def test_health_is_degraded_with_the_reason(
+    tmp_path: Path, serve_from: ServeFrom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/health through the handler: degraded, naming the model, LATEST, the reason and what serves meanwhile; a
+    prediction meanwhile records the LatestVersionUnavailable metric for that model and version."""
     models_dir = tmp_path / "data" / "models"
     _publish(tmp_path, models_dir, "1")
     _damage_metadata(_publish(tmp_path, models_dir, "2"))
     invoke = serve_from(tmp_path / "data", default_model="tiny")
+    capsys.readouterr()
+    assert body_json(invoke(json_event("POST", "/predict", {"inputs": [FIRST_WINS]})))["version"] == "1"
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    counted = [line for line in lines if "LatestVersionUnavailable" in line]
+    assert [(line["model"], line["version"], line["LatestVersionUnavailable"]) for line in counted] == [
+        ("tiny", "2", 1)
+    ]
     health = body_json(invoke(http_event("GET", "/health")))
     assert health["status"] == "degraded"
     (problem,) = health["models"]["problems"]

@@ -18,6 +18,7 @@ from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
 from inference.api.logs import JsonLogger
 from inference.errors import MethodNotAllowed, ServiceError, StorageUnavailable
+from inference.metrics import COLD_START, INFERENCE_TIME, LATEST_UNAVAILABLE, MODEL, MODEL_LOAD_TIME, VERSION
 from inference.routes import allowed_methods
 from inference.settings import Settings
 from inference.store.messages import MessageStore
@@ -31,8 +32,8 @@ NO_MESSAGES = "No message yet."
 NO_INPUT = "No Input"
 # Lambda refuses a result over 6 MB (API Gateway then answers 500): listings stop short of that.
 RESPONSE_BUDGET_BYTES = 5_000_000
-_METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTime"}
-_COUNT_METRICS = {"latest_unavailable": "LatestVersionUnavailable"}  # the registry's counts (not durations)
+# The registry's names for them.
+_METRICS = {"model_load_ms": MODEL_LOAD_TIME, "inference_ms": INFERENCE_TIME, "latest_unavailable": LATEST_UNAVAILABLE}
 
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
@@ -51,11 +52,8 @@ def message_store() -> MessageStore:
         raise StorageUnavailable(f"the message store cannot be opened: {error.strerror or error}") from error
 
 
-def _record_metric(name: str, value: float) -> None:
-    if name in _COUNT_METRICS:
-        metrics.add(_COUNT_METRICS[name], value, "Count")
-    else:
-        metrics.add(_METRIC_NAMES.get(name, name), value)
+def _record_metric(name: str, value: float, model: str, version: str) -> None:
+    metrics.add(_METRICS[name], value, {MODEL: model, VERSION: version})
 
 
 @functools.cache
@@ -222,7 +220,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # co
     logger.start_invocation(context, correlation_id=request.request_id, cold_start=_cold_start)
     if _cold_start:
         _cold_start = False
-        metrics.add("ColdStart", 1, "Count")
+        metrics.add(COLD_START, 1)
     try:
         return dispatcher.dispatch(request).to_result()
     finally:

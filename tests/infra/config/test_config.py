@@ -17,6 +17,7 @@ from infra.config.schema import (
     ApiAuthConfig,
     FunctionConfig,
     NetworkConfig,
+    ObservabilityConfig,
     StackConfig,
     UiAccessConfig,
     UiConfig,
@@ -139,6 +140,9 @@ BAD_VALUES = [
         "two or more subnet ids",
     ),
     ({"existingPrivateSubnetEgress": "true"}, "existingPrivateSubnetEgress", "false unless existingVpcId is set"),
+    ({"alarmEmail": "ops@example.com"}, "alarmEmail", "empty unless alarms is true"),
+    ({"alarms": "true", "alarmEmail": "Ops <ops@example.com>"}, "alarmEmail", "one email address"),
+    ({"alarms": "true", "alarmEmail": "ops@example.com,dev@example.com"}, "alarmEmail", "one email address"),
     ({"apiAuth": "open"}, "apiAuth", "one of iam, jwt, none"),
     ({"apiAuth": "jwt", "jwtAudience": '["app"]'}, "jwtIssuer", "the https URL of the token issuer"),
     ({"apiAuth": "jwt", "jwtIssuer": "http://id.example.com"}, "jwtIssuer", "the https URL"),
@@ -286,3 +290,12 @@ def test_only_exposing_settings_are_warned() -> None:
     public = replace(StackConfig(), ui=UiConfig(enabled=True), ui_access=UiAccessConfig(public_access=True))
     [open_ui] = config_warnings(public)
     assert open_ui.startswith("uiPublicAccess is true")
+
+
+def test_alarms_without_an_address_are_warned() -> None:
+    """Alarms on and nobody subscribed: one warning pointing at alarmEmail and the topic's output; with an address
+    none."""
+    [unheard] = config_warnings(replace(StackConfig(), observability=ObservabilityConfig(alarms=True)))
+    assert unheard.startswith("alarms is true but alarmEmail is empty") and "alarm_topic_arn" in unheard
+    mailed = ObservabilityConfig(alarms=True, alarm_email="ops@example.com")
+    assert config_warnings(replace(StackConfig(), observability=mailed)) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -66,3 +67,26 @@ def test_names_that_fit_are_kept_and_those_that_do_not_stay_apart() -> None:
         .cognito_domain_prefix("ui.example.com")
         .startswith("efs-inference-team-dev-")
     )
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_monitoring_names_fit_cloudwatch_and_sns(stack: str) -> None:
+    """The dashboard (<= 255 of A-Za-z0-9_-), the alarms' topic (<= 256 of the same) and each alarm (<= 255) fit
+    every stack name Pulumi accepts; the metrics' service dimension is the stack's own."""
+    names = StackNames.of("efs-inference", stack)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,255}", names.dashboard), names.dashboard
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,256}", names.alarm_topic), names.alarm_topic
+    assert len(names.alarm("model-publisher-throttles")) <= 255
+    assert (names.metrics_namespace, names.metrics_service) == ("efs-inference", f"efs-inference-{stack}")
+
+
+def test_monitoring_names_that_fit_are_kept_and_altered_ones_stay_apart() -> None:
+    """`<project>-<stack>` as it is where CloudWatch takes it; `a.b` and `a-b` do not share a dashboard."""
+    names = StackNames.of("efs-inference", "prod")
+    assert (names.dashboard, names.alarm_topic, names.alarm("api-5xx-rate")) == (
+        "efs-inference-prod",
+        "efs-inference-prod-alarms",
+        "efs-inference-prod-api-5xx-rate",
+    )
+    dotted, dashed = StackNames.of("efs-inference", "a.b"), StackNames.of("efs-inference", "a-b")
+    assert dotted.dashboard != dashed.dashboard and dotted.alarm_topic != dashed.alarm_topic

@@ -415,13 +415,27 @@ def _tensor_input(work: _Work, kind: str) -> tuple[dict[str, Any], dict[str, Any
     return {"inputs": [{"name": port.name, "dtype": port.dtype, "shape": shape}]}, spec
 
 
+def _flat_layout(port: Port, options: InitOptions) -> tuple[str, int, tuple[int | None, int | None]] | None:
+    """A graph taking each picture as one row of pixel values ([batch, width x height x channels], as scikit-learn's
+    digits): its layout, when --image-size says the picture's size and the values fill it."""
+    if len(port.shape) != 2 or options.image_size is None:
+        return None
+    channels = 3 if options.image_mode == "RGB" else 1
+    width, height = options.image_size
+    if port.shape[1] != width * height * channels:
+        return None
+    return ("hwc" if channels == 3 else "hw"), channels, (height, width)
+
+
 def _image(port: Port, work: _Work) -> tuple[dict[str, Any], list[int | None]]:
     options, draft, problems = work.options, work.draft, work.problems
-    layout = _image_layout(port)
+    flat = _flat_layout(port, options)
+    layout = flat or _image_layout(port)
     if layout is None:
         problems.append(
             f"the graph's input {port.words()} is not a batch of pictures: [batch, channels, height, width], "
-            "[batch, height, width, channels] or [batch, height, width]"
+            "[batch, height, width, channels], [batch, height, width], or rows of pixel values with --image-size "
+            "WIDTHxHEIGHT saying how many"
         )
         return {}, [None, *port.shape[1:]]
     order, channels, (height, width) = layout
@@ -455,6 +469,8 @@ def _image(port: Port, work: _Work) -> tuple[dict[str, Any], list[int | None]]:
         draft.inferred.append(f"the {options.image_preset} preprocessing: {preset}")
     else:
         draft.assumed.append("pixels scaled to 0..1 with no mean or std (--image-preset imagenet for ImageNet's)")
+    if flat is not None:
+        return image, [None, *port.shape[1:]]  # the graph's own rows: the pixels are laid out, then flattened
     dims: list[int | None] = [None, channels, height, width] if order == "chw" else [None, height, width, channels]
     return image, dims if order != "hw" else [None, height, width]
 

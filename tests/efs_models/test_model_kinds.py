@@ -186,3 +186,26 @@ def test_text_classifier_of_logits(efs: Efs, tmp_path: Path, labels_from: str) -
     session = ort.InferenceSession(str(source / "model.onnx"), providers=["CPUExecutionProvider"])
     (logits,) = session.run(["logits"], _token_feeds(source / "tokenizer.json", SENTENCES))
     np.testing.assert_allclose(_served_probabilities(answer, labels), _softmax(logits), atol=TOLERANCE)
+
+
+def test_a_grayscale_model_of_pixel_rows(efs: Efs, tmp_path: Path) -> None:
+    """A classifier of scikit-learn's 8x8 digits (64 values a row) described as an image model (--kind image
+    --image-size 8x8): a PNG of one of its images, white on black as the data set draws them, gets the answer its
+    pixels get, which is scikit-learn's."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    estimator = LogisticRegression(max_iter=2000).fit(digits.data / 16, digits.target)
+    source = tmp_path / "digits.onnx"
+    source.write_bytes(to_onnx(estimator, digits.data[:1].astype(np.float32)).SerializeToString())
+    registry = _publish(efs, tmp_path, source, "pixels", "--kind", "image", "--image-size", "8x8", "--image-mode", "L")
+    image = digits.images[5]
+    out = io.BytesIO()
+    Image.fromarray((image / 16 * 255).round().astype(np.uint8), "L").save(out, format="PNG")
+    from_png, from_pixels = registry.predict(
+        None, [{"image": base64.b64encode(out.getvalue()).decode()}, (image.reshape(64) / 16).tolist()]
+    )["outputs"]
+    assert from_png["label"] == from_pixels["label"] == str(estimator.predict(digits.data[5:6] / 16)[0])
+    np.testing.assert_allclose(
+        list(from_png["probabilities"].values()), list(from_pixels["probabilities"].values()), atol=1e-2
+    )

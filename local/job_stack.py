@@ -58,7 +58,10 @@ def start_jobs(
         session.client("s3", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint), wanted, models
     )
     env = {**aws_env, **resources.settings.to_env()}
-    poller = [sys.executable, "-m", "local.job_poller", "--workers", str(workers)]
+    poller = [
+        *(sys.executable, "-m", "local.job_poller", "--workers", str(workers)),
+        *("--dead-letters", resources.dead_letter_queue_url),
+    ]
     started.append(start("job worker", 0, poller, {**os.environ, **env, "DATA_DIR": str(data_dir)}))
     return env
 

@@ -17,7 +17,7 @@ import pytest
 from inference.jobs.catalog import S3ModelCatalog
 from inference.jobs.service import JobService
 from inference.jobs.settings import JobSettings
-from inference.jobs.store import JobStore
+from inference.jobs.store import JobStore, s3_client
 from inference.models.publishing import publish_version
 from local.aws_server import client_env, moto_command, wait_until_answers
 from local.job_poller import JobPoller
@@ -119,7 +119,7 @@ def make_stack(aws_env: dict[str, str], data_dir: Path) -> Iterator[MakeStack]:
 
     def make(models: tuple[tuple[str, Path], ...] = (("digits", EXAMPLE_MODEL),), **overrides: Any) -> JobStack:
         """A stack whose model bucket holds ``models`` (the data folder holds digits; publish others there)."""
-        s3, sqs = boto3.client("s3"), boto3.client("sqs")
+        s3, sqs = s3_client(), boto3.client("sqs")  # the functions' own S3 client
         wanted = replace(JobSettings(bucket="-"), **overrides)
         prefix = f"t{uuid.uuid4().hex[:12]}"
         resources = provision(s3, sqs, wanted, list(models), prefix=prefix)

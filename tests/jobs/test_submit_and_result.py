@@ -12,7 +12,7 @@ from inference.jobs.layout import JOBS_PREFIX
 from inference.models.publishing import publish_version
 from inference.models.registry import ModelRegistry
 from tests.jobs.conftest import MINILM_MODEL, MakeStack
-from tests.jobs.helpers import digit_batch, fetch, put_upload, sync_outputs, wait_for
+from tests.jobs.helpers import digit_batch, fetch, post_upload, sync_outputs, wait_for
 
 
 def test_a_batch_over_the_sync_limit_runs_in_shards_and_matches_the_sync_answers(make_stack: MakeStack) -> None:
@@ -65,7 +65,7 @@ def test_inputs_uploaded_through_a_presigned_url_are_submitted_by_reference(make
     assert len(body) > 6 * 1024 * 1024
     upload = service.create_upload()
     assert upload["expires_in"] == stack.settings.url_expiry_seconds
-    assert put_upload(upload, body) == 200
+    assert post_upload(upload, body) == 204
     accepted = service.submit({"model": "digits", **upload["submit"]})
     stack.start_poller()
     view = wait_for(service, accepted["job_id"], ("succeeded", "failed"))
@@ -116,11 +116,11 @@ def test_bad_uploads_are_refused_at_submit(make_stack: MakeStack) -> None:
     stack = make_stack(max_upload_bytes=1000)
     service = stack.service()
     too_big = service.create_upload()
-    put_upload(too_big, json.dumps(digit_batch(50)).encode())
+    post_upload(too_big, json.dumps(digit_batch(50)).encode())
     with pytest.raises(PayloadTooLarge):
         service.submit(too_big["submit"])
     not_json = service.create_upload()
-    put_upload(not_json, b"[[1, 2,")
+    post_upload(not_json, b"[[1, 2,")
     with pytest.raises(BadRequest, match="not JSON"):
         service.submit(not_json["submit"])
     assert list(stack.store.list(JOBS_PREFIX)) == []

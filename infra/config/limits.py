@@ -22,6 +22,9 @@ FARGATE_MEMORY_MB = {
 LAMBDA_MEMORY_MB = (128, 10240)
 HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
 LAMBDA_NAME_MAX = 64
+# An SQS event source mapping's maximum concurrency: from 2 to 1,000.
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+SQS_MAPPING_CONCURRENCY = (2, 1000)
 
 __all__ = [
     "DOCKER_PLATFORMS",
@@ -34,4 +37,5 @@ __all__ = [
     "LAMBDA_MEMORY_MB",
     "LAMBDA_NAME_MAX",
     "LOG_RETENTION_DAYS",
+    "SQS_MAPPING_CONCURRENCY",
 ]

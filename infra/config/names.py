@@ -24,6 +24,7 @@ class StackNames:
             names.publisher_function,
             names.jobs_function,
             names.job_worker_function,
+            names.job_dead_letters_function,
         ):
             validate_function_name(function_name)
         return names
@@ -47,6 +48,10 @@ class StackNames:
     @property
     def job_worker_function(self) -> str:
         return f"{self.prefix}-job-worker"
+
+    @property
+    def job_dead_letters_function(self) -> str:
+        return f"{self.prefix}-dead-letters"
 
     @property
     def api_access_log_group(self) -> str:

@@ -1,6 +1,8 @@
 """The job queue and its dead-letter queue. The visibility timeout is six times the worker's timeout
 (AWS's advice for a queue behind an event source mapping); after the configured attempts, SQS moves a
-shard's message to the dead-letter queue, which keeps it for 14 days for a look or a redrive."""
+shard's message to the dead-letter queue. Its consumer (infra/jobs/dead_letters.py) fails the job and
+keeps a copy of the message in the job bucket; a message it cannot settle stays for 14 days, and comes back
+after six times the consumer's timeout."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from inference.jobs.settings import LAMBDA_MAX_TIMEOUT_SECONDS, visibility_timeout_seconds
+from inference.jobs.settings import (
+    DEAD_LETTER_TIMEOUT_SECONDS,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    JobSettings,
+    visibility_timeout_seconds,
+)
 from infra.config.schema import StackConfig
 
 MAX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest
@@ -18,8 +25,8 @@ MAX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest
 
 @dataclass
 class JobQueueArgs:
-    worker_timeout_seconds: int = 900
-    max_attempts: int = 3
+    worker_timeout_seconds: int = JobSettings.worker_timeout_seconds
+    max_attempts: int = JobSettings.max_attempts
     retention_days: int = 7  # a message never outlives its job's objects
 
     @classmethod
@@ -52,7 +59,11 @@ class JobQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.dead_letter_queue = aws.sqs.Queue(
-            f"{name}-dlq", message_retention_seconds=MAX_RETENTION_SECONDS, sqs_managed_sse_enabled=True, opts=child
+            f"{name}-dlq",
+            visibility_timeout_seconds=visibility_timeout_seconds(DEAD_LETTER_TIMEOUT_SECONDS),
+            message_retention_seconds=MAX_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            opts=child,
         )
         self.queue = aws.sqs.Queue(
             name,

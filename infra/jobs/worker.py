@@ -1,7 +1,9 @@
 """The job worker: the inference image's ``inference.jobs.worker.handler`` as an EfsFunction in the
-private subnets (models from EFS, through the same registry as the API), its own timeout and reserved
-concurrency, HTTPS out to S3 only (the VPC's free gateway endpoint), and an event source mapping: the
-Lambda service polls the queue for it, so the worker needs no way to SQS."""
+private subnets (models from EFS, through the same registry as the API), its own timeout, HTTPS out to S3
+only (the VPC's free gateway endpoint), and an event source mapping: the Lambda service polls the queue for
+it, so the worker needs no way to SQS. The mapping's maximum concurrency caps the worker; nothing is
+reserved, since a reservation needs that many executions (plus Lambda's unreserved 100) of the account's
+quota to spare, and small accounts have none."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 
+from infra.config.limits import SQS_MAPPING_CONCURRENCY
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
@@ -24,7 +27,6 @@ from infra.network.network import Network
 WORKER_COMMAND = ("inference.jobs.worker.handler",)
 # Shards are long: one per invocation, so a failure retries only its own shard.
 BATCH_SIZE = 1
-MIN_MAPPING_CONCURRENCY = 2  # the lowest maximum concurrency an SQS event source mapping accepts
 
 
 @dataclass
@@ -35,6 +37,7 @@ class JobWorkerArgs:
     job_bucket_name: pulumi.Input[str]
     job_bucket_arn: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
+    max_concurrency: int = 4  # shards at once: the mapping's maximum concurrency
 
     @classmethod
     def from_config(
@@ -58,7 +61,6 @@ class JobWorkerArgs:
                 architecture=config.function.architecture,
                 memory_mb=jobs.worker_memory_mb,
                 timeout_seconds=jobs.worker_timeout_seconds,
-                reserved_concurrency=jobs.worker_concurrency,
                 log_retention_days=config.observability.log_retention_days,
                 environment={
                     **common_environment(config.observability),
@@ -72,12 +74,19 @@ class JobWorkerArgs:
             job_bucket_name=bucket.bucket_name,
             job_bucket_arn=bucket.bucket_arn,
             queue_arn=queue.queue_arn,
+            max_concurrency=jobs.worker_concurrency,
         )
 
 
 def validate_job_worker_args(args: JobWorkerArgs) -> None:
-    if args.function.reserved_concurrency < 1:
-        raise ValueError("JobWorkerArgs.function.reserved_concurrency must be at least 1: 0 would stop every job")
+    low, high = SQS_MAPPING_CONCURRENCY
+    if not low <= args.max_concurrency <= high:
+        raise ValueError(
+            f"JobWorkerArgs.max_concurrency must be from {low} to {high} (an SQS event source mapping's), "
+            f"not {args.max_concurrency}"
+        )
+    if args.function.reserved_concurrency == 0:
+        raise ValueError("JobWorkerArgs.function.reserved_concurrency must not be 0: it would stop every job")
 
 
 class JobWorker(pulumi.ComponentResource):
@@ -107,17 +116,15 @@ class JobWorker(pulumi.ComponentResource):
             ),
         )
         self.worker = EfsFunction(f"{name}-worker", function_args, opts=child)
-        concurrency = args.function.reserved_concurrency
         self.mapping = aws.lambda_.EventSourceMapping(
             name,
             event_source_arn=args.queue_arn,
             function_name=self.worker.function_arn,
             batch_size=BATCH_SIZE,
             function_response_types=["ReportBatchItemFailures"],
-            # No more pollers than reserved executions: a throttled delivery would use up one of a shard's attempts.
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=concurrency)
-            if concurrency >= MIN_MAPPING_CONCURRENCY
-            else None,
+            # The cap on the worker, without reserving concurrency: the mapping invokes no more at once, so it is
+            # not throttled by itself (a throttled delivery would use up one of a shard's attempts).
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.max_concurrency),
             # The role must allow consuming the queue, and the way to S3 must be open, before messages flow.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, self.https_egress]),
         )

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from inference.jobs.settings import JobSettings
-from infra.config import JobsConfig
+from infra.config.schema import JobsConfig
 from tests.jobs.conftest import MakeStack
 from tests.jobs.helpers import post_upload
 
@@ -33,7 +33,7 @@ def test_a_maximum_minilm_jobs_assembly_stays_under_half_the_workers_memory() ->
     code: streamed from the stored shards, so its peak is a few parts, not the result twice (2.3 GB before)."""
     defaults = JobSettings(bucket="-")
     measured = _measure(
-        "tests.jobs.assembly_peak", "--inputs", str(defaults.max_inputs), "--shard-size", str(defaults.shard_size)
+        "testing.job_assembly_peak", "--inputs", str(defaults.max_inputs), "--shard-size", str(defaults.shard_size)
     )
     assert measured["result_matches"], measured
     assert measured["result_bytes"] > 700_000_000  # it is the maximum job
@@ -56,7 +56,7 @@ def test_a_hostile_uploads_submit_costs_no_more_than_an_honest_upload_of_its_siz
         assert post_upload(upload, body) == 204
         warm_up = json.dumps(rows[:2])
         peaks[name] = _measure(
-            "tests.jobs.submit_peak", upload["upload_id"], "--warm-up", warm_up, env=stack.worker_env()
+            "testing.job_submit_peak", upload["upload_id"], "--warm-up", warm_up, env=stack.worker_env()
         )
     assert (peaks["hostile"]["status"], peaks["hostile"]["code"]) == (400, "invalid_input")
     assert peaks["honest"]["status"] == 202

@@ -5,7 +5,7 @@ MODEL_BUCKET, AWS_ENDPOINT_URL) first takes one small inline job, so that every 
 loaded; then it submits ``inputs_upload`` = the upload id given. Prints JSON: the resident set before that
 submit and the peak after it (ru_maxrss), and the answer's status and error code.
 
-    python -m tests.jobs.submit_peak UPLOAD_ID --warm-up JSON"""
+    python -m testing.job_submit_peak UPLOAD_ID --warm-up JSON"""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import sys
 
 from inference.api.jobs import job_service
 from inference.errors import ServiceError
-from tests.jobs.peak import peak_mb, start_measuring
+from testing.peak_memory import peak_mb, start_measuring
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,7 @@ own, not the stored objects'. The worker's real assembly (``ShardRun._assemble_i
 ``JobStore``) runs on it; the script prints JSON: the resident set before the assembly and the peak after it
 (ru_maxrss), the result's size, and whether its bytes equal the result's JSON.
 
-    python -m tests.jobs.assembly_peak --inputs 100000 --shard-size 250 [--runner PATH]
+    python -m testing.job_assembly_peak --inputs 100000 --shard-size 250 [--runner PATH]
 
 ``--runner`` runs another version of ``inference/jobs/runner.py`` (the benchmark's "before")."""
 
@@ -31,7 +31,7 @@ from inference.jobs import runner as current_runner
 from inference.jobs.layout import JobKeys
 from inference.jobs.service import JobRequest, iso
 from inference.jobs.store import JobStore
-from tests.jobs.peak import peak_mb, start_measuring
+from testing.peak_memory import peak_mb, start_measuring
 
 JOB_ID = "f" * 32
 DIMENSION = 384

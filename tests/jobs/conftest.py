@@ -16,11 +16,11 @@ import pytest
 
 from inference.jobs.catalog import S3ModelCatalog
 from inference.jobs.service import JobService
-from inference.jobs.settings import JobSettings
+from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS, JobSettings
 from inference.jobs.store import JobStore, s3_client
 from inference.models.publishing import publish_version
 from local.aws_server import client_env, moto_command, wait_until_answers
-from local.job_poller import JobPoller
+from local.job_poller import DEAD_LETTER_HANDLER, JobPoller
 from local.job_resources import provision
 
 EXAMPLE_MODEL = Path(__file__).resolve().parents[2] / "models" / "digits"
@@ -96,6 +96,19 @@ class JobStack:
             workers,
             float(self.settings.worker_timeout_seconds),
             self.worker_env(**extra_env),
+        ).start()
+        self.pollers.append(poller)
+        return poller
+
+    def start_dead_letter_consumer(self) -> JobPoller:
+        """The dead-letter queue's consumer, as `make dev` runs it beside the worker's poller."""
+        poller = JobPoller(
+            self.sqs,
+            self.dead_letter_queue_url,
+            1,
+            DEAD_LETTER_TIMEOUT_SECONDS,
+            self.worker_env(),
+            handler=DEAD_LETTER_HANDLER,
         ).start()
         self.pollers.append(poller)
         return poller

@@ -47,7 +47,6 @@ class DeadLetters:
             logger.warning("dead letter %s: job %s has expired", message_id, message.job_id)
             return "dropped"
         keys = JobKeys(message.job_id)
-        receives = str(record.get("attributes", {}).get("ApproximateReceiveCount", self.max_attempts))
         copy = {"message_id": message_id, "body": record.get("body"), "attributes": record.get("attributes", {})}
         self.store.put_json_once(keys.dead_letter(message.shard, message_id), {**copy, "at": iso(self.now())})
         present = {item.key: item for item in self.store.list(keys.prefix)}
@@ -56,7 +55,7 @@ class DeadLetters:
             return "kept"
         failure = {
             "code": "attempts_exhausted",
-            "message": self._reason(keys, message.shard, receives, present),
+            "message": self._reason(keys, message.shard, present),
             "at": iso(self.now()),
             "dead_letter": keys.dead_letter(message.shard, message_id),
         }
@@ -64,7 +63,7 @@ class DeadLetters:
         logger.warning("job %s failed: %s", job.job_id, failure["message"])
         return "failed"
 
-    def _reason(self, keys: JobKeys, shard: int, receives: str, present: dict[str, Any]) -> str:
+    def _reason(self, keys: JobKeys, shard: int, present: dict[str, Any]) -> str:
         """The last attempt's own error when it recorded one, else what can end an attempt without a word."""
         attempts = sorted(found[1] for key in present if (found := keys.attempt_of(key)) and found[0] == shard)
         if attempts and present[keys.attempt(shard, attempts[-1])].size:
@@ -73,9 +72,9 @@ class DeadLetters:
                 return str(recorded["message"])
         started = f"{len(attempts)} of them started" if attempts else "none of them started"
         return (
-            f"shard {shard}: its message was delivered {receives} times and moved to the dead-letter queue; "
-            f"{started}, and none finished or recorded an error: the worker could not start, could not reach "
-            "S3, ran out of memory, or ran past its timeout (its log group says which)"
+            f"shard {shard}: its message used up its {self.max_attempts} attempts and was moved to the dead-letter "
+            f"queue; {started}, and none finished or recorded an error: the worker could not start, could not "
+            "reach S3, ran out of memory, or ran past its timeout (its log group says which)"
         )
 
 

@@ -143,6 +143,7 @@ def test_a_shard_dead_lettered_without_a_word_fails_its_job_and_its_message_is_k
     assert "could not start" in error["message"]  # what can end an attempt without a word
     assert view["created_at"] < view["finished_at"]
     copy = stack.store.get_json(error["dead_letter"])
+    assert copy is not None
     assert error["dead_letter"].startswith(f"{keys.prefix}dead-letters/00000-")
     assert ShardMessage.from_body(copy["body"]) == ShardMessage(accepted["job_id"], 0)
     assert int(copy["attributes"]["ApproximateReceiveCount"]) > 2  # delivered twice, then dead-lettered

@@ -212,7 +212,7 @@ class JobsConfig:
     )
     shard_size: int = setting(
         "jobsShardSize",
-        250,
+        200,
         "Inputs per shard: one queue message and one worker run each, which must finish within the worker timeout.",
     )
     max_inputs: int = setting("jobsMaxInputs", 100000, "Most inputs one job may hold.")

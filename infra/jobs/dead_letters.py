@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 
 from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS
 from infra.config.limits import SQS_MAPPING_CONCURRENCY
@@ -22,7 +21,7 @@ from infra.images.container_image import ContainerImage
 from infra.jobs.api_function import job_environment
 from infra.jobs.bucket import JobBucket
 from infra.jobs.policies import dead_letter_statements
-from infra.jobs.queue import JobQueue
+from infra.jobs.queue import JobQueue, queue_trigger
 
 DEAD_LETTERS_COMMAND = ("inference.jobs.dead_letters.handler",)
 # It copies a small message and writes two small objects; memory buys the import's CPU share at a cold start.
@@ -101,18 +100,15 @@ class JobDeadLetters(pulumi.ComponentResource):
             made.role_policy,
             made.function,
         )
-        self.mapping = aws.lambda_.EventSourceMapping(
+        # Dead letters are rare: the fewest pollers a mapping allows.
+        self.mapping = queue_trigger(
             f"{name}-dead-letters",
-            event_source_arn=args.dead_letter_queue_arn,
-            function_name=self.function.arn,
+            queue_arn=args.dead_letter_queue_arn,
+            function_arn=self.function.arn,
             batch_size=BATCH_SIZE,
-            function_response_types=["ReportBatchItemFailures"],
-            # Dead letters are rare: the fewest pollers a mapping allows.
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
-                maximum_concurrency=SQS_MAPPING_CONCURRENCY[0]
-            ),
-            # The role must allow consuming the queue before messages flow.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.function, self.role_policy]),
+            max_concurrency=SQS_MAPPING_CONCURRENCY[0],
+            parent=self,
+            depends_on=[self.function, self.role_policy],
         )
         self.function_name = self.function.name
         self.log_group_name = self.log_group.name

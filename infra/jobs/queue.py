@@ -7,6 +7,7 @@ after six times the consumer's timeout."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -96,3 +97,28 @@ class JobQueue(pulumi.ComponentResource):
                 "dead_letter_queue_arn": self.dead_letter_queue_arn,
             }
         )
+
+
+def queue_trigger(
+    name: str,
+    *,
+    queue_arn: pulumi.Input[str],
+    function_arn: pulumi.Input[str],
+    batch_size: int,
+    max_concurrency: int,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource],
+) -> aws.lambda_.EventSourceMapping:
+    """The event source mapping by which Lambda polls a queue for a function: a message reported in the answer's
+    ``batchItemFailures`` comes back, the others are deleted; at most ``max_concurrency`` invocations at once, so
+    that none is throttled by the cap (a throttled delivery would use up one of the message's receives)."""
+    return aws.lambda_.EventSourceMapping(
+        name,
+        event_source_arn=queue_arn,
+        function_name=function_arn,
+        batch_size=batch_size,
+        function_response_types=["ReportBatchItemFailures"],
+        scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=max_concurrency),
+        # The role must allow consuming the queue (and the function reach what it needs) before messages flow.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pulumi
-import pulumi_aws as aws
 
 from infra.config.limits import SQS_MAPPING_CONCURRENCY
 from infra.config.model_dirs import ModelBundle
@@ -21,7 +20,7 @@ from infra.images.container_image import ContainerImage
 from infra.jobs.api_function import job_environment
 from infra.jobs.bucket import JobBucket
 from infra.jobs.policies import job_worker_statements
-from infra.jobs.queue import JobQueue
+from infra.jobs.queue import JobQueue, queue_trigger
 from infra.network.network import Network
 
 WORKER_COMMAND = ("inference.jobs.worker.handler",)
@@ -116,17 +115,15 @@ class JobWorker(pulumi.ComponentResource):
             ),
         )
         self.worker = EfsFunction(f"{name}-worker", function_args, opts=child)
-        self.mapping = aws.lambda_.EventSourceMapping(
+        # The cap on the worker, without reserving concurrency.
+        self.mapping = queue_trigger(
             name,
-            event_source_arn=args.queue_arn,
-            function_name=self.worker.function_arn,
+            queue_arn=args.queue_arn,
+            function_arn=self.worker.function_arn,
             batch_size=BATCH_SIZE,
-            function_response_types=["ReportBatchItemFailures"],
-            # The cap on the worker, without reserving concurrency: the mapping invokes no more at once, so it is
-            # not throttled by itself (a throttled delivery would use up one of a shard's attempts).
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.max_concurrency),
-            # The role must allow consuming the queue, and the way to S3 must be open, before messages flow.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, self.https_egress]),
+            max_concurrency=args.max_concurrency,
+            parent=self,
+            depends_on=[self.worker, self.https_egress],
         )
         self.function_name = self.worker.function_name
         self.log_group_name = self.worker.log_group_name

@@ -1,6 +1,6 @@
 """The jobs part of `make dev`: moto's S3/SQS server, the job bucket and queues on it (shaped as on
-AWS), and the job poller feeding the worker handler. Returns the environment that points the API and
-the UI at them; dev.py starts and stops the processes with the rest of the stack."""
+AWS), and the job poller feeding the worker handler and the dead-letter consumer. Returns the environment
+that points the API and the UI at them; dev.py starts and stops the processes with the rest of the stack."""
 
 from __future__ import annotations
 

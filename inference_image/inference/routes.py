@@ -61,6 +61,11 @@ ROUTES: tuple[Route, ...] = (
 )
 
 ROUTE_KEYS: tuple[str, ...] = (*(route.route_key for route in ROUTES), DEFAULT_ROUTE_KEY)
+# A browser sends a CORS preflight (OPTIONS, without credentials) before a signed or token-bearing call; on a
+# stack with CORS these routes take it past the authorizer that $default carries, to an empty 204 (API Gateway
+# adds the CORS headers). Without CORS they do not exist.
+PREFLIGHT_METHOD = "OPTIONS"
+PREFLIGHT_ROUTE_KEYS: tuple[str, ...] = (f"{PREFLIGHT_METHOD} /", f"{PREFLIGHT_METHOD} /{{proxy+}}")
 
 
 def function_of(route_key: str) -> str:

@@ -63,7 +63,8 @@ class JobDeadLettersArgs:
 
 
 def validate_job_dead_letters_args(args: JobDeadLettersArgs) -> None:
-    for failed, message in function_problems(args.architecture, DEAD_LETTERS_MEMORY_MB, args.log_retention_days):
+    problems = function_problems(args.function_name, args.architecture, DEAD_LETTERS_MEMORY_MB, args.log_retention_days)
+    for failed, message in problems:
         if failed:
             raise ValueError(f"JobDeadLettersArgs.{message}")
 

@@ -1,9 +1,7 @@
 """The job worker: the inference image's ``inference.jobs.worker.handler`` as an EfsFunction in the
 private subnets (models from EFS, through the same registry as the API), its own timeout, HTTPS out to S3
 only (the VPC's free gateway endpoint), and an event source mapping: the Lambda service polls the queue for
-it, so the worker needs no way to SQS. The mapping's maximum concurrency caps the worker; nothing is
-reserved, since a reservation needs that many executions (plus Lambda's unreserved 100) of the account's
-quota to spare, and small accounts have none."""
+it, at most `max_concurrency` shards at once, so the worker needs no way to SQS and reserves no concurrency."""
 
 from __future__ import annotations
 
@@ -36,7 +34,9 @@ class JobWorkerArgs:
     job_bucket_name: pulumi.Input[str]
     job_bucket_arn: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
-    max_concurrency: int = 4  # shards at once: the mapping's maximum concurrency
+    # At most this many shards at once, by the event source mapping's cap: reserving concurrency instead would
+    # need that many + 100 of the account's quota, which new accounts do not have.
+    max_concurrency: int = 4
 
     @classmethod
     def from_config(
@@ -81,11 +81,9 @@ def validate_job_worker_args(args: JobWorkerArgs) -> None:
     low, high = SQS_MAPPING_CONCURRENCY
     if not low <= args.max_concurrency <= high:
         raise ValueError(
-            f"JobWorkerArgs.max_concurrency must be from {low} to {high} (an SQS event source mapping's), "
+            f"JobWorkerArgs.max_concurrency must be from {low} to {high} (an SQS event source mapping's cap), "
             f"not {args.max_concurrency}"
         )
-    if args.function.reserved_concurrency == 0:
-        raise ValueError("JobWorkerArgs.function.reserved_concurrency must not be 0: it would stop every job")
 
 
 class JobWorker(pulumi.ComponentResource):

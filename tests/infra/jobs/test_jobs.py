@@ -23,6 +23,7 @@ INTEGRATION = "aws:apigatewayv2/integration:Integration"
 ROUTE = "aws:apigatewayv2/route:Route"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+CORS_CONFIGURATION = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
 JOB_TYPES = (
     QUEUE,
     MAPPING,
@@ -52,7 +53,6 @@ def jobs_run(stack_config: StackConfigFactory) -> StackRun:
         jobsWorkerConcurrency=str(CONCURRENCY),
         jobsMaxAttempts=str(ATTEMPTS),
         jobsRetentionDays=str(RETENTION_DAYS),
-        corsAllowOrigins=json.dumps(CORS_ORIGINS),
     )
     return run_program(config, "dev")
 
@@ -123,7 +123,6 @@ def test_the_event_source_mapping_feeds_the_worker_one_shard_at_a_time_within_it
     assert mapping.inputs["batchSize"] == 1
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping.inputs["scalingConfig"] == {"maximumConcurrency": CONCURRENCY}
-    assert worker.inputs.get("reservedConcurrentExecutions", UNRESERVED) == UNRESERVED
 
 
 def test_no_default_stack_reserves_concurrency_and_the_worker_is_capped_by_its_mapping(
@@ -158,6 +157,7 @@ def test_the_jobs_function_runs_outside_the_vpc_and_the_worker_inside_it_with_ef
     assert worker.inputs["fileSystemConfig"] == api.inputs["fileSystemConfig"]
     assert worker.inputs["imageConfig"] == {"commands": ["inference.jobs.worker.handler"]}
     assert worker.inputs["timeout"] == WORKER_TIMEOUT
+    assert worker.inputs["reservedConcurrentExecutions"] == -1  # unreserved: the mapping caps it
     assert worker.inputs["imageUri"] == api.inputs["imageUri"] == jobs.inputs["imageUri"]
     for function in (jobs, worker):
         variables = function.inputs["environment"]["variables"]
@@ -327,8 +327,8 @@ def test_the_job_bucket_lets_the_apis_cors_origins_use_its_presigned_urls(
 ) -> None:
     """With corsAllowOrigins, one rule for the same origins: POST (the upload form) and GET (a result); without
     them, no CORS configuration at all."""
-    (rule,) = jobs_run.one("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", "jobs").inputs["corsRules"]
+    with_cors = run_program(stack_config("dev", jobsEnabled="true", corsAllowOrigins=json.dumps(CORS_ORIGINS)), "dev")
+    (rule,) = with_cors.one(CORS_CONFIGURATION, "jobs").inputs["corsRules"]
     assert rule["allowedOrigins"] == list(CORS_ORIGINS)
     assert sorted(rule["allowedMethods"]) == ["GET", "POST"]
-    without = run_program(stack_config("dev", jobsEnabled="true"), "dev")
-    assert without.of_type("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration") == []
+    assert jobs_run.of_type(CORS_CONFIGURATION) == []

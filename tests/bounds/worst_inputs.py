@@ -69,6 +69,13 @@ def small_digit_png() -> bytes:
     return png(image)
 
 
+def drawing_png(side: int) -> bytes:
+    """A '1' drawn with a thick pen on a white RGB page: the honest large PNG (a drawing or a screenshot)."""
+    image = Image.new("RGB", (side, side), "white")
+    ImageDraw.Draw(image).line([(side // 2, side // 6), (side // 2, side - side // 6)], fill="black", width=side // 20)
+    return png(image)
+
+
 def prose(size: int) -> str:
     words = (
         "the quick brown fox jumps over a lazy dog while seven wizards quietly brew a potion of heather and "
@@ -130,6 +137,15 @@ def cases() -> list[Case]:
     found += [
         Case(UPLOAD, "photo_4096", "a 4096x4096 JPEG photo of one digit", lambda: digit_photo_jpeg(4096), honest=True),
         Case(
+            UPLOAD, "drawing_4096", "a 4096x4096 RGB PNG drawing of one digit", lambda: drawing_png(4096), honest=True
+        ),
+        Case(
+            UPLOAD,
+            "line_8192x2048",
+            "a white 8192x2048 RGB PNG with one black line",
+            lambda: line_png(8192, 2048, "RGB"),
+        ),
+        Case(
             UPLOAD,
             "line_12000",
             "a white 12000x12000 RGB PNG with one black line",
@@ -144,7 +160,7 @@ def case(kind: str, name: str) -> Case:
 
 
 # The largest honest input of each kind: what its worst cases are measured against.
-REFERENCE = {IMAGE: "photo_4096", TEXT: "prose", UPLOAD: "photo_4096"}
+REFERENCE = {IMAGE: "photo_4096", TEXT: "prose", UPLOAD: "drawing_4096"}
 
 
 def reference_case(kind: str) -> Case:

@@ -92,6 +92,7 @@ dev: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --no-cache
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -2,32 +2,33 @@
 inference function → model publishing → (async jobs) → (message retention) → HTTP API (behind IAM auth by
 default) → (UI load balancer and Streamlit UI, which signs its calls to the API, optionally behind a Cognito
 sign-in) → outputs.
-Each piece is a component in infra/ whose args read their settings from the config (`from_config`);
-this file only says what feeds what."""
+Each piece is a component from infra/'s package for its part, whose args read their settings from the config
+(`from_config`); this file only says what feeds what."""
 
 import pulumi
 import pulumi_aws as aws
 
 from inference.routes import JOBS_FUNCTION, ROUTE_KEYS
-from infra.config import load_stack_config
-from infra.container_image import ContainerImage, ContainerImageArgs
-from infra.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement
-from infra.file_system import SharedFileSystem, SharedFileSystemArgs
-from infra.http_api import HttpApi, HttpApiArgs, RouteTarget
-from infra.job_api_function import JobApiFunction, JobApiFunctionArgs
-from infra.job_bucket import JobBucket, JobBucketArgs
-from infra.job_queue import JobQueue, JobQueueArgs
-from infra.job_worker import JobWorker, JobWorkerArgs
-from infra.model_bundle import read_model_bundles
-from infra.model_publisher import ModelPublisher, ModelPublisherArgs
+from infra.api import HttpApi, HttpApiArgs, RouteTarget
+from infra.building_blocks import tagged_provider
+from infra.config import StackNames, config_warnings, load_stack_config, read_model_bundles
+from infra.functions import EfsFunction, EfsFunctionArgs, FunctionPlacement
+from infra.images import ContainerImage, ContainerImageArgs
+from infra.jobs import (
+    JobApiFunction,
+    JobApiFunctionArgs,
+    JobBucket,
+    JobBucketArgs,
+    JobQueue,
+    JobQueueArgs,
+    JobWorker,
+    JobWorkerArgs,
+)
+from infra.models import ModelPublisher, ModelPublisherArgs
 from infra.network import Network, NetworkArgs, check_existing_subnets
-from infra.provider import tagged_provider
-from infra.retention_schedule import RetentionSchedule, RetentionScheduleArgs
-from infra.stack_names import StackNames
-from infra.streamlit_service import StreamlitService, StreamlitServiceArgs
-from infra.ui_load_balancer import UiLoadBalancer, UiLoadBalancerArgs
-from infra.ui_login import UiLogin, UiLoginArgs
-from infra.validation import config_warnings
+from infra.retention import RetentionSchedule, RetentionScheduleArgs
+from infra.storage import SharedFileSystem, SharedFileSystemArgs
+from infra.ui import StreamlitService, StreamlitServiceArgs, UiLoadBalancer, UiLoadBalancerArgs, UiLogin, UiLoginArgs
 
 # Everything is read and checked before the first resource is registered, existing subnets included.
 config = load_stack_config()

@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from tests.lambda_context import FakeLambdaContext
+from testing.lambda_context import FakeLambdaContext
 
 APPS = {
     "bare function": "bench.bare_app",

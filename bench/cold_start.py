@@ -20,7 +20,7 @@ from pathlib import Path
 from bench.measure import median
 from bench.report import REPO, ms, publish, ratio, table, target_line
 from bench.workload import digit_rows, handler_package, prepare_data_dir
-from tests.handler.events import http_event, json_event
+from testing.api_events import http_event, json_event
 
 TARGET_MS = 100.0
 # contender -> (the probe's app, whether the handler's package comes byte-compiled)

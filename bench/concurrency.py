@@ -6,7 +6,7 @@ append durable, one fsync), and the kill audit: 8 writers x 150 messages with 3 
 Each writer is a fresh process (as each Lambda instance is) running ``MessageStore.append`` in a loop; all
 start together at a set instant and stop after ``--seconds``. ``--dir`` adds a folder to measure on (e.g. an
 NFS mount); the local disk (the temp folder) is always measured. The kill audit checks every acknowledged
-message against the store through the independent reader of tests/store/helpers.py."""
+message against the store through the independent reader of testing/store_helpers.py."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from bench.report import REPO, publish, table, target_line
-from tests.store.helpers import audit, read_acks, spawn_writer
+from testing.store_helpers import audit, read_acks, spawn_writer
 
 WRITERS = (1, 4, 8)
 KILL_WRITERS, KILL_MESSAGES, KILLED = 8, 150, 3

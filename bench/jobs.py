@@ -29,7 +29,7 @@ from bench.report import ms, publish, ratio, table
 from bench.workload import prepare_data_dir
 from inference.models.publishing import publish_version
 from local.job_stack import local_jobs
-from tests.local.stack import call, free_port, start_server, stop
+from testing.local_stack import call, free_port, start_server, stop
 
 MODEL_NAME = "minilm"
 SYNC_BATCH = 128  # the model's own limit per request

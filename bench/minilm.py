@@ -27,8 +27,8 @@ from typing import Any
 
 from bench.measure import median, timed
 from bench.report import REPO, ms, publish, ratio, table, target_line
-from tests.handler.events import json_event
-from tests.lambda_context import FakeLambdaContext
+from testing.api_events import json_event
+from testing.lambda_context import FakeLambdaContext
 
 MINILM = REPO / "models" / "minilm"
 REFERENCE = REPO / "scripts" / "minilm_reference.json"
@@ -52,8 +52,8 @@ started = time.perf_counter()
 os.environ["DATA_DIR"] = sys.argv[1]
 os.environ["DEFAULT_MODEL"] = "minilm"
 from inference.api import handler
-from tests.handler.events import json_event
-from tests.lambda_context import FakeLambdaContext
+from testing.api_events import json_event
+from testing.lambda_context import FakeLambdaContext
 response = handler.lambda_handler(json_event("POST", "/predict", {"inputs": ["a first sentence"]}), FakeLambdaContext())
 first = time.perf_counter() - started
 assert response["statusCode"] == 200, response["body"]

@@ -3,12 +3,13 @@ every component) under Pulumi's unit-test mocks, as the infra tests run it — n
 
     python -m bench.mock_evaluation [--runs N]
 
-Uses the infra tests' harness (``tests/infra/harness.py``). This script runs in a fresh process, so the first
+Uses the infra tests' harness (``testing/pulumi_mocks.py``). This script runs in a fresh process, so the first
 figure includes importing Pulumi and the providers' SDKs."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 from bench.measure import median
@@ -22,19 +23,20 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="timed runs per stack after the first (default 3)")
     args = parser.parse_args()
     started = time.perf_counter()
-    from tests.infra import harness  # timed: the first run pays for importing Pulumi and the SDKs
+    from testing import pulumi_mocks  # timed: the first run pays for importing Pulumi and the SDKs
 
     imports = time.perf_counter() - started
 
     def config(stack: str) -> dict[str, str]:
-        return {**harness.stack_file_config(stack), f"{harness.PROJECT}:modelDir": str(REPO / "models" / "digits")}
+        models = json.dumps([str(REPO / "models" / "digits"), str(REPO / "models" / "minilm")])
+        return {**pulumi_mocks.stack_file_config(stack), f"{pulumi_mocks.PROJECT}:modelDirs": models}
 
     rows = []
     for stack in STACKS:
         times, resources = [], 0
         for _ in range(args.runs + 1):
             begun = time.perf_counter()
-            run = harness.run_program(config(stack), stack)
+            run = pulumi_mocks.run_program(config(stack), stack)
             times.append(time.perf_counter() - begun)
             resources = len(run.resources)
         rows.append([stack, resources, ms(times[0]), ms(median(times[1:]))])

@@ -39,14 +39,14 @@ import json, os, sys
 from pathlib import Path
 kind, data_dir, requests = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 if kind == "format 1 store":
-    from tests.store.format1_store import MessageStore
+    from testing.format1_store import MessageStore
     store = MessageStore(data_dir / "messages")
     calls = {"POST /messages": lambda: store.append("a new benchmark message"), "GET /messages": lambda: store.page(50)}
 else:
     os.environ["DATA_DIR"] = str(data_dir)
     from inference.api.handler import lambda_handler
-    from tests.handler.events import http_event, json_event
-    from tests.lambda_context import FakeLambdaContext
+    from testing.api_events import http_event, json_event
+    from testing.lambda_context import FakeLambdaContext
     context = FakeLambdaContext()
     post = json_event("POST", "/messages", {"text": "a new benchmark message"})
     page = http_event("GET", "/messages", query="limit=50")
@@ -167,7 +167,7 @@ def _breakdown(calls: Counter[str]) -> str:
 
 def _format1_store(messages_dir: Path, count: int) -> None:
     sys.path.insert(0, str(REPO))
-    from tests.store.format1_store import MessageStore
+    from testing.format1_store import MessageStore
 
     store = MessageStore(messages_dir)
     for number in range(count):

@@ -17,7 +17,7 @@ from pathlib import Path
 from bench import loadgen
 from bench.report import ms, publish, table
 from bench.workload import digit_rows, prepare_data_dir
-from tests.local.stack import start_server, stop
+from testing.local_stack import start_server, stop
 
 WARM_UP_SECONDS = 1.0
 

@@ -19,7 +19,7 @@ from typing import Any
 from bench.measure import median, percentile, timed
 from bench.report import publish, ratio, table, target_line, us
 from bench.workload import MODEL_NAME, digit_rows, events, prepare_data_dir
-from tests.lambda_context import FakeLambdaContext
+from testing.lambda_context import FakeLambdaContext
 
 TARGET_OVERHEAD = 0.10
 HEALTH_TARGET_US = 150.0

@@ -11,7 +11,7 @@ from typing import Any
 
 from inference.models.publishing import publish_version
 from inference.store.messages import MessageStore
-from tests.handler.events import http_event, json_event
+from testing.api_events import http_event, json_event
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE_MODEL = REPO / "models" / "digits"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.lambda_context import FakeLambdaContext
+from testing.lambda_context import FakeLambdaContext
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Lambda entry point for message retention, run on a schedule (an EventBridge rule; infra/retention_schedule.py)
+"""Lambda entry point for message retention, run on a schedule (an EventBridge rule; infra/retention/schedule.py)
 from the same image as the HTTP handler: drops the message store's whole segments older than
 MESSAGE_RETENTION_DAYS. Without that setting it keeps everything and says so."""
 

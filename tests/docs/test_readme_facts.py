@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.local.stack import REPO
+from testing.local_stack import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 DEPLOY = (REPO / "docs" / "DEPLOY.md").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 
 from inference.models.publishing import publish_version
 from inference.settings import Settings
-from tests.lambda_context import FakeLambdaContext
+from testing.lambda_context import FakeLambdaContext
 
 EXAMPLE_MODEL = Path(__file__).resolve().parents[2] / "models" / "digits"
 

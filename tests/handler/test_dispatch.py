@@ -9,7 +9,7 @@ import pytest
 
 from inference.api.dispatch import Dispatcher, Operation, Request, Response, json_response
 from inference.routes import ROUTES
-from tests.handler.events import http_event
+from testing.api_events import http_event
 
 
 def _echo(name: str) -> Operation:

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from inference.errors import StorageUnavailable
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke, body_json
-from tests.handler.events import http_event, json_event
 
 
 def test_unexpected_exception_is_500_with_request_id_and_no_trace(

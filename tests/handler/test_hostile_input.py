@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke, body_json
-from tests.handler.events import http_event, json_event
 
 
 def _post_json(invoke: Invoke, path: str, raw: str) -> dict[str, Any]:

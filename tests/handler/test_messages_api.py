@@ -6,8 +6,8 @@ import re
 
 import pytest
 
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke, body_json
-from tests.handler.events import http_event, json_event
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 

@@ -8,8 +8,8 @@ import pytest
 from sklearn.datasets import load_digits
 
 from inference.routes import ROUTES
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke, body_json
-from tests.handler.events import http_event, json_event
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke
-from tests.handler.events import http_event, json_event
 
 
 def _json_lines(text: str) -> list[dict[str, Any]]:

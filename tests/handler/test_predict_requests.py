@@ -10,8 +10,8 @@ import pytest
 from sklearn.datasets import load_digits
 
 from inference.models.publishing import publish_version
+from testing.api_events import http_event, json_event
 from tests.handler.conftest import EXAMPLE_MODEL, Invoke, body_json
-from tests.handler.events import http_event, json_event
 from tests.models.factory import digit_png, linked_copy, minilm_dir
 
 TEXT_PATH = "/models/minilm/predict"

@@ -14,9 +14,9 @@ from inference.api.http_io import encode_cursor
 from inference.retention import drop_old_messages, lambda_handler
 from inference.settings import Settings
 from inference.store.messages import MessageStore
+from testing.api_events import http_event
+from testing.lambda_context import FakeLambdaContext
 from tests.handler.conftest import Invoke, body_json
-from tests.handler.events import http_event
-from tests.lambda_context import FakeLambdaContext
 
 LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
 

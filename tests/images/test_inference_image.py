@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from inference.models.publishing import publish_version
-from infra.job_worker import WORKER_COMMAND
-from infra.model_publisher import PUBLISHER_COMMAND
-from infra.retention_schedule import RETENTION_HANDLER
+from infra.jobs.worker import WORKER_COMMAND
+from infra.models.publisher import PUBLISHER_COMMAND
+from infra.retention.schedule import RETENTION_HANDLER
 from scripts.dockerfile import exec_form_cmd, pip_install_args
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +38,7 @@ def handler(path):
 function = handler(sys.argv[2])
 sys.path.insert(0, sys.argv[3])
 from lambda_context import FakeLambdaContext
-from handler.events import http_event, json_event
+from api_events import http_event, json_event
 from PIL import Image, ImageDraw
 png = io.BytesIO()
 digit = Image.new("L", (28, 28), color=255)
@@ -117,7 +117,7 @@ def test_every_handler_serves_from_a_fresh_venv(image_venv: Path, tmp_path: Path
     others = [*PUBLISHER_COMMAND, RETENTION_HANDLER, *WORKER_COMMAND]
     # WHEN the handlers are invoked in the fresh venv
     done = subprocess.run(
-        [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "tests", *others],
+        [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "testing", *others],
         env={
             "DATA_DIR": str(data_dir),
             "PATH": "/usr/bin:/bin",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.infra.harness import PROJECT, StackRun, run_program, stack_file_config
+from testing.pulumi_mocks import EXISTING_VPC, PROJECT, StackRun, run_program, stack_file_config
+from tests.infra.variants import CERTIFICATE, EXISTING_PRIVATE, EXISTING_PUBLIC, UI_DOMAIN, VARIANTS, VARIANTS_BY_NAME
 from tests.models.factory import tiny_model_dir
 
 MODEL_NAME = "digits"
@@ -56,3 +58,96 @@ def any_run(request: pytest.FixtureRequest) -> StackRun:
     """Each example stack in turn."""
     run: StackRun = request.getfixturevalue(f"{request.param}_run")
     return run
+
+
+@pytest.fixture(scope="session")
+def jwt_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "dev", apiAuth="jwt", jwtIssuer="https://issuer.example.com/pool", jwtAudience=json.dumps(["app-client"])
+    )
+    return run_program(config, "dev")
+
+
+@pytest.fixture(scope="session")
+def open_run(stack_config: StackConfigFactory) -> tuple[StackRun, list[str]]:
+    """apiAuth none and a public UI opted in: both allowed, both warned; the warnings as logged under mocks."""
+    records: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno == logging.WARNING:
+                records.append(record.getMessage())
+
+    handler = Collect()
+    logging.getLogger().addHandler(handler)
+    try:
+        config = stack_config("dev", apiAuth="none", uiEnabled="true", uiPublicAccess="true")
+        run = run_program(config, "dev")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    return run, records
+
+
+@pytest.fixture(scope="session")
+def cognito_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "prod",
+        uiCertificateArn=CERTIFICATE,
+        uiDomainName="ui.example.com",
+        uiLogin="cognito",
+        uiIngressCidrs=json.dumps(["0.0.0.0/0"]),
+    )
+    return run_program(config, "prod")
+
+
+@pytest.fixture(scope="session")
+def existing_nat_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "prod",
+        natStrategy="none",
+        existingVpcId=EXISTING_VPC,
+        existingPrivateSubnetIds=json.dumps(EXISTING_PRIVATE),
+        existingPublicSubnetIds=json.dumps(EXISTING_PUBLIC),
+        existingPrivateSubnetEgress="true",
+    )
+    config["aws:assumeRoles"] = json.dumps(
+        [{"roleArn": "arn:aws:iam::123456789012:role/deployer", "sessionName": "up"}]
+    )
+    config["aws:allowedAccountIds"] = json.dumps(["123456789012"])
+    config["aws:endpoints"] = json.dumps(
+        [{"s3": "https://s3.eu-central-1.amazonaws.com", "lambda": "https://l.example"}]
+    )
+    return run_program(config, "prod")
+
+
+@pytest.fixture(scope="session")
+def https_ui_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "dev",
+        uiEnabled="true",
+        uiCertificateArn=CERTIFICATE,
+        uiDomainName=UI_DOMAIN,
+        uiIngressCidrs=json.dumps(["203.0.113.0/24"]),
+        corsAllowOrigins=json.dumps(["https://app.example.com"]),
+    )
+    config["aws:profile"] = "demo"
+    return run_program(config, "dev")
+
+
+@pytest.fixture(scope="session")
+def existing_run(stack_config: StackConfigFactory) -> StackRun:
+    config = stack_config(
+        "prod",
+        natStrategy="none",
+        existingVpcId="vpc-0123456789abcdef0",
+        existingPrivateSubnetIds=json.dumps(EXISTING_PRIVATE),
+        existingPublicSubnetIds=json.dumps(EXISTING_PUBLIC),
+        existingFileSystemId="fs-0123456789abcdef0",
+    )
+    return run_program(config, "prod")
+
+
+@pytest.fixture(scope="session", params=[variant.name for variant in VARIANTS])
+def variant_run(request: pytest.FixtureRequest, model_dirs: list[Path]) -> StackRun:
+    """Each stack of tests/infra/variants.py in turn, run once per session."""
+    return VARIANTS_BY_NAME[request.param].run(model_dirs)

@@ -11,8 +11,8 @@ import pytest
 
 from inference.routes import JOBS_FUNCTION, ROUTES
 from inference.settings import Settings
-from tests.handler.events import http_event, json_event
-from tests.lambda_context import FakeLambdaContext
+from testing.api_events import http_event, json_event
+from testing.lambda_context import FakeLambdaContext
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from local.job_stack import local_jobs
+from testing.local_stack import REPO, Running, call, free_port, start_server, stop
 from tests.jobs.conftest import EXAMPLE_MODEL
 from tests.jobs.helpers import wait_until
-from tests.local.stack import REPO, Running, call, free_port, start_server, stop
 from ui.api_client import ApiClient
 from ui.job_client import INLINE_INPUT_BYTES, JobClient
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from local.dev import publish_model
-from tests.local.stack import REPO, Running, start_server, stop
+from testing.local_stack import REPO, Running, start_server, stop
 from tests.models.factory import linked_copy, minilm_dir
 
 EXAMPLE_MODEL = REPO / "models" / "digits"

@@ -16,8 +16,8 @@ import pytest
 
 from local.dev import publish_model
 from local.sigv4 import DEFAULT_REGION, KeyPair, signed_headers
+from testing.local_stack import REPO, Running, call, free_port, json_objects, spawn, start_server, stop, wait_for_line
 from tests.local.conftest import EXAMPLE_MODEL
-from tests.local.stack import REPO, Running, call, free_port, json_objects, spawn, start_server, stop, wait_for_line
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 _KEYS = re.compile(r"export AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from local.dev import api_command, is_published, parse_args, publish_model
-from tests.local.stack import REPO
+from testing.local_stack import REPO
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
 pytestmark = pytest.mark.skipif(not (EXAMPLE_MODEL / "model.onnx").exists(), reason="models/digits is not built")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from local.dev import Child, api_answers, port_in_use, ui_answers, wait_until_ready
-from tests.local.stack import REPO, Running, free_port
+from testing.local_stack import REPO, Running, free_port
 
 RUN_TIMEOUT = 60.0
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.stack import REPO
+from testing.local_stack import REPO
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 

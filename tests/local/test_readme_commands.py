@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.local.stack import REPO, Running, json_objects
+from testing.local_stack import REPO, Running, json_objects
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 

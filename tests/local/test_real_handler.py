@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.local.stack import OLD_README_GET, OLD_README_POST, REPO, Running, call, run_curl
+from testing.local_stack import OLD_README_GET, OLD_README_POST, REPO, Running, call, run_curl
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
 LEGACY_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: (.*)")

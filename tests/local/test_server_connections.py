@@ -14,7 +14,7 @@ import pytest
 
 from local.server import CLIENT_TIMEOUT_SECONDS, GatewayRequestHandler, GatewayServer
 from local.workers import WorkerPool
-from tests.local.stack import TOY_HANDLER
+from testing.local_stack import TOY_HANDLER
 
 WAIT_SECONDS = 20.0  # a bound on every wait; the server is expected to act well within it
 StartServer = Callable[[int], GatewayServer]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from local.events import REQUEST_PAYLOAD_LIMIT, RESPONSE_PAYLOAD_LIMIT
-from tests.local.stack import Reply, Running, call, start_server, stop, wait_for_line, wait_until_gone
+from testing.local_stack import Reply, Running, call, start_server, stop, wait_for_line, wait_until_gone
 
 ENTITY_TOO_LARGE = {"message": "Request Entity Too Large"}
 # 4.5 MB of "€" in UTF-8: under Lambda's 6 MB limits, but 9 MB if each were counted as the 6 bytes of \\u20ac.

@@ -15,7 +15,7 @@ import pytest
 
 from local.server import GatewayRequestHandler, GatewayServer
 from local.workers import WorkerPool
-from tests.local.stack import TOY_HANDLER, call, start_server, stop, wait_for_line
+from testing.local_stack import TOY_HANDLER, call, start_server, stop, wait_for_line
 
 
 def test_function_output_goes_to_the_function_log(tmp_path: Path) -> None:

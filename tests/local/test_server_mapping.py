@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.events import GATEWAY_BODY_LIMIT
-from tests.local.stack import OLD_README_GET, OLD_README_POST, Running, call, run_curl
+from testing.local_stack import OLD_README_GET, OLD_README_POST, Running, call, run_curl
 
 
 def echoed(server: Running, method: str, target: str, body: bytes = b"", headers: Any = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.stack import (
+from testing.local_stack import (
     REPO,
     call,
     descendants,

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from inference.settings import Settings
-from tests.handler.events import http_event
-from tests.lambda_context import FakeLambdaContext
+from testing.api_events import http_event
+from testing.lambda_context import FakeLambdaContext
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 ServeFrom = Callable[..., Invoke]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from inference.api.http_io import encode_cursor
 from inference.routes import ROUTES
-from tests.handler.events import http_event
+from testing.api_events import http_event
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 MODEL_NAMES = ("digits", "nope", "..", "%2F", "digits%20", "DIGITS", ".tmp-1")

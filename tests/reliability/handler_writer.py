@@ -3,7 +3,7 @@
     python -m tests.reliability.handler_writer DATA_DIR NAME ACK_PATH
 
 It posts ``NAME:0``, ``NAME:1``, ... to ``POST /messages`` and, only once the handler has answered 201,
-appends ``<id> <text>`` to ACK_PATH (the format ``tests.store.helpers.read_acks`` reads)."""
+appends ``<id> <text>`` to ACK_PATH (the format ``testing.store_helpers.read_acks`` reads)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import sys
 def main(data_dir: str, name: str, ack_path: str) -> int:
     os.environ["DATA_DIR"] = data_dir  # read by the handler's settings at import
     from inference.api.handler import lambda_handler
-    from tests.handler.events import json_event
-    from tests.lambda_context import FakeLambdaContext
+    from testing.api_events import json_event
+    from testing.lambda_context import FakeLambdaContext
 
     ack = os.open(ack_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     number = 0

@@ -14,10 +14,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.handler.events import http_event, json_event
+from testing.api_events import http_event, json_event
+from testing.store_helpers import audit, opens_for_writing, os_failure
 from tests.reliability.conftest import Invoke, ServeFrom, all_messages, body_json
 from tests.reliability.volumes import fill_up, mount_problem, remount, tmpfs
-from tests.store.helpers import audit, opens_for_writing, os_failure
 
 MAX_POSTS_UNTIL_FULL = 2000  # a 4 KiB page of records holds a few dozen: the disk is full long before this
 

@@ -14,9 +14,9 @@ from hypothesis import HealthCheck, given, settings
 
 from inference.models.publishing import publish_version
 from inference.routes import allowed_methods
+from testing.store_helpers import REPO_ROOT, audit
 from tests.reliability.conftest import ServeFrom, all_messages
 from tests.reliability.fuzz_events import events
-from tests.store.helpers import REPO_ROOT, audit
 
 EXAMPLE_MODEL = REPO_ROOT / "models" / "digits"
 REPORT = REPO_ROOT / "test-artifacts" / "fuzz.txt"

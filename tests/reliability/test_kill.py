@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from inference.store.messages import MessageStore
-from tests.handler.events import json_event
+from testing.api_events import json_event
+from testing.store_helpers import REPO_ROOT, audit, kill_rounds, read_acks
 from tests.reliability.conftest import ServeFrom, all_messages, body_json
-from tests.store.helpers import REPO_ROOT, audit, kill_rounds, read_acks
 
 WRITERS = 3
 ROUNDS = 3

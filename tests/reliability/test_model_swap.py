@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from inference.models.publishing import publish_version
-from tests.handler.events import json_event
-from tests.local.stack import Running, call, start_server, stop
+from testing.api_events import json_event
+from testing.local_stack import Running, call, start_server, stop
 from tests.models.factory import FIRST_WINS, SECOND_WINS, tiny_model_dir
 from tests.reliability.conftest import ServeFrom
 

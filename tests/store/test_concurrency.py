@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 from inference.store.messages import MessageStore
-from tests.store.helpers import audit, kill_writers_at_random, read_acks, spawn_writer
+from testing.store_helpers import audit, kill_writers_at_random, read_acks, spawn_writer
 
 
 def _assert_each_text_once_with_dense_ids(messages_dir: Path) -> list[str]:

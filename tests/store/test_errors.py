@@ -12,7 +12,7 @@ import pytest
 
 from inference.errors import StorageUnavailable
 from inference.store.messages import MessageStore
-from tests.store.helpers import audit, opens_for_writing, os_failure
+from testing.store_helpers import audit, opens_for_writing, os_failure
 
 CODES = [
     (errno.ENOSPC, "storage_full"),

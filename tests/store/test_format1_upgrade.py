@@ -1,4 +1,4 @@
-"""A volume that holds a format-1 store (built here by the format-1 code itself, tests/store/format1_store.py)
+"""A volume that holds a format-1 store (built here by the format-1 code itself, testing/format1_store.py)
 keeps every message, id and order under format 2: format 1 is frozen and read in place, new messages follow
 it, old writers still running are stopped rather than lost, and an upgrade killed at any step is finished by
 the next process."""
@@ -18,8 +18,8 @@ import pytest
 
 from inference.errors import StorageUnavailable
 from inference.store.messages import MessageStore
-from tests.store import format1_store
-from tests.store.helpers import REPO_ROOT, audit, read_acks
+from testing import format1_store
+from testing.store_helpers import REPO_ROOT, audit, read_acks
 
 V1_CAPACITY = 4
 V1_MESSAGES = 10  # two full format-1 segments and a partial one
@@ -116,7 +116,7 @@ def test_an_upgrade_killed_at_any_step_is_finished_by_the_next_process(tmp_path:
 _OLD_WRITER = """
 import os, sys
 from pathlib import Path
-from tests.store.format1_store import MessageStore
+from testing.format1_store import MessageStore
 store = MessageStore(Path(sys.argv[1]))
 ack = os.open(sys.argv[2], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 number = 0

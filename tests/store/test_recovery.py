@@ -14,7 +14,7 @@ import pytest
 from inference import slots
 from inference.errors import StorageUnavailable
 from inference.store.messages import BLOCK, SPARSE_AT, TAIL_AT, Message, MessageStore, encode_record
-from tests.store.helpers import SLOT_SIZE, audit, log_path, newest_slot
+from testing.store_helpers import SLOT_SIZE, audit, log_path, newest_slot
 
 
 def _flip_byte(path: Path, position: int) -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from inference.errors import Gone
 from inference.store.messages import MessageStore
-from tests.store import format1_store
-from tests.store.helpers import audit, log_path, read_head2, segment_paths
+from testing import format1_store
+from testing.store_helpers import audit, log_path, read_head2, segment_paths
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from inference import slots
-from tests.store.helpers import os_failure
+from testing.store_helpers import os_failure
 
 
 @pytest.fixture

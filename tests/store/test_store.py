@@ -10,7 +10,7 @@ import pytest
 
 from inference.errors import BadRequest
 from inference.store.messages import FORMAT, Message, MessageStore
-from tests.store.helpers import audit, log_path
+from testing.store_helpers import audit, log_path
 
 
 def _fill(store: MessageStore, n: int) -> list[Message]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.local.stack import REPO
+from testing.local_stack import REPO
 from ui.api_client import Sample
 from ui.digit_input import Pixels, from_sample
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.local.stack import REPO
+from testing.local_stack import REPO
 
 UI_DIR = REPO / "ui_image"
 APP_FILE = UI_DIR / "app.py"

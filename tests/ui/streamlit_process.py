@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.local.stack import free_port
+from testing.local_stack import free_port
 from tests.ui.dockerfile import cmd, with_port
 from tests.ui.paths import UI_DIR
 

@@ -10,7 +10,7 @@ import requests
 
 from inference.models.publishing import publish_version
 from local.sigv4 import KeyPair
-from tests.local.stack import Running, start_server, stop
+from testing.local_stack import Running, start_server, stop
 from tests.ui.example_model import EXAMPLE_MODEL_DIR
 from ui.api_client import ApiClient, ApiError, SigV4Signer, auth_from_env
 

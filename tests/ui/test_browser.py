@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, FilePayload, Page, Request, expect, syn
 from inference.models.publishing import publish_version
 from local.dev import auth_env
 from local.sigv4 import KeyPair
-from tests.local.stack import REPO, Running, call, start_server, stop
+from testing.local_stack import REPO, Running, call, start_server, stop
 from tests.models.factory import linked_copy, minilm_dir
 from tests.ui.example_model import EXAMPLE_MODEL_DIR, SAMPLES
 from tests.ui.images import digit_png

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.stack import free_port
+from testing.local_stack import free_port
 from tests.ui import dockerfile
 from tests.ui.paths import UI_DIR
 from tests.ui.streamlit_process import health, running_ui

@@ -1,5 +1,5 @@
 """Model metadata for checking a job at submit, read from the model bucket that `pulumi up` publishes
-from (``models/<name>/<version>/metadata.json``, the layout of ``infra.model_bundle``).
+from (``models/<name>/<version>/metadata.json``, the layout of ``infra.config.model_dirs``).
 
 The accepting function runs outside the VPC, without EFS, so it cannot ask the registry; the bucket
 holds the versions that the publisher copied onto EFS. A job is pinned to the version it was checked

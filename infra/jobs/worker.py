@@ -1,0 +1,126 @@
+"""The job worker: the inference image's ``inference.jobs.worker.handler`` as an EfsFunction in the
+private subnets (models from EFS, through the same registry as the API), its own timeout and reserved
+concurrency, HTTPS out to S3 only (the VPC's free gateway endpoint), and an event source mapping: the
+Lambda service polls the queue for it, so the worker needs no way to SQS."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.config.model_dirs import ModelBundle
+from infra.config.names import StackNames
+from infra.config.schema import StackConfig
+from infra.functions.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
+from infra.images.container_image import ContainerImage
+from infra.jobs.api_function import job_environment
+from infra.jobs.bucket import JobBucket
+from infra.jobs.policies import job_worker_statements
+from infra.jobs.queue import JobQueue
+from infra.network.network import Network
+
+WORKER_COMMAND = ("inference.jobs.worker.handler",)
+# Shards are long: one per invocation, so a failure retries only its own shard.
+BATCH_SIZE = 1
+MIN_MAPPING_CONCURRENCY = 2  # the lowest maximum concurrency an SQS event source mapping accepts
+
+
+@dataclass
+class JobWorkerArgs:
+    function: EfsFunctionArgs
+    vpc_id: pulumi.Input[str]
+    s3_prefix_list_id: pulumi.Input[str]
+    job_bucket_name: pulumi.Input[str]
+    job_bucket_arn: pulumi.Input[str]
+    queue_arn: pulumi.Input[str]
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        names: StackNames,
+        image: ContainerImage,
+        placement: FunctionPlacement,
+        model: ModelBundle,
+        *,
+        network: Network,
+        bucket: JobBucket,
+        queue: JobQueue,
+    ) -> JobWorkerArgs:
+        jobs = config.jobs
+        return cls(
+            function=EfsFunctionArgs(
+                function_name=names.job_worker_function,
+                image_uri=image.image_uri,
+                placement=placement,
+                architecture=config.function.architecture,
+                memory_mb=jobs.worker_memory_mb,
+                timeout_seconds=jobs.worker_timeout_seconds,
+                reserved_concurrency=jobs.worker_concurrency,
+                log_retention_days=config.observability.log_retention_days,
+                environment={
+                    **common_environment(config.observability),
+                    **job_environment(jobs),
+                    "DEFAULT_MODEL": config.model.default_model or model.name,
+                },
+                command=WORKER_COMMAND,
+            ),
+            vpc_id=network.vpc_id,
+            s3_prefix_list_id=network.s3_prefix_list_id,
+            job_bucket_name=bucket.bucket_name,
+            job_bucket_arn=bucket.bucket_arn,
+            queue_arn=queue.queue_arn,
+        )
+
+
+def validate_job_worker_args(args: JobWorkerArgs) -> None:
+    if args.function.reserved_concurrency < 1:
+        raise ValueError("JobWorkerArgs.function.reserved_concurrency must be at least 1: 0 would stop every job")
+
+
+class JobWorker(pulumi.ComponentResource):
+    function_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: JobWorkerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        validate_job_worker_args(args)
+        super().__init__("efs-inference:job_worker:JobWorker", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # The worker also reads and writes S3, through the gateway endpoint.
+        s3_access = args.function.placement.with_https_to_s3(
+            f"{name}-worker",
+            vpc_id=args.vpc_id,
+            s3_prefix_list_id=args.s3_prefix_list_id,
+            description="Job worker: HTTPS out to S3",
+            parent=self,
+        )
+        self.security_group, self.https_egress = s3_access.security_group, s3_access.https_egress
+        function_args = replace(
+            args.function,
+            placement=s3_access.placement,
+            environment={**args.function.environment, "JOBS_BUCKET": args.job_bucket_name},
+            extra_statements=pulumi.Output.all(args.job_bucket_arn, args.queue_arn).apply(
+                lambda arns: job_worker_statements(arns[0], arns[1])
+            ),
+        )
+        self.worker = EfsFunction(f"{name}-worker", function_args, opts=child)
+        concurrency = args.function.reserved_concurrency
+        self.mapping = aws.lambda_.EventSourceMapping(
+            name,
+            event_source_arn=args.queue_arn,
+            function_name=self.worker.function_arn,
+            batch_size=BATCH_SIZE,
+            function_response_types=["ReportBatchItemFailures"],
+            # No more pollers than reserved executions: a throttled delivery would use up one of a shard's attempts.
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=concurrency)
+            if concurrency >= MIN_MAPPING_CONCURRENCY
+            else None,
+            # The role must allow consuming the queue, and the way to S3 must be open, before messages flow.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, self.https_egress]),
+        )
+        self.function_name = self.worker.function_name
+        self.log_group_name = self.worker.log_group_name
+        self.register_outputs({"function_name": self.function_name, "log_group_name": self.log_group_name})

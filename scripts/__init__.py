@@ -1,0 +1,1 @@
+"""Build and maintenance scripts: the example models, the MiniLM conversion and its reference, Dockerfile reading."""

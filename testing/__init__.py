@@ -1,0 +1,3 @@
+"""Test doubles and harnesses that the test suite (tests/) and the benchmarks (bench/) share: a fake Lambda
+context, API Gateway payload-2.0 events, the local stack run as subprocesses, message-store writers and an
+independent reader, the old format-1 store, and the Pulumi program run under mocks."""

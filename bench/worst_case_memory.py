@@ -4,7 +4,7 @@ after issue 19's bounds.
 
     python -m bench.worst_case_memory [--before GIT_REF | --no-before] [--kinds image,text,upload]
 
-Each input is served once in a fresh process (``tests.bounds.child``: warmed up by an honest request first),
+Each input is served once in a fresh process (``testing.peak_child``: warmed up by an honest request first),
 whose peak resident set the kernel reports (``ru_maxrss``); nothing here is timed. "Before" serves the same
 inputs with the inference and UI packages of GIT_REF (default: the commit before issue 19), extracted with
 ``git archive``; its address space is capped at BEFORE_LIMIT_MB, so an input that once took gigabytes fails
@@ -20,9 +20,9 @@ from io import BytesIO
 from pathlib import Path
 
 from bench.report import REPO, publish, table, target_line
-from infra.config import FunctionConfig, UiConfig
-from tests.bounds.peak import Peak, measure
-from tests.bounds.worst_inputs import IMAGE, KINDS, REFERENCE, TEXT, UPLOAD, Case, cases
+from infra.config.schema import FunctionConfig, UiConfig
+from testing.peak_memory import Peak, measure
+from testing.worst_inputs import IMAGE, KINDS, REFERENCE, TEXT, UPLOAD, Case, cases
 
 BEFORE_ISSUE_19 = "06c105143a59f3d78af27e213aa298059641d1ca"
 BEFORE_LIMIT_MB = 6144

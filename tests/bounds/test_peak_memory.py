@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.bounds.peak import Peak, measure
-from tests.bounds.worst_inputs import KINDS, Case, reference_case, worst_cases
+from testing.peak_memory import Peak, measure
+from testing.worst_inputs import KINDS, Case, reference_case, worst_cases
 
 TOLERANCE = 1.10  # the machine's noise between two children is ~2 %
 LIMIT_MB = 3072

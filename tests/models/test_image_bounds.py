@@ -16,7 +16,7 @@ from inference.models.images import MAX_SIDE, ImageBytes, canvas_side
 from inference.models.metadata import ImageSpec, ModelMetadata
 from inference.models.publishing import publish_version
 from inference.models.registry import ModelRegistry
-from tests.bounds.worst_inputs import line_png
+from testing.worst_inputs import line_png
 from tests.models.factory import DIGITS_DIR, digit_png
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from inference.models.metadata import ModelMetadata
 from inference.models.text import TextEncoder
-from tests.bounds.worst_inputs import PATHOLOGICAL_TEXTS, prose
+from testing.worst_inputs import PATHOLOGICAL_TEXTS, prose
 from tests.models.factory import MINILM_REFERENCE, minilm_dir
 
 ROLES = ("input_ids", "attention_mask", "token_type_ids")

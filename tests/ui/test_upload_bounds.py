@@ -9,7 +9,7 @@ from dataclasses import replace
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.bounds.worst_inputs import line_png
+from testing.worst_inputs import line_png
 from tests.ui.fakes import DIGITS, FakeApi
 from tests.ui.images import digit_png
 from ui import digit_input

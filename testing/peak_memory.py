@@ -1,4 +1,4 @@
-"""Measure what one input costs a fresh worker: ``python -m tests.bounds.child`` in its own process, its peak
+"""Measure what one input costs a fresh worker: ``python -m testing.peak_child`` in its own process, its peak
 read from the kernel (``ru_maxrss``), never from timing. Shared by the tests and ``bench.worst_case_memory``."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from inference.models.publishing import publish_version
-from tests.bounds.worst_inputs import Case, input_file
+from testing.local_stack import REPO, start_server, stop
+from testing.worst_inputs import UPLOAD, Case, input_file
 
-REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_MODELS = ("digits", "minilm")
 
 
@@ -51,16 +51,24 @@ def measure(case: Case, folder: Path, *, limit_mb: int | None = None, code_root:
             size = limit_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.bounds.child", case.kind, str(data), str(work)],
-        cwd=REPO,
-        env=env,
-        preexec_fn=limit,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    api = None
+    if case.kind == UPLOAD:  # the page calls the API: the local one, serving the same models
+        api = start_server(work / "data", folder / "api.log", handler="inference.api.handler.lambda_handler")
+        env["API_URL"] = api.url
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "testing.peak_child", case.kind, str(data), str(work)],
+            cwd=REPO,
+            env=env,
+            preexec_fn=limit,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    finally:
+        if api is not None:
+            stop(api)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"{case.kind}/{case.name}: the child failed ({done.returncode}): {done.stderr[-3000:]}")

@@ -1,7 +1,10 @@
-"""Run in a fresh process by ``tests.bounds.peak``: warm up as a worker that has served an honest request of the
-kind, then serve one input read from a file, and print what the process's memory did.
+"""Run in a fresh process by ``testing.peak_memory``: warm up as a worker that has served an honest request of
+the kind, then serve one input read from a file, and print what the process's memory did.
 
-    python -m tests.bounds.child KIND INPUT_FILE WORK_DIR
+    python -m testing.peak_child KIND INPUT_FILE WORK_DIR
+
+Images and texts go to the API's handler in this process; an upload goes to the UI's Predictions page (AppTest),
+whose API client calls the local API at $API_URL, a separate process (``testing.peak_memory`` starts it).
 
 Printed (one line, ``RESULT {json}``): the answer's status, the process's lifetime peak (``ru_maxrss``), its
 resident set just before the input, and the input's own peak above that (the kernel's high-water mark, reset
@@ -57,9 +60,9 @@ class Meter:
 
 def serve_image(data: bytes, work: Path) -> dict[str, Any]:
     from inference.api import handler
-    from tests.bounds.worst_inputs import small_digit_png
-    from tests.handler.events import http_event
-    from tests.lambda_context import FakeLambdaContext
+    from testing.api_events import http_event
+    from testing.lambda_context import FakeLambdaContext
+    from testing.worst_inputs import small_digit_png
 
     def predict(picture: bytes) -> object:
         content_type = "image/jpeg" if picture.startswith(b"\xff\xd8") else "image/png"
@@ -74,8 +77,8 @@ def serve_image(data: bytes, work: Path) -> dict[str, Any]:
 
 def serve_texts(data: bytes, work: Path) -> dict[str, Any]:
     from inference.api import handler
-    from tests.handler.events import http_event, json_event
-    from tests.lambda_context import FakeLambdaContext
+    from testing.api_events import http_event, json_event
+    from testing.lambda_context import FakeLambdaContext
 
     warm = json_event("POST", "/models/minilm/predict", {"inputs": ["A man is eating food."] * 8})
     assert handler.lambda_handler(warm, FakeLambdaContext())["statusCode"] == 200
@@ -87,27 +90,21 @@ def serve_texts(data: bytes, work: Path) -> dict[str, Any]:
 
 
 def upload_picture(data: bytes, work: Path) -> dict[str, Any]:
-    """The UI's Predictions page (AppTest, the API faked), the digits model, a picture uploaded."""
-    import pytest
+    """The UI's Predictions page (AppTest) on the digits model, served by the local API at $API_URL."""
     from streamlit.testing.v1 import AppTest
 
-    from tests.ui.fake_jobs import FakeJobs
-    from tests.ui.fakes import FakeApi
-    from tests.ui.paths import APP_FILE
-    from ui import api_client, job_client
+    from testing.local_stack import REPO
 
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(api_client, "get_client", FakeApi)
-        patch.setattr(job_client, "for_api", lambda api: FakeJobs())
-        app = AppTest.from_file(str(APP_FILE), default_timeout=120).run()
-        app.segmented_control(key="input_mode_digits").set_value("Upload").run()
-        jpeg = data.startswith(b"\xff\xd8")
-        upload = ("upload.jpg", data, "image/jpeg") if jpeg else ("upload.png", data, "image/png")
-        with Meter() as meter:
-            app.file_uploader(key="digit_upload").set_value(upload).run()
-    shown = bool(app.image)
-    errors = [str(error) for error in app.exception]
-    return meter.result("exception" if errors else ("shown" if shown else "not shown"))
+    app = AppTest.from_file(str(REPO / "ui_image" / "app.py"), default_timeout=120).run()
+    app.selectbox(key="model_name").set_value("digits").run()
+    app.segmented_control(key="input_mode_digits").set_value("Upload").run()
+    jpeg = data.startswith(b"\xff\xd8")
+    upload = ("upload.jpg", data, "image/jpeg") if jpeg else ("upload.png", data, "image/png")
+    with Meter() as meter:
+        app.file_uploader(key="digit_upload").set_value(upload).run()
+    if app.exception:
+        return meter.result("exception")
+    return meter.result("shown" if app.image else "not shown")
 
 
 SERVE = {"image": serve_image, "text": serve_texts, "upload": upload_picture}

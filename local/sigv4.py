@@ -6,8 +6,9 @@ key), never by hand, from the request exactly as it arrived: method, raw path an
 client says it signed, and the SHA-256 of the body. The signer normalises the path it signs (``.``, ``..`` and
 empty segments resolved, a ``#fragment`` dropped) while the request is served on its raw path, so a path that
 normalises to another one, or carries a fragment, is refused before any signature is compared: otherwise a
-signed ``GET /health`` could be replayed as ``GET /health#x`` or ``/x/../health`` onto the old app's listing. The answers are API Gateway's: 403 with a
-`{"message": ...}` body and an `x-amzn-ErrorType` header. Sources and differences: docs/LOCAL.md."""
+signed ``GET /health`` could be replayed as ``GET /health#x`` or ``/x/../health`` onto the old app's listing.
+The answers are API Gateway's: 403 with a `{"message": ...}` body and an `x-amzn-ErrorType` header. Sources
+and differences: docs/LOCAL.md."""
 
 from __future__ import annotations
 

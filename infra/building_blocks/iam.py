@@ -105,10 +105,21 @@ def invoke_api_statements(execution_arn: str) -> list[Statement]:
 
 
 def s3_endpoint_document(
-    read_bucket_arns: list[str], read_object_arns: list[str], read_write_bucket_arns: Sequence[str] = ()
+    account_id: str,
+    read_bucket_arns: list[str],
+    read_object_arns: list[str],
+    read_write_bucket_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
-    form endpoint policies take; the resources are what limits it."""
+    form endpoint policies take; the resources and the account condition are what limit it.
+
+    The stack's own buckets are reached only by the stack's account's principals and only while the bucket is
+    the account's own (aws:PrincipalAccount and aws:ResourceAccount): a bucket name is global, so a deleted
+    bucket's name taken by another account, or another account's credentials used inside the VPC, get nothing
+    through. ``read_object_arns`` (ECR's layer bucket, for the UI tasks' image pulls) get no account condition:
+    that bucket is AWS's (so not aws:ResourceAccount) and ECR's presigned layer URLs are signed by ECR, not by
+    a principal of this account (so not aws:PrincipalAccount); naming the one bucket and GetObject bounds it."""
+    own = {"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}}
     statements: list[Statement] = [
         {
             "Sid": "ListAndReadTheseBuckets",
@@ -116,6 +127,7 @@ def s3_endpoint_document(
             "Principal": "*",
             "Action": ["s3:ListBucket", "s3:GetObject"],
             "Resource": [*read_bucket_arns, *(f"{arn}/*" for arn in read_bucket_arns)],
+            "Condition": own,
         }
     ]
     if read_object_arns:
@@ -136,6 +148,7 @@ def s3_endpoint_document(
                 "Principal": "*",
                 "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
                 "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
+                "Condition": own,
             }
         )
     return document(statements)

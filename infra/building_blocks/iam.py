@@ -97,6 +97,13 @@ def deny_insecure_bucket_transport_document(bucket_arn: str) -> dict[str, Any]:
     return _deny_without_tls("s3:*", [bucket_arn, f"{bucket_arn}/*"])
 
 
+def invoke_routes_statements(route_arns: Sequence[str]) -> list[Statement]:
+    """Call these routes (execute-api ARNs of one API's routes) and nothing else."""
+    return [
+        {"Sid": "InvokeTheseRoutes", "Effect": "Allow", "Action": ["execute-api:Invoke"], "Resource": list(route_arns)}
+    ]
+
+
 def invoke_api_statements(execution_arn: str) -> list[Statement]:
     """Call this HTTP API, any route of any stage, and no other API."""
     return [

@@ -41,13 +41,14 @@ def log_statements(log_group_arn: str) -> list[Statement]:
     ]
 
 
-def efs_client_statements(file_system_arn: str, access_point_arn: str) -> list[Statement]:
-    """Mount and write this file system, through this access point only."""
+def efs_client_statements(file_system_arn: str, access_point_arn: str, *, write: bool = True) -> list[Statement]:
+    """Mount this file system through this access point only; write to it too, or not (without
+    elasticfilesystem:ClientWrite, EFS mounts it read-only)."""
     return [
         {
             "Sid": "MountThroughAccessPoint",
             "Effect": "Allow",
-            "Action": list(EFS_CLIENT_ACTIONS),
+            "Action": list(EFS_CLIENT_ACTIONS if write else EFS_CLIENT_ACTIONS[:1]),
             "Resource": file_system_arn,
             "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}},
         }

@@ -103,7 +103,7 @@ def main() -> None:
             "the answer, then the process's peak resident set in MB (`ru_maxrss`) and, in brackets, the input's "
             "own peak above the warm worker (the kernel's high-water mark, reset just before it). Images go to "
             "the digits model as the raw body of `POST /models/digits/predict`, texts to MiniLM in one request, "
-            "uploads to the UI's Predictions page (AppTest, the API faked). "
+            "uploads to the UI's Predictions page (AppTest, calling the local API). "
             + ("" if args.no_before else f"Before: the code at `{args.before[:12]}`. "),
             table(
                 [

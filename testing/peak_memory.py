@@ -13,6 +13,7 @@ from pathlib import Path
 
 from inference.models.publishing import publish_version
 from testing.local_stack import REPO, start_server, stop
+from testing.peak_child import UI_DIR_ENV
 from testing.worst_inputs import UPLOAD, Case, input_file
 
 EXAMPLE_MODELS = ("digits", "minilm")
@@ -45,6 +46,7 @@ def measure(case: Case, folder: Path, *, limit_mb: int | None = None, code_root:
     env = dict(os.environ)
     if code_root is not None:
         env["PYTHONPATH"] = os.pathsep.join(str(code_root / part) for part in ("inference_image", "ui_image"))
+        env[UI_DIR_ENV] = str(code_root / "ui_image")
 
     def limit() -> None:
         if limit_mb is not None:

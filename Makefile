@@ -11,7 +11,8 @@ API_PORT ?= 8080
 UI_PORT ?= 8501
 DATA_DIR ?= .local/data
 WORKERS ?= 4
-# The function's START/END/REPORT lines, logs and metrics go to FUNCTION_LOG; VERBOSE=1 shows them in the terminal
+# The function's START/END/REPORT lines, logs and metrics go to FUNCTION_LOG, the UI's, the S3/SQS server's and the
+# job worker's output to their own logs beside it; VERBOSE=1 shows them all in the terminal
 FUNCTION_LOG ?= .local/logs/function.log
 VERBOSE ?=
 # AUTH=iam: the local API checks SigV4 signatures as the deployed one does, and the UI signs (make dev AUTH=iam)
@@ -33,7 +34,8 @@ MINILM_FILES := $(MINILM_DIR)/model.onnx $(MINILM_DIR)/tokenizer.json $(MINILM_D
 MINILM_FLAGS ?=
 REFERENCE_VENV ?= .venv-reference
 
-.PHONY: venv dev test lint format typecheck pytest model minilm minilm-reference bench clean clean-data lock pin-base-images
+.PHONY: venv dev smoke test lint format typecheck pytest model minilm minilm-reference bench clean clean-data lock \
+	pin-base-images
 
 venv: $(STAMP)
 
@@ -91,6 +93,14 @@ dev: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)
 		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --model-dir $(MINILM_DIR) --auth $(AUTH) \
 		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose) \
 		--aws-port $(AWS_PORT) --job-workers $(JOB_WORKERS) --job-worker-timeout $(JOB_WORKER_TIMEOUT)
+
+# Check a deployed stack end to end (scripts/smoke.py): `make smoke` reads the current Pulumi stack's outputs, or
+# give URL= and REGION= (UI_URL= too, to check the UI); AUTH=none|iam|jwt only when given on this command line
+# (make dev's AUTH default must not turn signing off).
+smoke: $(STAMP)
+	$(PY) -m scripts.smoke $(if $(URL),--url $(URL)) $(if $(REGION),--region $(REGION)) \
+		$(if $(UI_URL),--ui-url $(UI_URL)) $(if $(STACK),--stack $(STACK)) \
+		$(if $(filter command line,$(origin AUTH)),--auth $(AUTH))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -1,7 +1,7 @@
 """The stack, in the order of the architecture diagram: config → network → shared file system → images →
 inference function → model publishing → (async jobs) → (message retention) → HTTP API (behind IAM auth by
 default) → (UI load balancer and Streamlit UI, which signs its calls to the API, optionally behind a Cognito
-sign-in) → outputs.
+sign-in) → monitoring of all of the above ((alarms) and a dashboard) → outputs.
 Each piece is a component from infra/'s package for its part, whose args read their settings from the config
 (`from_config`); this file only says what feeds what."""
 
@@ -25,6 +25,18 @@ from infra.jobs import (
     JobWorkerArgs,
 )
 from infra.models import ModelPublisher, ModelPublisherArgs
+from infra.models.publisher import PUBLISHER_TIMEOUT_SECONDS
+from infra.monitoring import (
+    StackAlarms,
+    StackAlarmsArgs,
+    StackDashboard,
+    StackDashboardArgs,
+    WatchedFileSystem,
+    WatchedFunction,
+    WatchedQueues,
+    WatchedStack,
+    WatchedUi,
+)
 from infra.network import Network, NetworkArgs, check_existing_subnets
 from infra.retention import RetentionSchedule, RetentionScheduleArgs
 from infra.storage import SharedFileSystem, SharedFileSystemArgs
@@ -109,6 +121,48 @@ if config.ui.enabled:
     ui_opts = pulumi.ResourceOptions.merge(aws_opts, pulumi.ResourceOptions(depends_on=[ui_lb]))
     ui_service = StreamlitService("ui", ui_args, ui_opts)
 
+# Monitoring: what the stack has, as CloudWatch names it. Every function of the stack is in this one list, and
+# each gets the same widgets and alarms.
+watched_functions = [
+    WatchedFunction("api", api_function.function_name, api_args.timeout_seconds),
+    WatchedFunction("model-publisher", publisher.function_name, PUBLISHER_TIMEOUT_SECONDS),
+]
+watched_queues = None
+if config.jobs.enabled:
+    watched_functions += [
+        WatchedFunction("jobs", jobs_function.function_name, jobs_args.timeout_seconds),
+        WatchedFunction("job-worker", job_worker.function_name, worker_args.function.timeout_seconds),
+    ]
+    watched_queues = WatchedQueues(job_queue.queue_name, job_queue.dead_letter_queue_name)
+if config.storage.message_retention_days:
+    watched_functions.append(
+        WatchedFunction("retention", retention.function_name, retention_args.function.timeout_seconds)
+    )
+watched_ui = None
+if config.ui.enabled:
+    watched_ui = WatchedUi(
+        ui_lb.load_balancer_arn_suffix,
+        ui_lb.target_group_arn_suffix,
+        ui_service.cluster_name,
+        ui_service.service_name,
+        config.ui.desired_count,
+    )
+watched = WatchedStack(
+    api_id=http_api.api_id,
+    functions=watched_functions,
+    file_system=WatchedFileSystem(shared_fs.file_system_id, config.storage.efs_throughput_mode),
+    metrics_namespace=names.metrics_namespace,
+    metrics_service=names.metrics_service,
+    queues=watched_queues,
+    ui=watched_ui,
+)
+alarms = None
+if config.observability.alarms:
+    alarms_args = StackAlarmsArgs(names, watched, email=config.observability.alarm_email or None)
+    alarms = StackAlarms("alarms", alarms_args, aws_opts)
+dashboard_args = StackDashboardArgs(names.dashboard, region, watched, alarm_arns=alarms.alarm_arns if alarms else [])
+dashboard = StackDashboard("dashboard", dashboard_args, aws_opts)
+
 pulumi.export("api_url", http_api.api_endpoint)
 pulumi.export("api_auth", config.api_auth.mode)
 if http_api.caller_policy_arn is not None:
@@ -119,6 +173,9 @@ pulumi.export("function_log_group", api_function.log_group_name)
 pulumi.export("publisher_log_group", publisher.log_group_name)
 pulumi.export("api_access_log_group", http_api.access_log_group_name)
 pulumi.export("efs_id", shared_fs.file_system_id)
+pulumi.export("dashboard_url", dashboard.url)  # the stack's CloudWatch dashboard (docs/DEPLOY.md, "Operate it")
+if alarms:
+    pulumi.export("alarm_topic_arn", alarms.topic_arn)  # subscribe more endpoints (chat, paging) here
 pulumi.export("model_bucket", publisher.bucket_name)
 pulumi.export("inference_repository_url", inference_image.repository_url)
 if config.jobs.enabled:

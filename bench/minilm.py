@@ -131,7 +131,8 @@ def _handler_only(
     handler's cost is measured directly rather than as the difference of two noisy ~4 ms medians."""
 
     def recorded(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        registry._metric("inference_ms", answer["timing_ms"]["inference"])  # so the handler writes its EMF line
+        # so that the handler writes its EMF line
+        registry._metric("inference_ms", answer["timing_ms"]["inference"], answer["model"], answer["version"])
         return answer
 
     registry.predict = recorded  # an instance attribute shadows the method for this call

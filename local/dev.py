@@ -6,10 +6,12 @@
 
 Publishes the example models into the data folder (laid out as on EFS), starts the local API
 (local.server) and the Streamlit UI pointed at it, prints both URLs, and on Ctrl-C or SIGTERM stops
-both together with every process they started. The terminal shows one access line per request; the
-function's own output (Lambda's START/END/REPORT lines, its logs and metrics) goes to the function log,
-or to the terminal too with --verbose. With ``--auth iam`` the API checks SigV4 signatures against a
-fresh local key pair (printed at start) and the UI signs its calls with that pair."""
+both together with every process they started. The terminal shows the banner and one access line per
+request. Everything else goes to log files, emptied at each start: the function's own output (Lambda's
+START/END/REPORT lines, its logs and metrics) to the function log, and each other process's (the UI, the
+local S3/SQS server, the job worker) to its own file beside it; --verbose shows all of it in the terminal
+instead. With ``--auth iam`` the API checks SigV4 signatures against a fresh local key pair (printed at
+start) and the UI signs its calls with that pair."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import contextlib
 import errno
 import http.client
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 from inference.layout import DataLayout
 from inference.models.metadata import MetadataError, ModelMetadata
@@ -43,11 +47,15 @@ _POLL_SECONDS = 0.2
 _PROBE_TIMEOUT_SECONDS = 10.0  # a first /health waits for a worker's cold start; a slower one is asked again
 
 
+API = "API"  # the one child whose output stays in the terminal: its access lines are what `make dev` shows
+
+
 @dataclass
 class Child:
     name: str
     port: int
     process: subprocess.Popen[bytes]
+    log_path: Path | None = None  # where its output goes; None: this terminal
 
     def exited(self) -> bool:
         return self.process.poll() is not None
@@ -71,7 +79,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="where the function's START/END/REPORT lines, logs and metrics go (default: .local/logs/function.log)",
     )
     parser.add_argument(
-        "--verbose", action="store_true", help="show the function's output in this terminal instead of the log file"
+        "--verbose",
+        action="store_true",
+        help="show every process's output (the function's, the UI's, the S3/SQS server's, the job worker's) in this "
+        "terminal instead of the log files",
     )
     parser.add_argument("--auth", choices=("none", "iam"), default="none", help="iam: SigV4 on every API route")
     # Async jobs: moto's S3/SQS server, and the poller that stands in for the queue's event source mapping.
@@ -157,10 +168,34 @@ def ui_command(args: argparse.Namespace) -> list[str]:
     ]  # every other setting comes from ui_image/.streamlit/config.toml, as in the image
 
 
-def start(name: str, port: int, command: list[str], env: dict[str, str]) -> Child:
-    # A session (and process group) of its own: Ctrl-C reaches only us, and one killpg later reaches
-    # everything the child started, its worker processes included.
-    return Child(name, port, subprocess.Popen(command, env=env, start_new_session=True))
+def log_file(log_dir: Path, name: str) -> Path:
+    """The log file of the child called ``name``: ``ui.log``, ``job-worker.log``, ``s3-sqs-server-moto.log``."""
+    return log_dir / f"{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}.log"
+
+
+class Starter:
+    """Starts the stack's processes; each one's output but the API's goes to its own log file in ``log_dir``
+    (emptied first), or to this terminal when ``log_dir`` is None."""
+
+    def __init__(self, log_dir: Path | None) -> None:
+        self.log_dir = log_dir
+
+    def __call__(self, name: str, port: int, command: list[str], env: dict[str, str]) -> Child:
+        log_path = None if self.log_dir is None or name == API else log_file(self.log_dir, name)
+        output: IO[bytes] | None = None
+        if log_path is not None:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            output = open(log_path, "wb")  # noqa: SIM115 (the child holds it; ours is closed below)
+        try:
+            # A session (and process group) of its own: Ctrl-C reaches only us, and one killpg later reaches
+            # everything the child started, its worker processes included.
+            process = subprocess.Popen(
+                command, env=env, start_new_session=True, stdout=output, stderr=subprocess.STDOUT if output else None
+            )
+        finally:
+            if output is not None:
+                output.close()
+        return Child(name, port, process, log_path)
 
 
 def port_in_use(host: str, port: int) -> str | None:
@@ -218,11 +253,12 @@ def wait_until_ready(answers: Callable[[], bool], children: list[Child], stop: t
 
 
 def stop_all(children: list[Child]) -> None:
-    """SIGTERM each child's process group, wait, then SIGKILL whatever is left in those groups."""
-    for child in children:
-        _signal_group(child, signal.SIGTERM)
+    """SIGTERM each child's process group, the last started first, each waited for before the next is signalled;
+    then SIGKILL whatever is left in those groups. A child may use those started before it (the job poller and
+    the API use the S3/SQS server, the UI the API): stopped in this order, none sees another vanish under it."""
     deadline = time.monotonic() + STOP_GRACE_SECONDS
-    for child in children:
+    for child in reversed(children):
+        _signal_group(child, signal.SIGTERM)
         try:
             child.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -270,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = KeyPair.generate() if args.auth == "iam" else None
     api_env, ui_env = auth_env(keys)
     ui_base = _without_aws_settings(dict(os.environ)) if keys else dict(os.environ)
+    start = Starter(None if args.verbose else args.function_log.parent)
     children: list[Child] = []
     try:
         jobs_env: dict[str, str] = {}
@@ -289,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"Async jobs: S3/SQS on http://{args.host}:{args.aws_port}, {args.job_workers} job workers", flush=True
             )
         api_env = {**os.environ, **jobs_env, **api_env}
-        children.append(start("API", args.api_port, api_command(args, data_dir), api_env))
+        children.append(start(API, args.api_port, api_command(args, data_dir), api_env))
         children.append(start("UI", args.ui_port, ui_command(args), {**ui_base, **ui_env, "API_URL": api_url}))
         return _supervise(args, children, stop, api_url, ui_url, keys=keys)
     except RuntimeError as error:  # the S3/SQS server did not come up
@@ -315,6 +352,8 @@ def _supervise(
         print(f"\nLocal stack is up:\n  API  {api_url}  (try {api_url}/health)\n  UI   {ui_url}", flush=True)
         if not args.verbose:
             print(f"  Function log (START/END/REPORT, logs, metrics): {args.function_log}", flush=True)
+            others = ", ".join(f"{child.name} {child.log_path}" for child in children if child.log_path)
+            print(f"  Other logs: {others} (VERBOSE=1 shows all here)", flush=True)
         if keys:
             print(
                 "  Auth iam: sign API calls with the key pair printed above (see README, 'With auth on').", flush=True
@@ -327,8 +366,10 @@ def _supervise(
             if child.exited():
                 problem = port_in_use(args.host, child.port)  # e.g. taken since our check: the child could not bind
                 why = f" ({problem})" if problem else ""
+                where = f"; its log: {child.log_path}" if child.log_path else ""
                 print(
-                    f"The {child.name} exited with status {child.process.returncode}{why}; stopping.", file=sys.stderr
+                    f"The {child.name} exited with status {child.process.returncode}{why}{where}; stopping.",
+                    file=sys.stderr,
                 )
                 return 1
         stop.wait(_POLL_SECONDS)

@@ -110,6 +110,15 @@ class RecordingMonitor(MockMonitor):
         return {rpc._special_sig_key: rpc._special_resource_sig, "urn": urn, "id": resource_id}
 
 
+# Types whose physical name the program reads without setting it: the provider then names them <name>-<7 hex>.
+_AUTONAMED = ("aws:ecs/cluster:Cluster", "aws:sqs/queue:Queue")
+
+
+def autoname(name: str) -> str:
+    """The physical name the mocks give a resource the program lets the provider name (as Pulumi does)."""
+    return f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:7]}"
+
+
 def _arn(service: str, resource: str) -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
@@ -179,14 +188,21 @@ class StackMocks(Mocks):
                     {
                         "dnsName": f"{args.name}.{REGION}.elb.amazonaws.com",
                         "arn": _arn("elasticloadbalancing", f"loadbalancer/app/{args.name}"),
+                        "arnSuffix": f"app/{args.name}/50dc6c495c0c9188",
                     },
                 ),
                 "defaultTargetGroup": self.monitor.fake_child(
                     "aws:lb/targetGroup:TargetGroup",
                     args.name,
-                    {"arn": _arn("elasticloadbalancing", f"targetgroup/{args.name}")},
+                    {
+                        "arn": _arn("elasticloadbalancing", f"targetgroup/{args.name}"),
+                        "arnSuffix": f"targetgroup/{args.name}/73e2d6bc24d8a067",
+                    },
                 ),
             }
+        if args.typ == "awsx:ecs:FargateService":
+            service = {"name": autoname(args.name)}
+            return {"service": self.monitor.fake_child("aws:ecs/service:Service", args.name, service)}
         return {}
 
     @staticmethod
@@ -194,6 +210,8 @@ class StackMocks(Mocks):
         """Outputs AWS computes, for the resource types whose outputs the program reads."""
         inputs = args.inputs
         computed: dict[str, Any] = {"arn": _arn("mock", f"{args.typ}/{args.name}")}
+        if args.typ in _AUTONAMED and "name" not in inputs:
+            computed["name"] = autoname(args.name)
         if args.typ == "aws:cloudwatch/logGroup:LogGroup":
             computed["arn"] = _arn("logs", f"log-group:{inputs['name']}")
         elif args.typ == "aws:lambda/function:Function":

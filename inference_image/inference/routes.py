@@ -64,6 +64,11 @@ ROUTE_KEYS: tuple[str, ...] = (*(route.route_key for route in ROUTES), DEFAULT_R
 # The first path segments of the JSON API (health, messages, models, predict, jobs, ...): a path under one of
 # them that no route matches is a mistake to name (404), never the old app's catch-all.
 JSON_PREFIXES: frozenset[str] = frozenset(route.path.split("/")[1] for route in ROUTES)
+# A browser sends a CORS preflight (OPTIONS, without credentials) before a signed or token-bearing call; on a
+# stack with CORS these routes take it past the authorizer that $default carries, to an empty 204 (API Gateway
+# adds the CORS headers). Without CORS they do not exist.
+PREFLIGHT_METHOD = "OPTIONS"
+PREFLIGHT_ROUTE_KEYS: tuple[str, ...] = (f"{PREFLIGHT_METHOD} /", f"{PREFLIGHT_METHOD} /{{proxy+}}")
 
 
 def function_of(route_key: str) -> str:

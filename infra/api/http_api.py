@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from inference.routes import API_FUNCTION, function_of
+from inference.routes import API_FUNCTION, PREFLIGHT_ROUTE_KEYS, function_of
 from infra.building_blocks.iam import document, invoke_api_statements
 from infra.config.checks import API_AUTH_MODES
 from infra.config.limits import HTTP_API_TIMEOUT_SECONDS, LOG_RETENTION_DAYS
@@ -132,6 +132,7 @@ def caller_policy_document(execution_arn: str) -> str:
 
 
 class HttpApi(pulumi.ComponentResource):
+    api_id: pulumi.Output[str]  # the ApiId dimension of its CloudWatch metrics
     api_endpoint: pulumi.Output[str]
     execution_arn: pulumi.Output[str]
     access_log_group_name: pulumi.Output[str]
@@ -207,6 +208,18 @@ class HttpApi(pulumi.ComponentResource):
             )
             for route_key in args.route_keys
         ]
+        # Browsers send preflights without credentials: with CORS on, they must not meet the authorizer.
+        self.preflight_routes = [
+            aws.apigatewayv2.Route(
+                route_child_name(name, route_key),
+                api_id=self.api.id,
+                route_key=route_key,
+                target=targets[API_FUNCTION],
+                authorization_type=AUTHORIZATION_TYPES["none"],
+                opts=child,
+            )
+            for route_key in (PREFLIGHT_ROUTE_KEYS if args.cors_origins else ())
+        ]
         self.access_log_group = aws.cloudwatch.LogGroup(
             f"{name}-access", name=args.access_log_group_name, retention_in_days=args.log_retention_days, opts=child
         )
@@ -242,6 +255,7 @@ class HttpApi(pulumi.ComponentResource):
             )
             for function, served in args.other_functions.items()
         ]
+        self.api_id = self.api.id
         self.api_endpoint = self.api.api_endpoint
         self.execution_arn = self.api.execution_arn
         self.access_log_group_name = self.access_log_group.name
@@ -258,6 +272,7 @@ class HttpApi(pulumi.ComponentResource):
             self.caller_policy_arn = self.managed_caller_policy.arn
         self.register_outputs(
             {
+                "api_id": self.api_id,
                 "api_endpoint": self.api_endpoint,
                 "execution_arn": self.execution_arn,
                 "access_log_group_name": self.access_log_group_name,

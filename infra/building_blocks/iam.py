@@ -59,17 +59,23 @@ def eni_statements() -> list[Statement]:
     return [{"Sid": "VpcNetworkInterfaces", "Effect": "Allow", "Action": list(ENI_ACTIONS), "Resource": "*"}]
 
 
-def s3_read_statements(bucket_arn: str, prefix: str) -> list[Statement]:
-    """List and read the objects under one prefix of one bucket."""
+def s3_read_statements(bucket_arn: str, prefixes: Sequence[str]) -> list[Statement]:
+    """List and read the objects under these prefixes of one bucket: one statement of each kind for every prefix
+    (IAM refuses a policy that repeats a statement id)."""
     return [
         {
-            "Sid": "ListPrefix",
+            "Sid": "ListPrefixes",
             "Effect": "Allow",
             "Action": ["s3:ListBucket"],
             "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}},
         },
-        {"Sid": "ReadPrefix", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"{bucket_arn}/{prefix}*"},
+        {
+            "Sid": "ReadPrefixes",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject"],
+            "Resource": [f"{bucket_arn}/{prefix}*" for prefix in prefixes],
+        },
     ]
 
 

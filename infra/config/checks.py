@@ -17,7 +17,6 @@ from infra.config.limits import (
     FARGATE_MEMORY_MB,
     HTTP_API_TIMEOUT_SECONDS,
     LAMBDA_MEMORY_MB,
-    LAMBDA_NAME_MAX,
     LOG_RETENTION_DAYS,
 )
 from infra.config.schema import (
@@ -54,11 +53,12 @@ _NOT_PUBLIC = tuple(
 MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
 MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer means "forever", which is 0
 
-_LAMBDA_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 _HTTPS_URL = re.compile(r"^https://[A-Za-z0-9.-]+(:\d{1,5})?(/[^\s]*)?$")
 # A DNS name of two or more labels, as an ALB listener certificate can cover (no wildcard: it is the UI's own name).
 _DOMAIN_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+# One address, as SNS's email protocol takes it: no display name, no list.
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[A-Za-z0-9-]+$")
 
 
@@ -181,6 +181,10 @@ def validate_api(api: ApiConfig) -> None:
 def validate_observability(observability: ObservabilityConfig) -> None:
     check_choice("logRetentionDays", observability.log_retention_days, LOG_RETENTION_DAYS)
     check_choice("logLevel", observability.log_level, LOG_LEVELS)
+    if observability.alarm_email and not observability.alarms:
+        raise ConfigError("alarmEmail", observability.alarm_email, "empty unless alarms is true (it receives them)")
+    if observability.alarm_email and not _EMAIL.fullmatch(observability.alarm_email):
+        raise ConfigError("alarmEmail", observability.alarm_email, "one email address, such as ops@example.com")
 
 
 def validate_model(model: ModelConfig) -> None:
@@ -242,12 +246,17 @@ def validate_ui_access(access: UiAccessConfig, ui: UiConfig, api_auth: str) -> N
 
 
 def config_warnings(config: StackConfig) -> list[str]:
-    """What `pulumi up` warns about: settings that are allowed but expose the stack."""
+    """What `pulumi up` warns about: settings that are allowed but expose the stack, or tell nobody."""
     warnings = []
     if config.api_auth.mode == "none":
         warnings.append(
             "apiAuth is none: anyone who finds the API's URL can read every message, store new ones (billed per GB "
             "on EFS, never expiring) and run predictions; only throttling limits them. Use apiAuth iam or jwt."
+        )
+    if config.observability.alarms and not config.observability.alarm_email:
+        warnings.append(
+            "alarms is true but alarmEmail is empty: the alarms notify an SNS topic nobody is subscribed to. Set "
+            "alarmEmail, or subscribe your own endpoint to the alarm_topic_arn output."
         )
     access, ui = config.ui_access, config.ui
     if ui.enabled and access.public_access and access.login == "none" and admits_the_internet(ui.ingress_cidrs):
@@ -268,7 +277,7 @@ def config_warnings(config: StackConfig) -> list[str]:
 def validate_jobs(jobs: JobsConfig) -> None:
     check_range("jobsWorkerTimeoutSeconds", jobs.worker_timeout_seconds, 1, 900, " (Lambda's limit: 15 minutes)")
     check_range("jobsWorkerMemoryMb", jobs.worker_memory_mb, *LAMBDA_MEMORY_MB)
-    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 1, 1000)
+    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 2, 1000, " (an SQS event source mapping's cap)")
     check_range("jobsMaxAttempts", jobs.max_attempts, 1, 10)
     check_range("jobsMaxInputs", jobs.max_inputs, 1, 10_000_000)
     check_range("jobsShardSize", jobs.shard_size, 1, jobs.max_inputs, " (at most jobsMaxInputs)")
@@ -280,17 +289,6 @@ def validate_jobs(jobs: JobsConfig) -> None:
     )
     check_range("jobsUrlExpirySeconds", jobs.url_expiry_seconds, 1, 3600, " (presigned URLs stay short-lived)")
     check_range("jobsRetentionDays", jobs.retention_days, 1, 365)
-
-
-def validate_function_name(name: str) -> None:
-    """Function names are `<project>-<stack>-<role>`, so the stack name decides whether Lambda accepts them."""
-    if not _LAMBDA_NAME.fullmatch(name) or len(name) > LAMBDA_NAME_MAX:
-        raise ConfigError(
-            "stack name",
-            name,
-            f"a Lambda function name of letters, digits, '-' or '_', at most {LAMBDA_NAME_MAX} characters "
-            "(choose a shorter stack name)",
-        )
 
 
 def validate_stack_config(config: StackConfig) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from inference.jobs.settings import LAMBDA_MAX_TIMEOUT_SECONDS
 
 # Docker platform and Fargate CPU architecture for each Lambda architecture.
@@ -22,16 +24,34 @@ FARGATE_MEMORY_MB = {
 LAMBDA_MEMORY_MB = (128, 10240)
 HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
 LAMBDA_NAME_MAX = 64
+# https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName
+LAMBDA_FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{LAMBDA_NAME_MAX}}}")
+# https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolDomain.html:
+# Domain is ^[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?$, and the console refuses these words in a prefix.
+COGNITO_DOMAIN_PREFIX_MAX = 63
+COGNITO_DOMAIN_PREFIX = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+COGNITO_RESERVED_WORDS = ("aws", "amazon", "cognito")
+# CloudWatch and SNS names: PutDashboard's DashboardName, PutMetricAlarm's AlarmName, CreateTopic's Name.
+DASHBOARD_NAME_MAX = 255
+ALARM_NAME_MAX = 255
+SNS_TOPIC_NAME_MAX = 256
 
 __all__ = [
+    "ALARM_NAME_MAX",
+    "COGNITO_DOMAIN_PREFIX",
+    "COGNITO_DOMAIN_PREFIX_MAX",
+    "COGNITO_RESERVED_WORDS",
+    "DASHBOARD_NAME_MAX",
     "DOCKER_PLATFORMS",
     "EFS_THROUGHPUT_MODES",
     "EFS_TRANSITIONS",
     "FARGATE_CPU_ARCHITECTURES",
     "FARGATE_MEMORY_MB",
     "HTTP_API_TIMEOUT_SECONDS",
+    "LAMBDA_FUNCTION_NAME",
     "LAMBDA_MAX_TIMEOUT_SECONDS",
     "LAMBDA_MEMORY_MB",
     "LAMBDA_NAME_MAX",
     "LOG_RETENTION_DAYS",
+    "SNS_TOPIC_NAME_MAX",
 ]

@@ -134,6 +134,18 @@ class ObservabilityConfig:
         "logRetentionDays", 14, "Retention of every log group, in days (a CloudWatch value: 1, 3, 5, 7, 14, 30, ...)."
     )
     log_level: str = setting("logLevel", "INFO", "Log level of the functions: DEBUG, INFO, WARNING or ERROR.")
+    alarms: bool = setting(
+        "alarms",
+        False,
+        "CloudWatch alarms (the API's 5xx rate and p99 latency, any function error or throttle, dead letters, EFS "
+        "burst credits, the UI's healthy tasks) notifying an SNS topic; about $0.10 a month per alarm metric.",
+    )
+    alarm_email: str = setting(
+        "alarmEmail",
+        "",
+        "Email address subscribed to the alarms' SNS topic (needs alarms true); AWS mails a confirmation link first, "
+        "and nothing is delivered until it is followed.",
+    )
 
 
 @dataclass(frozen=True)
@@ -202,7 +214,10 @@ class JobsConfig:
     )
     worker_memory_mb: int = setting("jobsWorkerMemoryMb", 2048, "Worker memory in MB (128 to 10240).")
     worker_concurrency: int = setting(
-        "jobsWorkerConcurrency", 4, "Reserved concurrency of the worker (1 to 1000): at most this many shards at once."
+        "jobsWorkerConcurrency",
+        4,
+        "Most shards run at once (2 to 1000), the cap on the queue's event source mapping; no concurrency is "
+        "reserved, which would need that many + 100 of the account's quota.",
     )
     max_attempts: int = setting(
         "jobsMaxAttempts", 3, "Attempts per shard (1 to 10) before the job fails and its message goes to the DLQ."

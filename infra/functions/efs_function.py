@@ -13,7 +13,7 @@ import pulumi_aws as aws
 from inference.layout import DEFAULT_DATA_DIR
 from infra.building_blocks.iam import efs_client_statements, eni_statements
 from infra.building_blocks.security_groups import https_out_group
-from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS, LAMBDA_NAME_MAX
+from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import ObservabilityConfig, StackConfig
@@ -92,9 +92,14 @@ class S3Access:
 
 
 def common_environment(config: ObservabilityConfig) -> dict[str, str]:
-    """What every function of the stack is told besides DATA_DIR: its log level and its Powertools service."""
-    project = pulumi.get_project()
-    return {"LOG_LEVEL": config.log_level, "POWERTOOLS_SERVICE_NAME": project, "POWERTOOLS_METRICS_NAMESPACE": project}
+    """What every function of the stack is told besides DATA_DIR: its log level, and the Powertools service and
+    metrics namespace its logs and metrics carry (the stack's dashboard reads the same two)."""
+    names = StackNames.of_current_stack()
+    return {
+        "LOG_LEVEL": config.log_level,
+        "POWERTOOLS_SERVICE_NAME": names.metrics_service,
+        "POWERTOOLS_METRICS_NAMESPACE": names.metrics_namespace,
+    }
 
 
 @dataclass
@@ -141,11 +146,7 @@ class EfsFunctionArgs:
 
 def validate_efs_function_args(args: EfsFunctionArgs) -> None:
     problems = [
-        (
-            not 0 < len(args.function_name) <= LAMBDA_NAME_MAX,
-            f"function_name must have 1 to {LAMBDA_NAME_MAX} characters",
-        ),
-        *function_problems(args.architecture, args.memory_mb, args.log_retention_days),
+        *function_problems(args.function_name, args.architecture, args.memory_mb, args.log_retention_days),
         (not 1 <= args.timeout_seconds <= LAMBDA_MAX_TIMEOUT_SECONDS, "timeout_seconds must be from 1 to 900"),
         (args.reserved_concurrency < -1, "reserved_concurrency must be -1 (unreserved) or more"),
         (not args.placement.mount_targets, "placement.mount_targets must not be empty"),

@@ -14,7 +14,13 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.building_blocks.iam import assume_role_document, document, log_statements
-from infra.config.limits import DOCKER_PLATFORMS, LAMBDA_MEMORY_MB, LOG_RETENTION_DAYS
+from infra.config.limits import (
+    DOCKER_PLATFORMS,
+    LAMBDA_FUNCTION_NAME,
+    LAMBDA_MEMORY_MB,
+    LAMBDA_NAME_MAX,
+    LOG_RETENTION_DAYS,
+)
 
 # (the resolved inputs) -> the policy statements beyond the function's own log statements
 Statements = Callable[[list[Any]], list[dict[str, Any]]]
@@ -89,9 +95,15 @@ def lambda_function(
     return LambdaFunction(log_group, role, role_policy, function)
 
 
-def function_problems(architecture: str, memory_mb: int, log_retention_days: int) -> list[tuple[bool, str]]:
+def function_problems(
+    function_name: str, architecture: str, memory_mb: int, log_retention_days: int
+) -> list[tuple[bool, str]]:
     """The checks every function's args share: (failed, what must hold)."""
     return [
+        (
+            not LAMBDA_FUNCTION_NAME.fullmatch(function_name),
+            f"function_name must be 1 to {LAMBDA_NAME_MAX} letters, digits, '-' or '_', not {function_name!r}",
+        ),
         (architecture not in DOCKER_PLATFORMS, f"architecture must be one of {', '.join(DOCKER_PLATFORMS)}"),
         (not LAMBDA_MEMORY_MB[0] <= memory_mb <= LAMBDA_MEMORY_MB[1], "memory_mb must be from 128 to 10240"),
         (log_retention_days not in LOG_RETENTION_DAYS, "log_retention_days must be a CloudWatch retention value"),

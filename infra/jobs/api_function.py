@@ -91,7 +91,7 @@ class JobApiFunctionArgs:
 
 def validate_job_api_function_args(args: JobApiFunctionArgs) -> None:
     problems = [
-        *function_problems(args.architecture, args.memory_mb, args.log_retention_days),
+        *function_problems(args.function_name, args.architecture, args.memory_mb, args.log_retention_days),
         (not 1 <= args.timeout_seconds <= HTTP_API_TIMEOUT_SECONDS, "timeout_seconds must be from 1 to 30"),
     ]
     for failed, message in problems:

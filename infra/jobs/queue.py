@@ -45,6 +45,8 @@ class JobQueue(pulumi.ComponentResource):
     queue_arn: pulumi.Output[str]
     dead_letter_queue_url: pulumi.Output[str]
     dead_letter_queue_arn: pulumi.Output[str]
+    queue_name: pulumi.Output[str]  # the dimension of SQS's metrics, for the dashboard and the dead-letter alarm
+    dead_letter_queue_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: JobQueueArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_job_queue_args(args)
@@ -77,11 +79,15 @@ class JobQueue(pulumi.ComponentResource):
         self.queue_arn = self.queue.arn
         self.dead_letter_queue_url = self.dead_letter_queue.url
         self.dead_letter_queue_arn = self.dead_letter_queue.arn
+        self.queue_name = self.queue.name
+        self.dead_letter_queue_name = self.dead_letter_queue.name
         self.register_outputs(
             {
                 "queue_url": self.queue_url,
                 "queue_arn": self.queue_arn,
                 "dead_letter_queue_url": self.dead_letter_queue_url,
                 "dead_letter_queue_arn": self.dead_letter_queue_arn,
+                "queue_name": self.queue_name,
+                "dead_letter_queue_name": self.dead_letter_queue_name,
             }
         )

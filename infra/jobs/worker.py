@@ -1,7 +1,7 @@
 """The job worker: the inference image's ``inference.jobs.worker.handler`` as an EfsFunction in the
-private subnets (models from EFS, through the same registry as the API), its own timeout and reserved
-concurrency, HTTPS out to S3 only (the VPC's free gateway endpoint), and an event source mapping: the
-Lambda service polls the queue for it, so the worker needs no way to SQS."""
+private subnets (models from EFS, through the same registry as the API), its own timeout, HTTPS out to S3
+only (the VPC's free gateway endpoint), and an event source mapping: the Lambda service polls the queue for
+it, at most `max_concurrency` shards at once, so the worker needs no way to SQS and reserves no concurrency."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from infra.network.network import Network
 WORKER_COMMAND = ("inference.jobs.worker.handler",)
 # Shards are long: one per invocation, so a failure retries only its own shard.
 BATCH_SIZE = 1
-MIN_MAPPING_CONCURRENCY = 2  # the lowest maximum concurrency an SQS event source mapping accepts
+# The maximum concurrency an SQS event source mapping accepts:
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+MIN_MAPPING_CONCURRENCY, MAX_MAPPING_CONCURRENCY = 2, 1000
 
 
 @dataclass
@@ -35,6 +37,9 @@ class JobWorkerArgs:
     job_bucket_name: pulumi.Input[str]
     job_bucket_arn: pulumi.Input[str]
     queue_arn: pulumi.Input[str]
+    # At most this many shards at once, by the event source mapping's cap: reserving concurrency instead would
+    # need that many + 100 of the account's quota, which new accounts do not have.
+    max_concurrency: int = 4
 
     @classmethod
     def from_config(
@@ -58,7 +63,6 @@ class JobWorkerArgs:
                 architecture=config.function.architecture,
                 memory_mb=jobs.worker_memory_mb,
                 timeout_seconds=jobs.worker_timeout_seconds,
-                reserved_concurrency=jobs.worker_concurrency,
                 log_retention_days=config.observability.log_retention_days,
                 environment={
                     **common_environment(config.observability),
@@ -72,12 +76,16 @@ class JobWorkerArgs:
             job_bucket_name=bucket.bucket_name,
             job_bucket_arn=bucket.bucket_arn,
             queue_arn=queue.queue_arn,
+            max_concurrency=jobs.worker_concurrency,
         )
 
 
 def validate_job_worker_args(args: JobWorkerArgs) -> None:
-    if args.function.reserved_concurrency < 1:
-        raise ValueError("JobWorkerArgs.function.reserved_concurrency must be at least 1: 0 would stop every job")
+    if not MIN_MAPPING_CONCURRENCY <= args.max_concurrency <= MAX_MAPPING_CONCURRENCY:
+        raise ValueError(
+            f"JobWorkerArgs.max_concurrency must be from {MIN_MAPPING_CONCURRENCY} to {MAX_MAPPING_CONCURRENCY} "
+            f"(an SQS event source mapping's cap), not {args.max_concurrency}"
+        )
 
 
 class JobWorker(pulumi.ComponentResource):
@@ -107,17 +115,13 @@ class JobWorker(pulumi.ComponentResource):
             ),
         )
         self.worker = EfsFunction(f"{name}-worker", function_args, opts=child)
-        concurrency = args.function.reserved_concurrency
         self.mapping = aws.lambda_.EventSourceMapping(
             name,
             event_source_arn=args.queue_arn,
             function_name=self.worker.function_arn,
             batch_size=BATCH_SIZE,
             function_response_types=["ReportBatchItemFailures"],
-            # No more pollers than reserved executions: a throttled delivery would use up one of a shard's attempts.
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=concurrency)
-            if concurrency >= MIN_MAPPING_CONCURRENCY
-            else None,
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.max_concurrency),
             # The role must allow consuming the queue, and the way to S3 must be open, before messages flow.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, self.https_egress]),
         )

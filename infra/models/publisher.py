@@ -136,9 +136,7 @@ class ModelPublisher(pulumi.ComponentResource):
                 environment=args.environment,
                 command=PUBLISHER_COMMAND,
                 extra_statements=self.bucket.arn.apply(
-                    lambda arn: [
-                        statement for bundle in bundles for statement in s3_read_statements(arn, bundle.s3_prefix)
-                    ]
+                    lambda arn: s3_read_statements(arn, [bundle.s3_prefix for bundle in bundles])
                 ),
             ),
             opts=child,

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra.config.checks import validate_function_name
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
 from infra.functions.efs_function import EfsFunction, EfsFunctionArgs, FunctionPlacement, common_environment
@@ -37,13 +36,12 @@ class RetentionScheduleArgs:
         return cls(
             retention_days=days,
             function=EfsFunctionArgs(
-                function_name=f"{names.prefix}-retention",
+                function_name=names.retention_function,
                 image_uri=image.image_uri,
                 placement=placement,
                 architecture=config.function.architecture,
                 memory_mb=RETENTION_MEMORY_MB,
                 timeout_seconds=RETENTION_TIMEOUT_SECONDS,
-                reserved_concurrency=1,  # one run at a time is enough (several would also be safe)
                 log_retention_days=config.observability.log_retention_days,
                 environment={**common_environment(config.observability), "MESSAGE_RETENTION_DAYS": str(days)},
                 command=[RETENTION_HANDLER],
@@ -56,7 +54,6 @@ def validate_retention_schedule_args(args: RetentionScheduleArgs) -> None:
         raise ValueError("RetentionScheduleArgs.retention_days must be 1 or more (without retention, create none)")
     if args.function.environment.get("MESSAGE_RETENTION_DAYS") != str(args.retention_days):
         raise ValueError("RetentionScheduleArgs.function must be told MESSAGE_RETENTION_DAYS = retention_days")
-    validate_function_name(args.function.function_name)
 
 
 class RetentionSchedule(pulumi.ComponentResource):

@@ -73,6 +73,9 @@ class UiLoadBalancer(pulumi.ComponentResource):
     dns_name: pulumi.Output[str]  # the ALB's own name, for the domain's CNAME or alias record
     target_group_arn: pulumi.Output[str]
     target_security_group_id: pulumi.Output[str]
+    # The dimensions CloudWatch's load balancer metrics carry (app/<name>/<id>, targetgroup/<name>/<id>).
+    load_balancer_arn_suffix: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
 
     def __init__(self, name: str, args: UiLoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_ui_load_balancer_args(args)
@@ -137,6 +140,8 @@ class UiLoadBalancer(pulumi.ComponentResource):
         self.dns_name = dns_name
         self.url = dns_name.apply(lambda dns: f"{scheme}://{args.domain_name or dns}")
         self.target_group_arn = self.load_balancer.default_target_group.apply(lambda group: group.arn)
+        self.load_balancer_arn_suffix = self.load_balancer.load_balancer.apply(lambda balancer: balancer.arn_suffix)
+        self.target_group_arn_suffix = self.load_balancer.default_target_group.apply(lambda group: group.arn_suffix)
         self.target_security_group_id = self.target_security_group.id
         if args.certificate_arn:
             self._https_listener(name, args)
@@ -146,6 +151,8 @@ class UiLoadBalancer(pulumi.ComponentResource):
                 "dns_name": self.dns_name,
                 "target_group_arn": self.target_group_arn,
                 "target_security_group_id": self.target_security_group_id,
+                "load_balancer_arn_suffix": self.load_balancer_arn_suffix,
+                "target_group_arn_suffix": self.target_group_arn_suffix,
             }
         )
 
@@ -186,7 +193,7 @@ class UiLoadBalancer(pulumi.ComponentResource):
                 ip_protocol="tcp",
                 from_port=HTTPS_PORT,
                 to_port=HTTPS_PORT,
-                description="The load balancer's sign-in: HTTPS to Cognito's token endpoint",
+                description="Sign-in by the load balancer: HTTPS to the Cognito token endpoint",
                 opts=pulumi.ResourceOptions(parent=self),
             )
         balancer_arn: pulumi.Output[str] = self.load_balancer.load_balancer.apply(lambda balancer: balancer.arn)

@@ -4,12 +4,12 @@ UI's load balancer, which runs the sign-in (authenticate-cognito) before any req
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from infra.config.limits import COGNITO_DOMAIN_PREFIX, COGNITO_RESERVED_WORDS
 from infra.config.names import StackNames
 from infra.config.schema import UiAccessConfig
 
@@ -26,19 +26,18 @@ class UiLoginArgs:
     @classmethod
     def from_config(cls, config: UiAccessConfig, names: StackNames) -> UiLoginArgs:
         """On the UI's domain name; the sign-in page's prefix is the stack's, made unique by that name."""
-        digest = hashlib.sha256(config.domain_name.encode()).hexdigest()[:8]
-        return cls(domain_name=config.domain_name, domain_prefix=f"{names.prefix}-{digest}".lower())
+        return cls(domain_name=config.domain_name, domain_prefix=names.cognito_domain_prefix(config.domain_name))
 
 
 def validate_ui_login_args(args: UiLoginArgs) -> None:
     if not args.domain_name:
         raise ValueError("UiLoginArgs.domain_name must be the UI's DNS name")
-    if not 1 <= len(args.domain_prefix) <= 63 or any(
-        word in args.domain_prefix for word in ("aws", "amazon", "cognito")
+    if not COGNITO_DOMAIN_PREFIX.fullmatch(args.domain_prefix) or any(
+        word in args.domain_prefix for word in COGNITO_RESERVED_WORDS
     ):
         raise ValueError(
-            f"UiLoginArgs.domain_prefix must have 1 to 63 characters and contain no 'aws', 'amazon' or 'cognito', "
-            f"not {args.domain_prefix!r}"
+            "UiLoginArgs.domain_prefix must be 1 to 63 of a-z, 0-9 and '-' (not first or last) and contain no "
+            f"{', '.join(repr(word) for word in COGNITO_RESERVED_WORDS)}, not {args.domain_prefix!r}"
         )
 
 

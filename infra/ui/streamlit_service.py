@@ -113,6 +113,8 @@ def validate_streamlit_service_args(args: StreamlitServiceArgs) -> None:
 class StreamlitService(pulumi.ComponentResource):
     log_group_name: pulumi.Output[str]
     cluster_arn: pulumi.Output[str]  # where to look for a deploy the circuit breaker rolled back (docs/DEPLOY.md)
+    cluster_name: pulumi.Output[str]  # with service_name, the dimensions of the tasks' CPU and memory metrics
+    service_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: StreamlitServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_streamlit_service_args(args)
@@ -191,4 +193,13 @@ class StreamlitService(pulumi.ComponentResource):
         )
         self.log_group_name = self.log_group.name
         self.cluster_arn = self.cluster.arn
-        self.register_outputs({"log_group_name": self.log_group_name, "cluster_arn": self.cluster_arn})
+        self.cluster_name = self.cluster.name
+        self.service_name = self.service.service.apply(lambda service: service.name)
+        self.register_outputs(
+            {
+                "log_group_name": self.log_group_name,
+                "cluster_arn": self.cluster_arn,
+                "cluster_name": self.cluster_name,
+                "service_name": self.service_name,
+            }
+        )

@@ -81,3 +81,10 @@ def test_a_body_that_only_json_can_encode_still_answers() -> None:
     body = {"text": "a \ud800 b", "count": 2**70}
     result = json_response(200, body).to_result()
     assert json.loads(result["body"]) == body
+
+
+@pytest.mark.parametrize("path", ["/", "/messages", "/models/digits/predict", "/no/such/route"])
+def test_a_cors_preflight_is_an_empty_204_on_any_path(path: str) -> None:
+    """OPTIONS reaches the function only through the preflight routes of a stack with CORS: no operation runs."""
+    result = _dispatcher().dispatch(Request.from_event(http_event("OPTIONS", path))).to_result()
+    assert (result["statusCode"], result["body"]) == (204, "")

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from inference.api.emf import MetricsBuffer
+from inference.metrics import COLD_START, CUSTOM_METRICS, INFERENCE_TIME
 from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke
 
@@ -71,3 +73,69 @@ def test_cold_start_metric_once_and_no_metric_line_for_plain_requests(
     later = _json_lines(capsys.readouterr().out)
     assert "ColdStart" in _metric_names(first)
     assert _metric_names(later) == set()
+
+
+def _metrics_by_name(records: list[dict[str, Any]]) -> dict[str, tuple[str, list[str], dict[str, Any]]]:
+    """Each EMF metric by name: its namespace, its dimension names, and the record's values for them."""
+    found = {}
+    for record in records:
+        for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
+            (dimensions,) = directive["Dimensions"]
+            for metric in directive["Metrics"]:
+                found[metric["Name"]] = (
+                    directive["Namespace"],
+                    dimensions,
+                    {name: record[name] for name in dimensions},
+                )
+    return found
+
+
+def test_metrics_carry_the_dimensions_the_dashboard_reads(
+    invoke: Invoke, handler_module: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cold start is recorded per service; a model's load and inference time per service, model and version,
+    with exactly the names, units and dimensions of inference.metrics (which the stack's dashboard reads)."""
+    monkeypatch.setattr(handler_module, "_cold_start", True)
+    invoke(json_event("POST", "/predict", {"inputs": [[0.0] * 64]}))
+    records = _json_lines(capsys.readouterr().out)
+    found = _metrics_by_name(records)
+    assert set(found) == {metric.name for metric in CUSTOM_METRICS}
+    service = handler_module.metrics.service
+    namespace = handler_module.metrics.namespace
+    for metric in CUSTOM_METRICS:
+        assert found[metric.name][:2] == (namespace, list(metric.dimensions))
+    assert found["ColdStart"][2] == {"service": service}
+    answer_version = found["InferenceTime"][2]["version"]
+    assert found["InferenceTime"][2] == {"service": service, "model": "digits", "version": answer_version}
+    assert found["ModelLoadTime"][2] == found["InferenceTime"][2]
+    units = {
+        metric["Name"]: metric["Unit"]
+        for record in records
+        for directive in record["_aws"]["CloudWatchMetrics"]
+        for metric in directive["Metrics"]
+    }
+    assert units == {metric.name: metric.unit for metric in CUSTOM_METRICS}
+
+
+def test_a_metric_with_the_wrong_dimensions_is_refused() -> None:
+    """Recording a metric without the dimensions it declares is a programming error, caught at once."""
+    buffer = MetricsBuffer("Namespace", "service-name", io.StringIO())
+    with pytest.raises(ValueError, match="InferenceTime takes the dimensions"):
+        buffer.add(INFERENCE_TIME, 1.0)
+    with pytest.raises(ValueError, match="ColdStart takes the dimensions"):
+        buffer.add(COLD_START, 1, {"model": "digits"})
+
+
+def test_one_line_per_set_of_dimension_values() -> None:
+    """Metrics of two models in one flush go out as two lines, each with its own model's values; then nothing."""
+    stream = io.StringIO()
+    buffer = MetricsBuffer("Namespace", "service-name", stream)
+    buffer.add(INFERENCE_TIME, 1.0, {"model": "a", "version": "1"})
+    buffer.add(INFERENCE_TIME, 2.0, {"model": "b", "version": "7"})
+    buffer.flush()
+    buffer.flush()
+    records = _json_lines(stream.getvalue())
+    assert [(record["model"], record["version"], record["InferenceTime"]) for record in records] == [
+        ("a", "1", 1.0),
+        ("b", "7", 2.0),
+    ]

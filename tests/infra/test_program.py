@@ -44,7 +44,8 @@ def test_every_log_group_has_the_configured_retention(any_run: StackRun) -> None
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_outputs(stack: str, request: pytest.FixtureRequest) -> None:
-    """The API URL, function name, log groups, EFS id and repository URLs are exported; the UI's only with the UI."""
+    """The API URL, function name, log groups, EFS id, repository URLs and dashboard URL are exported; the UI's only
+    with the UI, the alarms' topic only with alarms."""
     run: StackRun = request.getfixturevalue(f"{stack}_run")
     expected = {
         "api_url",
@@ -58,9 +59,11 @@ def test_outputs(stack: str, request: pytest.FixtureRequest) -> None:
         "api_auth",
         "api_caller_policy",
         "api_caller_policy_arn",
+        "dashboard_url",
     }
     if stack == "prod":
         expected |= {"ui_url", "ui_load_balancer_dns_name", "ui_log_group", "ui_cluster_arn", "ui_repository_url"}
+        expected |= {"alarm_topic_arn"}  # alarms are on in the prod example
     assert set(run.outputs) == expected
     assert run.outputs["function_name"] == f"{PROJECT}-{stack}-api"
     assert run.outputs["api_url"].startswith("https://")

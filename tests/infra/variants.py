@@ -24,6 +24,7 @@ COGNITO_UI = {
 }
 # Pulumi accepts stack names of letters, digits, '-', '_' and '.'; AWS takes fewer characters in some names.
 UNDERSCORE_STACK = "team_dev"
+LONG_STACK = "a-stack-name-of-forty-characters-exactly"
 
 
 @dataclass(frozen=True)
@@ -82,5 +83,11 @@ VARIANTS: tuple[Variant, ...] = (
         },
     ),
     Variant("underscore-stack", "dev", {"jobsEnabled": "true", **COGNITO_UI}, stack_name=UNDERSCORE_STACK),
+    Variant(
+        "long-stack",
+        "dev",
+        {"jobsEnabled": "true", "messageRetentionDays": "30", **COGNITO_UI},
+        stack_name=LONG_STACK,
+    ),
 )
 VARIANTS_BY_NAME = {variant.name: variant for variant in VARIANTS}

@@ -3,11 +3,12 @@ where the function's output goes."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
-from local.dev import api_command, is_published, parse_args, publish_model
+from local.dev import API, Starter, api_command, is_published, log_file, parse_args, publish_model
 from testing.local_stack import REPO
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
@@ -35,3 +36,20 @@ def test_function_output_goes_to_a_log_file_unless_verbose() -> None:
     quiet = api_command(parse_args([]), Path("/data"))
     assert quiet[quiet.index("--function-log") + 1] == ".local/logs/function.log"
     assert "--function-log" not in api_command(parse_args(["--verbose"]), Path("/data"))
+
+
+def test_every_child_but_the_api_writes_to_its_own_log(tmp_path: Path) -> None:
+    """With a log folder, a child's output goes to a file named after it, emptied first; the API's stays in the
+    terminal (it is the access log), and with none (--verbose) every child writes to the terminal."""
+    say = [sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr)"]
+    (tmp_path / "job-worker.log").write_text("an older run\n")
+    quiet = Starter(tmp_path)
+    ui, job_worker, api = (quiet(name, 0, say, {}) for name in ("UI", "job worker", API))
+    for child in (ui, job_worker, api):
+        child.process.wait(30)
+    assert (ui.log_path, job_worker.log_path, api.log_path) == (tmp_path / "ui.log", tmp_path / "job-worker.log", None)
+    assert sorted((tmp_path / "job-worker.log").read_text().split()) == ["err", "out"]
+    assert log_file(tmp_path, "S3/SQS server (moto)").name == "s3-sqs-server-moto.log"
+    verbose = Starter(None)("UI", 0, say, {})
+    verbose.process.wait(30)
+    assert verbose.log_path is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import re
 import signal
 import threading
 import time
@@ -24,6 +25,13 @@ from testing.local_stack import (
 )
 
 EXAMPLE_MODEL = REPO / "models" / "digits"
+# What `make dev`'s terminal may show: its banner, the API's own start and stop lines, one access line per request.
+_TERMINAL_LINES = re.compile(
+    r"|Model (already )?published.*|Async jobs: .*|Local API on .*|Function log .*|Local stack is up:"
+    r"|  (API|UI)  .*|  Function log .*|  Other logs: .*|One line per API request below.*"
+    r'|127\.0\.0\.1 "[A-Z]+ \S+" \d{3} \d+B [\d.]+ms worker=\S+ requestId=\S+'
+    r"|Stopping the local stack\.|stopping the local API"
+)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
@@ -110,3 +118,13 @@ def test_make_dev_serves_both_and_stops_cleanly(tmp_path: Path) -> None:
     # THEN it exits 0 and nothing it started is left running
     assert code == 0, dev.log()
     assert wait_until_gone(children) == set()
+    # AND its terminal held only the banner and access lines, from start to stop; the rest is in the log files
+    noise = [line for line in dev.log().splitlines() if not _TERMINAL_LINES.fullmatch(line)]
+    assert noise == [], dev.log()
+    assert dev.log().count('"GET /models" 200') == 1
+    logs = {path.name: path.read_text() for path in tmp_path.glob("*.log") if path.name != "dev.log"}
+    assert set(logs) == {"function.log", "ui.log", "s3-sqs-server-moto.log", "job-worker.log"}
+    assert "GET /moto-api/data.json" in logs["s3-sqs-server-moto.log"]  # the S3/SQS server's access log
+    assert "botocore" in logs["job-worker.log"] and "INIT_START" in logs["job-worker.log"]
+    assert "receive failed" not in logs["job-worker.log"], "the poller outlived the S3/SQS server"
+    assert "Traceback" not in "".join(logs.values())

@@ -85,14 +85,16 @@ def test_an_8x8_image_gets_the_same_answer_as_its_flat_form(digits_registry: Mod
 
 
 def test_model_is_loaded_once_and_metrics_are_reported(models_dir: Path) -> None:
-    """Repeated predictions reuse one session: one model_load_ms metric, one inference_ms per request."""
-    publish_version(DIGITS_DIR, models_dir, "digits")
-    metrics: list[tuple[str, float]] = []
-    registry = ModelRegistry(models_dir, "digits", on_metric=lambda name, value: metrics.append((name, value)))
+    """Repeated predictions reuse one session: one model_load_ms metric, one inference_ms per request, each naming
+    the model and version."""
+    version_dir = publish_version(DIGITS_DIR, models_dir, "digits")
+    metrics: list[tuple[str, float, str, str]] = []
+    registry = ModelRegistry(models_dir, "digits", on_metric=lambda *metric: metrics.append(metric))
     for _ in range(3):
         registry.predict("digits", [[0] * 64])
-    assert [name for name, _ in metrics] == ["model_load_ms", "inference_ms", "inference_ms", "inference_ms"]
-    assert all(value >= 0 for _, value in metrics)
+    assert [name for name, *_ in metrics] == ["model_load_ms", "inference_ms", "inference_ms", "inference_ms"]
+    assert all(value >= 0 for _, value, _, _ in metrics)
+    assert {(model, version) for _, _, model, version in metrics} == {("digits", version_dir.name)}
 
 
 def test_list_models_describes_each_model(digits_registry: ModelRegistry, publish_tiny: PublishTiny) -> None:
@@ -161,7 +163,7 @@ def test_bad_inputs_are_refused_before_running(models_dir: Path) -> None:
     """Invalid inputs are a 400 invalid_input and never reach ONNX Runtime."""
     publish_version(DIGITS_DIR, models_dir, "digits")
     metrics: list[str] = []
-    registry = ModelRegistry(models_dir, "digits", max_batch=2, on_metric=lambda name, _: metrics.append(name))
+    registry = ModelRegistry(models_dir, "digits", max_batch=2, on_metric=lambda name, *_: metrics.append(name))
     for bad in ([], [[0] * 63], [[0] * 64] * 3, [[True] * 64], [[float("nan")] * 64], "pixels"):
         with pytest.raises(BadRequest) as caught:
             registry.predict(None, bad)
@@ -290,7 +292,7 @@ def test_the_session_cache_is_bounded_and_least_recently_used(publish_tiny: Publ
         publish_tiny("1", name=name)
     loads: list[str] = []
     registry = ModelRegistry(
-        models_dir, "m1", cache_size=2, on_metric=lambda metric, _: loads.append(metric) if "load" in metric else None
+        models_dir, "m1", cache_size=2, on_metric=lambda metric, *_: loads.append(metric) if "load" in metric else None
     )
     registry.predict("m1", [FIRST_WINS])
     registry.predict("m2", [FIRST_WINS])

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,30 @@ from tests.ui.fake_jobs import FakeJobs
 from tests.ui.fakes import FakeApi
 from tests.ui.paths import APP_FILE, UI_DIR
 from ui import api_client, job_client
+
+
+class _Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def no_deprecated_streamlit_calls() -> Iterator[None]:
+    """Every UI test fails if the app calls a deprecated Streamlit API: Streamlit logs each such call (it would
+    flood `make dev`'s UI log), so the calls are kept on the current API rather than the warning hidden."""
+    # Streamlit's loggers do not propagate to the root logger, so caplog cannot see them: listen on its own.
+    logger = logging.getLogger("streamlit.deprecation_util")
+    collected = _Collected()
+    logger.addHandler(collected)
+    try:
+        yield
+    finally:
+        logger.removeHandler(collected)
+    assert not collected.messages, f"deprecated Streamlit calls: {collected.messages}"
 
 
 @pytest.fixture

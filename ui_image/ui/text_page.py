@@ -66,7 +66,7 @@ def _heat_map(sentences: list[str], matrix: Any) -> None:
                 },
             ],
         },
-        use_container_width=True,
+        width="stretch",
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from inference import json_bytes
 from inference.api import http_io
-from inference.routes import ROUTES
+from inference.routes import PREFLIGHT_METHOD, ROUTES
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,8 @@ class Dispatcher:
         self._on_error = on_error
 
     def dispatch(self, request: Request) -> Response:
+        if request.method == PREFLIGHT_METHOD:  # a CORS preflight: API Gateway's CORS settings answer for it
+            return Response(204, "")
         try:
             for route, operation in self._routes:
                 params = route.match(request.method, request.path)

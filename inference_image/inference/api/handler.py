@@ -18,6 +18,7 @@ from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
 from inference.api.logs import JsonLogger
 from inference.errors import MethodNotAllowed, NotFound, ServiceError, StorageUnavailable
+from inference.metrics import COLD_START, INFERENCE_TIME, MODEL, MODEL_LOAD_TIME, VERSION
 from inference.routes import allowed_methods, nearest_route, under_json_prefix
 from inference.settings import Settings
 from inference.store.messages import MessageStore
@@ -31,7 +32,7 @@ NO_MESSAGES = "No message yet."
 NO_INPUT = "No Input"
 # Lambda refuses a result over 6 MB (API Gateway then answers 500): listings stop short of that.
 RESPONSE_BUDGET_BYTES = 5_000_000
-_METRIC_NAMES = {"model_load_ms": "ModelLoadTime", "inference_ms": "InferenceTime"}
+_METRICS = {"model_load_ms": MODEL_LOAD_TIME, "inference_ms": INFERENCE_TIME}  # the registry's names for them
 
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
@@ -50,8 +51,8 @@ def message_store() -> MessageStore:
         raise StorageUnavailable(f"the message store cannot be opened: {error.strerror or error}") from error
 
 
-def _record_metric(name: str, value_ms: float) -> None:
-    metrics.add(_METRIC_NAMES.get(name, name), value_ms)
+def _record_metric(name: str, value_ms: float, model: str, version: str) -> None:
+    metrics.add(_METRICS[name], value_ms, {MODEL: model, VERSION: version})
 
 
 @functools.cache
@@ -227,7 +228,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:  # co
     logger.start_invocation(context, correlation_id=request.request_id, cold_start=_cold_start)
     if _cold_start:
         _cold_start = False
-        metrics.add("ColdStart", 1, "Count")
+        metrics.add(COLD_START, 1)
     try:
         return dispatcher.dispatch(request).to_result()
     finally:

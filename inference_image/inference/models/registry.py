@@ -33,7 +33,7 @@ from inference.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-MetricSink = Callable[[str, float], None]
+MetricSink = Callable[[str, float, str, str], None]  # (metric, milliseconds, model, version)
 
 
 def natural_key(version: str) -> tuple[tuple[int, int, str], ...]:
@@ -112,7 +112,7 @@ class ModelRegistry:
         batch = model.prepare(inputs, self._max_batch)
         preprocessing_ms = (time.perf_counter() - preparing) * 1000
         outputs, inference_ms = model.run(batch, encoding_format)
-        self._metric("inference_ms", inference_ms)
+        self._metric("inference_ms", inference_ms, name, model.version)
         answer: dict[str, Any] = {"model": name, "version": model.version, "outputs": outputs}
         if model.dimension is not None:
             answer.update(dimension=model.dimension, encoding_format=encoding_format)
@@ -280,13 +280,13 @@ class ModelRegistry:
             message = f"model {name!r} version {version!r} cannot be read: {error.strerror or error}"
             logger.warning(message)
             raise ModelUnavailable(message) from error
-        self._metric("model_load_ms", (time.perf_counter() - started) * 1000)
+        self._metric("model_load_ms", (time.perf_counter() - started) * 1000, name, version)
         self._sessions[key] = model
         while len(self._sessions) > self._cache_size:
             evicted, _ = self._sessions.popitem(last=False)
             logger.info("evicted model %s version %s from the session cache", *evicted)
         return model
 
-    def _metric(self, name: str, value_ms: float) -> None:
+    def _metric(self, name: str, value_ms: float, model: str, version: str) -> None:
         if self._on_metric is not None:
-            self._on_metric(name, value_ms)
+            self._on_metric(name, value_ms, model, version)

@@ -4,10 +4,11 @@ the stage, CORS, the invoke permission and the callers' policy; and the args' ch
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from inference.routes import ROUTE_KEYS
+from inference.routes import PREFLIGHT_ROUTE_KEYS, ROUTE_KEYS
 from infra.api.http_api import HttpApiArgs, route_child_name, validate_http_api_args
 from testing.pulumi_mocks import (
     ACCOUNT,
@@ -16,6 +17,7 @@ from testing.pulumi_mocks import (
     StackRun,
 )
 from tests.infra.registered import LOG_GROUP, ROUTE, api_arn, document, resource_id, setting
+from tests.infra.variants import VARIANTS_BY_NAME, Variant
 
 
 def test_http_api_proxies_to_the_function_with_payload_2(any_run: StackRun) -> None:
@@ -127,6 +129,32 @@ def test_cors_admits_only_the_configured_origins_with_signing_headers(https_ui_r
     cors = https_ui_run.one("aws:apigatewayv2/api:Api", "http").inputs["corsConfiguration"]
     assert cors["allowOrigins"] == ["https://app.example.com"]
     assert {"authorization", "x-amz-date", "x-amz-security-token"} <= set(cors["allowHeaders"])
+
+
+@pytest.mark.parametrize("variant", ["cors", "everything", "jwt-cors"])
+def test_with_cors_a_browser_preflight_passes_no_authorizer(variant: str, model_dirs: list[Path]) -> None:
+    """A preflight carries no credentials: with CORS on, OPTIONS on any path reaches the API function without auth
+    (the function answers 204; API Gateway adds the CORS headers), while every other route keeps the stack's auth."""
+    run = VARIANTS_BY_NAME[variant].run(model_dirs) if variant != "jwt-cors" else jwt_cors_run(model_dirs)
+    routes = {route.inputs["routeKey"]: route for route in run.of_type(ROUTE)}
+    integration = run.one("aws:apigatewayv2/integration:Integration", "http")
+    for route_key in PREFLIGHT_ROUTE_KEYS:
+        route = routes[route_key]
+        assert route.inputs["authorizationType"] == "NONE" and "authorizerId" not in route.inputs, route.urn
+        assert route.inputs["target"] == f"integrations/{integration.name}-id", route.urn
+    others = [route for key, route in routes.items() if key not in PREFLIGHT_ROUTE_KEYS]
+    assert {route.inputs["authorizationType"] for route in others} == {"JWT" if variant == "jwt-cors" else "AWS_IAM"}
+
+
+def jwt_cors_run(model_dirs: list[Path]) -> StackRun:
+    variant = VARIANTS_BY_NAME["jwt"]
+    overrides = {**variant.overrides, "corsAllowOrigins": '["https://app.example.com"]'}
+    return Variant("jwt-cors", "dev", overrides).run(model_dirs)
+
+
+def test_without_cors_there_is_no_preflight_route(any_run: StackRun) -> None:
+    """No CORS, no unauthenticated route: OPTIONS then meets $default and its authorizer."""
+    assert not {route.inputs["routeKey"] for route in any_run.of_type(ROUTE)} & set(PREFLIGHT_ROUTE_KEYS)
 
 
 def test_http_api_refuses_timeouts_beyond_the_integration_ceiling_and_duplicate_routes() -> None:

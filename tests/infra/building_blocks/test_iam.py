@@ -22,7 +22,7 @@ ALL_STATEMENTS = [
     *log_statements("arn:aws:logs:eu-central-1:1:log-group:/aws/lambda/f"),
     *efs_client_statements("arn:fs", "arn:ap"),
     *eni_statements(),
-    *s3_read_statements("arn:aws:s3:::bucket", "models/digits/1/"),
+    *s3_read_statements("arn:aws:s3:::bucket", ["models/digits/1/"]),
 ]
 
 
@@ -46,11 +46,13 @@ def test_efs_access_requires_the_access_point() -> None:
     assert "elasticfilesystem:ClientRootAccess" not in statement["Action"]
 
 
-def test_s3_reads_are_limited_to_one_prefix() -> None:
-    """Objects are readable under the prefix only, and listing is conditioned on the same prefix."""
-    listing, reading = s3_read_statements("arn:aws:s3:::bucket", "models/digits/1/")
-    assert reading["Resource"] == "arn:aws:s3:::bucket/models/digits/1/*"
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/digits/1/*"]}}
+def test_s3_reads_are_limited_to_the_prefixes_in_one_statement_of_each_kind() -> None:
+    """Objects are readable under the prefixes only, listing is conditioned on the same prefixes, and however many
+    prefixes there are, each statement id appears once (IAM refuses a policy that repeats one)."""
+    listing, reading = s3_read_statements("arn:aws:s3:::bucket", ["models/digits/1/", "models/minilm/1/"])
+    assert reading["Resource"] == ["arn:aws:s3:::bucket/models/digits/1/*", "arn:aws:s3:::bucket/models/minilm/1/*"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["models/digits/1/*", "models/minilm/1/*"]}}
+    assert listing["Sid"] != reading["Sid"]
 
 
 def test_file_system_policy_denies_every_client_action_without_tls() -> None:

@@ -11,12 +11,13 @@ import pulumi
 import pytest
 import yaml
 
-from infra.config.checks import ConfigError, config_warnings, validate_function_name, validate_stack_config
+from infra.config.checks import ConfigError, config_warnings, validate_stack_config
 from infra.config.loading import load_stack_config
 from infra.config.schema import (
     ApiAuthConfig,
     FunctionConfig,
     NetworkConfig,
+    ObservabilityConfig,
     StackConfig,
     UiAccessConfig,
     UiConfig,
@@ -139,6 +140,9 @@ BAD_VALUES = [
         "two or more subnet ids",
     ),
     ({"existingPrivateSubnetEgress": "true"}, "existingPrivateSubnetEgress", "false unless existingVpcId is set"),
+    ({"alarmEmail": "ops@example.com"}, "alarmEmail", "empty unless alarms is true"),
+    ({"alarms": "true", "alarmEmail": "Ops <ops@example.com>"}, "alarmEmail", "one email address"),
+    ({"alarms": "true", "alarmEmail": "ops@example.com,dev@example.com"}, "alarmEmail", "one email address"),
     ({"apiAuth": "open"}, "apiAuth", "one of iam, jwt, none"),
     ({"apiAuth": "jwt", "jwtAudience": '["app"]'}, "jwtIssuer", "the https URL of the token issuer"),
     ({"apiAuth": "jwt", "jwtIssuer": "http://id.example.com"}, "jwtIssuer", "the https URL"),
@@ -207,15 +211,6 @@ def test_validation_functions_need_no_pulumi_runtime() -> None:
         validate_stack_config(StackConfig(network=NetworkConfig(nat_strategy="always")))
     ui = UiConfig(enabled=True, cpu=1024, memory_mb=8192, ingress_cidrs=("192.0.2.0/24",))
     validate_stack_config(replace(StackConfig(), ui=ui))
-
-
-def test_long_stack_names_are_refused_before_lambda_refuses_them() -> None:
-    """Function names are <project>-<stack>-<role>; one Lambda would refuse fails early, naming the stack name."""
-    validate_function_name("efs-inference-dev-model-publisher")
-    with pytest.raises(ConfigError, match=r"Invalid config stack name=.*at most 64 characters"):
-        validate_function_name("efs-inference-" + "x" * 40 + "-model-publisher")
-    with pytest.raises(ConfigError, match="letters, digits"):
-        validate_function_name("efs-inference-my.stack-api")
 
 
 @pytest.mark.parametrize(
@@ -300,3 +295,12 @@ def test_only_exposing_settings_are_warned() -> None:
     assert open_ui.startswith("uiPublicAccess is true")
     [plain_http] = config_warnings(replace(StackConfig(), ui=replace(narrowed, certificate_arn="")))
     assert plain_http.startswith("THE UI IS PLAIN HTTP: uiCertificateArn is not set")
+
+
+def test_alarms_without_an_address_are_warned() -> None:
+    """Alarms on and nobody subscribed: one warning pointing at alarmEmail and the topic's output; with an address
+    none."""
+    [unheard] = config_warnings(replace(StackConfig(), observability=ObservabilityConfig(alarms=True)))
+    assert unheard.startswith("alarms is true but alarmEmail is empty") and "alarm_topic_arn" in unheard
+    mailed = ObservabilityConfig(alarms=True, alarm_email="ops@example.com")
+    assert config_warnings(replace(StackConfig(), observability=mailed)) == []

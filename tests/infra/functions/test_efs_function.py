@@ -98,7 +98,7 @@ def test_api_function_settings_follow_the_config(any_run: StackRun) -> None:
         "MAX_TEXT_BYTES": "16384",
         "LEGACY_LISTING_LINES": "1000",
         "LOG_LEVEL": setting(any_run, "logLevel", "INFO"),
-        "POWERTOOLS_SERVICE_NAME": PROJECT,
+        "POWERTOOLS_SERVICE_NAME": f"{PROJECT}-{any_run.stack}",  # the stack's own, for its dashboard
         "POWERTOOLS_METRICS_NAMESPACE": PROJECT,
     }, function.urn
 
@@ -130,7 +130,7 @@ def test_function_roles_reach_only_their_own_log_group_and_this_file_system(any_
         assert mount["Condition"]["StringEquals"]["elasticfilesystem:AccessPointArn"].endswith(
             resource_id(access_point)
         )
-        assert (name == "model-publisher") == ("ReadPrefix" in found), (
+        assert (name == "model-publisher") == ("ReadPrefixes" in found), (
             f"only the publisher reads the model bucket ({name})"
         )
 

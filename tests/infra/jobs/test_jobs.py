@@ -105,7 +105,8 @@ def test_the_queue_hides_a_message_for_six_worker_timeouts_and_dead_letters_afte
 def test_the_event_source_mapping_feeds_the_worker_one_shard_at_a_time_within_its_concurrency(
     jobs_run: StackRun,
 ) -> None:
-    """The queue triggers the worker: batch of one, partial failures reported, pollers capped at the reservation."""
+    """The queue triggers the worker: batch of one, partial failures reported, pollers capped by the mapping (which
+    needs no quota to spare, unlike a reservation)."""
     mapping = jobs_run.one(MAPPING)
     worker = jobs_run.one(FUNCTION, "jobs-worker")
     assert mapping.inputs["eventSourceArn"].endswith(":jobs")
@@ -132,7 +133,7 @@ def test_the_jobs_function_runs_outside_the_vpc_and_the_worker_inside_it_with_ef
     }
     assert worker.inputs["imageConfig"] == {"commands": ["inference.jobs.worker.handler"]}
     assert worker.inputs["timeout"] == WORKER_TIMEOUT
-    assert worker.inputs["reservedConcurrentExecutions"] == CONCURRENCY
+    assert worker.inputs["reservedConcurrentExecutions"] == -1  # unreserved: the mapping caps it
     assert worker.inputs["imageUri"] == api.inputs["imageUri"] == jobs.inputs["imageUri"]
     for function in (jobs, worker):
         variables = function.inputs["environment"]["variables"]

@@ -90,10 +90,12 @@ def test_each_model_is_uploaded_and_published_by_its_own_invocation_keyed_on_con
     assert publisher.inputs["imageConfig"] == {"commands": ["inference.models.publisher.handler"]}
     assert publisher.inputs["imageUri"] == any_run.one(FUNCTION, "api").inputs["imageUri"]
     found = statements(any_run.one(ROLE_POLICY, "model-publisher"))
-    reads = [statement["Resource"] for statement in found if statement["Sid"] == "ReadPrefix"]
-    assert reads == [f"arn:aws:s3:::model-bucket/{first}*", f"arn:aws:s3:::model-bucket/{second}*"]
-    lists = [statement["Condition"] for statement in found if statement["Sid"] == "ListPrefix"]
-    assert lists == [{"StringLike": {"s3:prefix": [f"{prefix}*"]}} for prefix in (first, second)]
+    sids = [statement["Sid"] for statement in found]
+    assert len(sids) == len(set(sids)), f"IAM refuses a policy that repeats a statement id: {sids}"
+    reads = [statement["Resource"] for statement in found if statement["Sid"] == "ReadPrefixes"]
+    assert reads == [[f"arn:aws:s3:::model-bucket/{first}*", f"arn:aws:s3:::model-bucket/{second}*"]]
+    lists = [statement["Condition"] for statement in found if statement["Sid"] == "ListPrefixes"]
+    assert lists == [{"StringLike": {"s3:prefix": [f"{first}*", f"{second}*"]}}]
 
 
 def test_fix_2_first_publish_waits_for_the_mount_targets_dns(any_run: StackRun) -> None:

@@ -3,14 +3,12 @@ the public addresses the ranges cover, and every example stack with a UI serves 
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 
 from infra.config.checks import ConfigError, public_addresses, validate_ui_access
 from infra.config.schema import UiAccessConfig, UiConfig
-from testing.pulumi_mocks import PROJECT, run_program
-from tests.infra.conftest import StackConfigFactory
+from testing.pulumi_mocks import PROJECT
+from tests.infra.conftest import StackConfigFactory, run_warned
 from tests.infra.variants import CERTIFICATE, UI_DOMAIN
 
 
@@ -49,21 +47,7 @@ def test_public_addresses_count_overlaps_once_and_private_ranges_not_at_all() ->
 
 
 def _warnings_of(config: dict[str, str], stack: str) -> list[str]:
-    """What `pulumi up` warns, as logged while the program runs under mocks."""
-    records: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno == logging.WARNING:
-                records.append(record.getMessage())
-
-    handler = Collect()
-    logging.getLogger().addHandler(handler)
-    try:
-        run_program(config, stack)
-    finally:
-        logging.getLogger().removeHandler(handler)
-    return records
+    return run_warned(config, stack)[1]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -62,7 +62,8 @@ network = Network("network", NetworkArgs.from_config(config.network), aws_opts)
 shared_fs = SharedFileSystem("data", SharedFileSystemArgs.from_config(config.storage, network), aws_opts)
 inference_image = ContainerImage("inference", ContainerImageArgs.from_config(config, "inference_image"), aws_opts)
 placement = FunctionPlacement.in_private_subnets(network, shared_fs)
-api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, models)
+# One mount each, as one identity each: the API function writes messages only, the publisher owns the models.
+api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement.for_messages(), models)
 api_function = EfsFunction("api", api_args, aws_opts)
 publisher_args = ModelPublisherArgs.from_config(
     config, names, models, image=inference_image, placement=placement, network=network, file_system=shared_fs
@@ -87,7 +88,14 @@ if config.jobs.enabled:
     )
     jobs_function = JobApiFunction("jobs", jobs_args, aws_opts)
     worker_args = JobWorkerArgs.from_config(
-        config, names, inference_image, placement, models[0], network=network, bucket=job_bucket, queue=job_queue
+        config,
+        names,
+        inference_image,
+        placement.read_only(),
+        models[0],
+        network=network,
+        bucket=job_bucket,
+        queue=job_queue,
     )
     job_worker = JobWorker("jobs", worker_args, aws_opts)
     dead_letters_args = JobDeadLettersArgs.from_config(
@@ -105,7 +113,7 @@ network.limit_s3_endpoint(
     "network-s3", [publisher.bucket_arn], [ecr_layers] if config.ui.enabled else [], writable_buckets
 )
 if config.storage.message_retention_days:
-    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement)
+    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement.for_messages())
     retention = RetentionSchedule("retention", retention_args, aws_opts)
 if config.ui.enabled:
     ui_login = None

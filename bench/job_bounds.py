@@ -1,4 +1,4 @@
-"""Benchmark 11, the jobs' bounds (issues 17 and 19): how long a MiniLM shard takes, which sizes the worker's
+"""Benchmark 12, the jobs' bounds (issues 17 and 19): how long a MiniLM shard takes, which sizes the worker's
 default timeout and shard size; and the peak memory of the two costliest inputs of jobs, a maximum job's
 assembly and a hostile upload's parse, before and after they were bounded.
 
@@ -47,11 +47,11 @@ LONGEST_TEXT = ("The quick brown fox jumps over the lazy dog near the riverbank 
 ]  # well past 256 tokens: MiniLM sees its first 256, the most any input costs
 _PARSE_BEFORE = """
 import json, sys
-from testing.peak_memory import peak_mb, start_measuring
+from testing.peak_child import Meter
 body = open(sys.argv[1], "rb").read()
-before = start_measuring()
-json.loads(body)
-print(json.dumps({"rss_before_mb": before, "peak_after_mb": peak_mb()}))
+with Meter() as meter:
+    json.loads(body)
+print(json.dumps(meter.result("parsed")))
 """
 
 
@@ -62,7 +62,7 @@ def _child(*command: str, env: dict[str, str] | None = None) -> dict[str, Any]:
 
 
 def _growth(measured: dict[str, Any]) -> float:
-    return float(measured["peak_after_mb"]) - float(measured["rss_before_mb"])
+    return float(measured["request_mb"])
 
 
 def shard_seconds(folder: Path, shard_size: int, runs: int) -> dict[str, float]:
@@ -249,7 +249,7 @@ assembly of commit {BEFORE_COMMIT}, and the old submit's `json.loads` of the who
         )
     }
 """
-    publish("job_bounds", "11. Jobs: shard sizing and memory bounds", body)
+    publish("job_bounds", "12. Jobs: shard sizing and memory bounds", body)
 
 
 if __name__ == "__main__":

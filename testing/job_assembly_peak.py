@@ -4,8 +4,9 @@ A job of ``--inputs`` MiniLM embeddings in shards of ``--shard-size`` is laid ou
 makes each shard's stored outputs (orjson's bytes of 384-float embeddings, as the worker writes them) on
 every read and keeps only a running SHA-256 of what is written: so the process's peak is the assembly's
 own, not the stored objects'. The worker's real assembly (``ShardRun._assemble_if_complete``, through
-``JobStore``) runs on it; the script prints JSON: the resident set before the assembly and the peak after it
-(ru_maxrss), the result's size, and whether its bytes equal the result's JSON.
+``JobStore``) runs on it, measured by ``testing.peak_child.Meter``; the script prints JSON: the resident set
+before the assembly (``warm_mb``), the assembly's own peak above it (``request_mb``), the result's size, and
+whether its bytes equal the result's JSON.
 
     python -m testing.job_assembly_peak --inputs 100000 --shard-size 250 [--runner PATH]
 
@@ -31,7 +32,7 @@ from inference.jobs import runner as current_runner
 from inference.jobs.layout import JobKeys
 from inference.jobs.service import JobRequest, iso
 from inference.jobs.store import JobStore
-from testing.peak_memory import peak_mb, start_measuring
+from testing.peak_child import Meter
 
 JOB_ID = "f" * 32
 DIMENSION = 384
@@ -161,19 +162,11 @@ def main(argv: list[str] | None = None) -> None:
     runner = _runner_module(args.runner)
     run = runner.ShardRun(JobStore(bucket, "jobs"), lambda *_: [], 3, lambda: datetime.now(UTC))
     expected = bucket.expected_result()  # also warms every code path the assembly shares
-    before = start_measuring()
-    run._assemble_if_complete(job)
-    after = peak_mb()
+    with Meter() as meter:
+        run._assemble_if_complete(job)
     written = bucket.written.get(JobKeys(JOB_ID).result)
-    json.dump(
-        {
-            "rss_before_mb": round(before, 1),
-            "peak_after_mb": round(after, 1),
-            "result_bytes": expected[0],
-            "result_matches": written == expected,
-        },
-        sys.stdout,
-    )
+    measured = meter.result("assembled" if written else "not written")
+    json.dump({**measured, "result_bytes": expected[0], "result_matches": written == expected}, sys.stdout)
 
 
 if __name__ == "__main__":

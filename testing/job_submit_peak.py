@@ -2,8 +2,9 @@
 
 The jobs function's own service (``inference.api.jobs.job_service``, from the environment: JOBS_*,
 MODEL_BUCKET, AWS_ENDPOINT_URL) first takes one small inline job, so that every code path a submit uses is
-loaded; then it submits ``inputs_upload`` = the upload id given. Prints JSON: the resident set before that
-submit and the peak after it (ru_maxrss), and the answer's status and error code.
+loaded; then it submits ``inputs_upload`` = the upload id given, measured by ``testing.peak_child.Meter``.
+Prints JSON: the resident set before that submit (``warm_mb``), the submit's own peak above it
+(``request_mb``), and the answer's status and error code.
 
     python -m testing.job_submit_peak UPLOAD_ID --warm-up JSON"""
 
@@ -15,7 +16,7 @@ import sys
 
 from inference.api.jobs import job_service
 from inference.errors import ServiceError
-from testing.peak_memory import peak_mb, start_measuring
+from testing.peak_child import Meter
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -25,16 +26,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     service = job_service()
     service.submit({"inputs": json.loads(args.warm_up)})
-    before = start_measuring()
-    try:
-        service.submit({"inputs_upload": args.upload_id})
-        status, code = 202, ""
-    except ServiceError as error:
-        status, code = error.status, error.code
-    json.dump(
-        {"rss_before_mb": round(before, 1), "peak_after_mb": round(peak_mb(), 1), "status": status, "code": code},
-        sys.stdout,
-    )
+    with Meter() as meter:
+        try:
+            service.submit({"inputs_upload": args.upload_id})
+            status, code = 202, ""
+        except ServiceError as error:
+            status, code = error.status, error.code
+    json.dump({**meter.result(status), "code": code}, sys.stdout)
 
 
 if __name__ == "__main__":

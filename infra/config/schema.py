@@ -194,7 +194,8 @@ class UiAccessConfig:
         "uiPublicAccess",
         False,
         "Accept a UI that anyone who reaches it may use without signing in, and so call the API through it: "
-        "required when the API has auth, uiLogin is none and uiIngressCidrs admits 0.0.0.0/0; warned at pulumi up.",
+        "required when the API has auth, uiLogin is none and uiIngressCidrs admit the internet (more than a /8 of "
+        "public addresses, however split); warned at pulumi up.",
     )
 
 

@@ -21,6 +21,7 @@ from infra.jobs.worker import WORKER_COMMAND
 from infra.models.publisher import PUBLISHER_COMMAND
 from infra.retention.schedule import RETENTION_HANDLER
 from scripts.dockerfile import exec_form_cmd, pip_install_args
+from scripts.lock_requirements import pins
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "inference_image"
@@ -160,12 +161,12 @@ def test_dockerfile_uses_the_lambda_base_and_exec_form_cmd() -> None:
 
 
 def test_image_requirements_are_pinned_and_carry_no_test_tools() -> None:
-    """Runtime dependencies are pinned exactly, and no test or build tool is in the image."""
-    lines = [
-        line.strip()
-        for line in (IMAGE / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+    """Runtime dependencies are pinned exactly (each with its hashes), and no test or build tool is in the image."""
+    text = (IMAGE / "requirements.txt").read_text()
+    requirements = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "--hash"))
     ]
-    assert lines and all("==" in line for line in lines)
-    names = {line.split("==")[0].lower() for line in lines}
+    locked = pins(text)
+    assert locked and len(locked) == len(requirements)
+    names = {name.lower() for name, _ in locked}
     assert not names & {"pytest", "scikit-learn", "skl2onnx", "onnx", "ruff", "mypy", "boto3"}

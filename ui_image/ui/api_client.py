@@ -64,6 +64,7 @@ class InputSpec:
     value_range: tuple[float, float] | None = None  # the model's [low, high] for every value, when it says
     kind: str = KIND_TENSOR  # tensor, text, or image (which takes pictures as well as tensors)
     image_formats: list[str] = field(default_factory=list)  # image models: what the server decodes
+    max_pixels: int | None = None  # image models: the most pixels the server decodes in one picture
     max_text_bytes: int | None = None  # text models: the longest text, in UTF-8 bytes
 
     @property
@@ -277,6 +278,7 @@ def _input_spec(spec: Any) -> InputSpec:
         value_range=None if value_range is None else (float(value_range[0]), float(value_range[1])),
         kind=str(spec.get("kind") or KIND_TENSOR),
         image_formats=[str(item) for item in image.get("formats") or []],
+        max_pixels=None if image.get("max_pixels") is None else int(image["max_pixels"]),
     )
 
 

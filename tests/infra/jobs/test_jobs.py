@@ -15,6 +15,7 @@ from infra.config.checks import ConfigError, validate_jobs
 from infra.config.schema import JobsConfig
 from testing.pulumi_mocks import S3_PREFIX_LIST, Registered, StackRun, run_program
 from tests.infra.conftest import StackConfigFactory
+from tests.infra.registered import resource_id
 
 FUNCTION = "aws:lambda/function:Function"
 QUEUE = "aws:sqs/queue:Queue"
@@ -148,13 +149,18 @@ def test_a_worker_concurrency_below_the_mappings_minimum_is_refused_before_any_r
 
 
 def test_the_jobs_function_runs_outside_the_vpc_and_the_worker_inside_it_with_efs(jobs_run: StackRun) -> None:
-    """No VPC and no EFS for the accepting function; the worker in the private subnets, EFS mounted, its limits."""
+    """No VPC and no EFS for the accepting function; the worker in the private subnets, EFS mounted through the
+    reader's access point (it reads models, and writes only to S3), its limits."""
     jobs, worker, api = (jobs_run.one(FUNCTION, name) for name in ("jobs", "jobs-worker", "api"))
     assert "vpcConfig" not in jobs.inputs and "fileSystemConfig" not in jobs.inputs
     assert jobs.inputs.get("imageConfig") is None  # the API handler, serving only the /jobs routes
     assert worker.inputs["vpcConfig"]["subnetIds"] == api.inputs["vpcConfig"]["subnetIds"]
     assert worker.inputs["vpcConfig"]["securityGroupIds"] == ["data-client-id", "jobs-worker-id"]
-    assert worker.inputs["fileSystemConfig"] == api.inputs["fileSystemConfig"]
+    reader = resource_id(jobs_run.one("aws:efs/accessPoint:AccessPoint", "data-reader"))
+    assert worker.inputs["fileSystemConfig"] == {
+        "arn": f"arn:aws:elasticfilesystem:eu-central-1:123456789012:access-point/{reader}",
+        "localMountPath": api.inputs["fileSystemConfig"]["localMountPath"],
+    }
     assert worker.inputs["imageConfig"] == {"commands": ["inference.jobs.worker.handler"]}
     assert worker.inputs["timeout"] == WORKER_TIMEOUT
     assert worker.inputs["reservedConcurrentExecutions"] == -1  # unreserved: the mapping caps it
@@ -204,7 +210,8 @@ def test_the_jobs_function_may_only_put_and_read_job_objects_read_model_metadata
 
 
 def test_the_worker_may_only_use_job_objects_consume_the_queue_and_mount_efs(jobs_run: StackRun) -> None:
-    """S3 on jobs/* only (no uploads, no model bucket), the queue's consumer actions only (never send), EFS, ENIs."""
+    """S3 on jobs/* only (no uploads, no model bucket), the queue's consumer actions only (never send), EFS mounted
+    read-only (no ClientWrite: EFS then refuses every write), ENIs."""
     found = statements(jobs_run, "jobs-worker")
     by_sid = {statement["Sid"]: statement for statement in found}
     assert by_sid["ReadAndWriteJobObjects"]["Resource"] == "arn:aws:s3:::jobs-bucket/jobs/*"
@@ -222,7 +229,8 @@ def test_the_worker_may_only_use_job_objects_consume_the_queue_and_mount_efs(job
     }
     assert by_sid["ConsumeJobQueue"]["Resource"].endswith(":jobs")
     assert "sqs:SendMessage" not in actions(found)
-    assert {"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"} <= actions(found)
+    assert "elasticfilesystem:ClientMount" in actions(found)
+    assert "elasticfilesystem:ClientWrite" not in actions(found)
     s3_resources = [
         resource
         for statement in found

@@ -29,9 +29,9 @@ class JobSettings:
     queue_url: str = ""  # the accepting function's; the worker never talks to SQS (the Lambda service does)
     model_bucket: str = ""  # where the accepting function reads model metadata
     max_attempts: int = 3
-    # Sized together (BENCHMARKS.md, section 12): a shard of 200 of MiniLM's longest texts (256 tokens) took 13 s
-    # on one core, 9x within this timeout; and a shard whose attempts all fail reaches the dead-letter queue
-    # after 3 visibility timeouts of 6 x 120 s: 36 minutes.
+    # Sized together (BENCHMARKS.md, section 12): a shard of 200 of MiniLM's longest texts (256 tokens) took 8.5 s
+    # on one core (13 s on a loaded machine), 9-14x within this timeout; and a shard whose attempts all fail
+    # reaches the dead-letter queue after 3 visibility timeouts of 6 x 120 s: 36 minutes.
     worker_timeout_seconds: int = 120
     shard_size: int = 200
     max_inputs: int = 100_000

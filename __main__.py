@@ -8,6 +8,7 @@ Each piece is a component from infra/'s package for its part, whose args read th
 import pulumi
 import pulumi_aws as aws
 
+from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS
 from inference.routes import JOBS_FUNCTION, ROUTE_KEYS
 from infra.api import HttpApi, HttpApiArgs, RouteTarget
 from infra.building_blocks import tagged_provider
@@ -19,6 +20,8 @@ from infra.jobs import (
     JobApiFunctionArgs,
     JobBucket,
     JobBucketArgs,
+    JobDeadLetters,
+    JobDeadLettersArgs,
     JobQueue,
     JobQueueArgs,
     JobWorker,
@@ -66,7 +69,8 @@ publisher_args = ModelPublisherArgs.from_config(
     config, names, models, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
-# Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them.
+# Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them, and the
+# dead-letter consumer fails a job whose shard has used up its attempts.
 route_targets: dict[str, RouteTarget] = {}
 writable_buckets: list[pulumi.Output[str]] = []
 if config.jobs.enabled:
@@ -94,6 +98,10 @@ if config.jobs.enabled:
         queue=job_queue,
     )
     job_worker = JobWorker("jobs", worker_args, aws_opts)
+    dead_letters_args = JobDeadLettersArgs.from_config(
+        config, names, inference_image, bucket=job_bucket, queue=job_queue
+    )
+    job_dead_letters = JobDeadLetters("jobs", dead_letters_args, aws_opts)
     route_targets[JOBS_FUNCTION] = RouteTarget(jobs_function.function_arn, jobs_function.function_name)
     writable_buckets.append(job_bucket.bucket_arn)  # the worker reaches its bucket through the VPC's endpoint
 http_args = HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, other_functions=route_targets)
@@ -132,6 +140,7 @@ if config.jobs.enabled:
     watched_functions += [
         WatchedFunction("jobs", jobs_function.function_name, jobs_args.timeout_seconds),
         WatchedFunction("job-worker", job_worker.function_name, worker_args.function.timeout_seconds),
+        WatchedFunction("dead-letters", job_dead_letters.function_name, DEAD_LETTER_TIMEOUT_SECONDS),
     ]
     watched_queues = WatchedQueues(job_queue.queue_name, job_queue.dead_letter_queue_name)
 if config.storage.message_retention_days:
@@ -184,6 +193,7 @@ if config.jobs.enabled:
     pulumi.export("job_dead_letter_queue_url", job_queue.dead_letter_queue_url)
     pulumi.export("jobs_function_log_group", jobs_function.log_group_name)
     pulumi.export("job_worker_log_group", job_worker.log_group_name)
+    pulumi.export("job_dead_letters_log_group", job_dead_letters.log_group_name)
 if config.ui.enabled:
     pulumi.export("ui_url", ui_lb.url)
     pulumi.export("ui_load_balancer_dns_name", ui_lb.dns_name)  # point uiDomainName's CNAME or alias here

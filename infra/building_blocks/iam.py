@@ -160,7 +160,8 @@ def s3_endpoint_document(
                 "Sid": "ReadAndWriteTheseBuckets",
                 "Effect": "Allow",
                 "Principal": "*",
-                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
+                # PutObject covers a multipart upload's steps but its abort (of a large result that lost the race)
+                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
                 "Condition": own,
             }

@@ -18,6 +18,7 @@ from infra.config.limits import (
     HTTP_API_TIMEOUT_SECONDS,
     LAMBDA_MEMORY_MB,
     LOG_RETENTION_DAYS,
+    SQS_MAPPING_CONCURRENCY,
 )
 from infra.config.schema import (
     ApiAuthConfig,
@@ -277,7 +278,8 @@ def config_warnings(config: StackConfig) -> list[str]:
 def validate_jobs(jobs: JobsConfig) -> None:
     check_range("jobsWorkerTimeoutSeconds", jobs.worker_timeout_seconds, 1, 900, " (Lambda's limit: 15 minutes)")
     check_range("jobsWorkerMemoryMb", jobs.worker_memory_mb, *LAMBDA_MEMORY_MB)
-    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 2, 1000, " (an SQS event source mapping's cap)")
+    concurrency = jobs.worker_concurrency
+    check_range("jobsWorkerConcurrency", concurrency, *SQS_MAPPING_CONCURRENCY, " (an SQS event source mapping's cap)")
     check_range("jobsMaxAttempts", jobs.max_attempts, 1, 10)
     check_range("jobsMaxInputs", jobs.max_inputs, 1, 10_000_000)
     check_range("jobsShardSize", jobs.shard_size, 1, jobs.max_inputs, " (at most jobsMaxInputs)")

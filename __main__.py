@@ -8,6 +8,7 @@ Each piece is a component from infra/'s package for its part, whose args read th
 import pulumi
 import pulumi_aws as aws
 
+from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS
 from inference.routes import JOBS_FUNCTION, ROUTE_KEYS
 from infra.api import HttpApi, HttpApiArgs, RouteTarget
 from infra.building_blocks import tagged_provider
@@ -19,6 +20,8 @@ from infra.jobs import (
     JobApiFunctionArgs,
     JobBucket,
     JobBucketArgs,
+    JobDeadLetters,
+    JobDeadLettersArgs,
     JobQueue,
     JobQueueArgs,
     JobWorker,
@@ -59,13 +62,15 @@ network = Network("network", NetworkArgs.from_config(config.network), aws_opts)
 shared_fs = SharedFileSystem("data", SharedFileSystemArgs.from_config(config.storage, network), aws_opts)
 inference_image = ContainerImage("inference", ContainerImageArgs.from_config(config, "inference_image"), aws_opts)
 placement = FunctionPlacement.in_private_subnets(network, shared_fs)
-api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement, models)
+# One mount each, as one identity each: the API function writes messages only, the publisher owns the models.
+api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement.for_messages(), models)
 api_function = EfsFunction("api", api_args, aws_opts)
 publisher_args = ModelPublisherArgs.from_config(
     config, names, models, image=inference_image, placement=placement, network=network, file_system=shared_fs
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
-# Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them.
+# Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them, and the
+# dead-letter consumer fails a job whose shard has used up its attempts.
 route_targets: dict[str, RouteTarget] = {}
 writable_buckets: list[pulumi.Output[str]] = []
 if config.jobs.enabled:
@@ -83,9 +88,20 @@ if config.jobs.enabled:
     )
     jobs_function = JobApiFunction("jobs", jobs_args, aws_opts)
     worker_args = JobWorkerArgs.from_config(
-        config, names, inference_image, placement, models[0], network=network, bucket=job_bucket, queue=job_queue
+        config,
+        names,
+        inference_image,
+        placement.read_only(),
+        models[0],
+        network=network,
+        bucket=job_bucket,
+        queue=job_queue,
     )
     job_worker = JobWorker("jobs", worker_args, aws_opts)
+    dead_letters_args = JobDeadLettersArgs.from_config(
+        config, names, inference_image, bucket=job_bucket, queue=job_queue
+    )
+    job_dead_letters = JobDeadLetters("jobs", dead_letters_args, aws_opts)
     route_targets[JOBS_FUNCTION] = RouteTarget(jobs_function.function_arn, jobs_function.function_name)
     writable_buckets.append(job_bucket.bucket_arn)  # the worker reaches its bucket through the VPC's endpoint
 http_args = HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, other_functions=route_targets)
@@ -101,7 +117,7 @@ network.limit_s3_endpoint(
     [publisher.latest_objects_arn],
 )
 if config.storage.message_retention_days:
-    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement)
+    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement.for_messages())
     retention = RetentionSchedule("retention", retention_args, aws_opts)
 if config.ui.enabled:
     ui_login = None
@@ -128,6 +144,7 @@ if config.jobs.enabled:
     watched_functions += [
         WatchedFunction("jobs", jobs_function.function_name, jobs_args.timeout_seconds),
         WatchedFunction("job-worker", job_worker.function_name, worker_args.function.timeout_seconds),
+        WatchedFunction("dead-letters", job_dead_letters.function_name, DEAD_LETTER_TIMEOUT_SECONDS),
     ]
     watched_queues = WatchedQueues(job_queue.queue_name, job_queue.dead_letter_queue_name)
 if config.storage.message_retention_days:
@@ -182,6 +199,7 @@ if config.jobs.enabled:
     pulumi.export("job_dead_letter_queue_url", job_queue.dead_letter_queue_url)
     pulumi.export("jobs_function_log_group", jobs_function.log_group_name)
     pulumi.export("job_worker_log_group", job_worker.log_group_name)
+    pulumi.export("job_dead_letters_log_group", job_dead_letters.log_group_name)
 if config.ui.enabled:
     pulumi.export("ui_url", ui_lb.url)
     pulumi.export("ui_load_balancer_dns_name", ui_lb.dns_name)  # point uiDomainName's CNAME or alias here

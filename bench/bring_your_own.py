@@ -1,4 +1,4 @@
-"""Benchmark 11, bring your own model: the seconds from `efs-models init` to the first answer for docs/MODELS.md's
+"""Benchmark 13, bring your own model: the seconds from `efs-models init` to the first answer for docs/MODELS.md's
 scikit-learn example, on the local stack, with a fresh process for each step as a user runs them:
 
     efs-models init iris.onnx --name irisN --out models/irisN
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "includes the model's first load in the worker that takes the request.",
         ]
     )
-    publish("bring_your_own", "11. Bring your own model: efs-models init to the first answer (issue 18)", body)
+    publish("bring_your_own", "13. Bring your own model: efs-models init to the first answer (issue 18)", body)
     return 0
 
 

@@ -4,7 +4,7 @@ processes, the real handler behind local.server), with the MiniLM embedding mode
 - job overhead: submit-to-start latency, and submit-to-result time against the same sentences sent
   synchronously to POST /models/minilm/predict in batches of 128 (the model's limit), one after the other,
   with one job worker, so that both paths have the same CPU;
-- throughput of one 10,000-sentence job (20 shards of 500) with 1, 2 and 4 local workers.
+- throughput of one 10,000-sentence job (in shards of the default size) with 1, 2 and 4 local workers.
 
 Every model session runs one intra-op thread (MODEL_THREADS=1), as on a 1,769 MB Lambda (one vCPU).
 
@@ -27,6 +27,7 @@ from typing import Any
 from bench.minilm import MINILM, sentences
 from bench.report import ms, publish, ratio, table
 from bench.workload import prepare_data_dir
+from inference.jobs.settings import JobSettings
 from inference.models.publishing import publish_version
 from local.job_stack import local_jobs
 from testing.local_stack import call, free_port, start_server, stop
@@ -37,6 +38,7 @@ POLL_SECONDS = 0.02
 THROUGHPUT_POLL_SECONDS = 0.25
 JOB_TIMEOUT_SECONDS = 300.0
 JSON = [("content-type", "application/json")]
+SHARD_SIZE = JobSettings.shard_size  # the local stack's, as the stack's default
 
 
 def _json(reply: Any) -> Any:
@@ -182,14 +184,14 @@ def main() -> None:
     body = f"""
 Job overhead: the same sentences sent synchronously to `POST /models/minilm/predict` in batches of
 {SYNC_BATCH} one after the other, and as one job (`POST /jobs`, then `GET /jobs/{{id}}` every
-{POLL_SECONDS * 1000:.0f} ms), median of {args.runs}, interleaved. Shards of 500 sentences, 1 job worker (so
+{POLL_SECONDS * 1000:.0f} ms), median of {args.runs}, interleaved. Shards of {SHARD_SIZE} sentences, 1 job worker (so
 that the job has the CPU the synchronous requests have), 2 API workers, one intra-op thread per model session.
 Times in ms from sending the submit; "job: result" includes downloading the result from its presigned URL (it
 is over the inline limit).
 
 {table(["sentences", "sync total", "job: 202 answered", "job: seen running", "job: result", "job / sync"], costs)}
 
-Throughput: one job of {args.job_inputs:,} MiniLM sentences in shards of 500, with 1, 2 and 4 local job
+Throughput: one job of {args.job_inputs:,} MiniLM sentences in shards of {SHARD_SIZE}, with 1, 2 and 4 local job
 workers (each a Lambda-like worker process fed by the poller, one intra-op thread), polled every
 {THROUGHPUT_POLL_SECONDS * 1000:.0f} ms; "seen running" in ms, the result in s. This machine has 2 cores: on
 Lambda each worker has its own vCPUs, so workers past 2 cannot add speed here.

@@ -36,6 +36,8 @@ QUICK_ARGS: dict[str, list[str]] = {
     "concurrency": ["--seconds", "1"],
     "jobs": ["--runs", "1", "--inputs", "300", "--job-inputs", "2000"],
     "minilm": ["--requests", "40", "--seconds", "2", "--cold-runs", "2"],
+    "job_bounds": ["--runs", "1", "--inputs", "5000"],
+    "worst_case_memory": ["--no-before", "--kinds", "image"],
     "bring_your_own": ["--runs", "2"],
 }
 

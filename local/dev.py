@@ -93,7 +93,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     # Async jobs: moto's S3/SQS server, and the poller that stands in for the queue's event source mapping.
     parser.add_argument("--no-jobs", dest="jobs", action="store_false", help="run without async jobs (/jobs: 404)")
     parser.add_argument("--aws-port", type=int, default=4566, help="port of the local S3/SQS server")
-    parser.add_argument("--job-workers", type=int, default=2, help="job worker processes (the reserved concurrency)")
+    parser.add_argument(
+        "--job-workers", type=int, default=2, help="job worker processes (the mapping's maximum concurrency)"
+    )
     parser.add_argument(
         "--job-worker-timeout", type=int, default=60, help="job worker timeout in s; the visibility timeout is 6x"
     )

@@ -1,7 +1,7 @@
 """The jobs' AWS resources on the local S3/SQS server, shaped as infra/ creates them on AWS: a job bucket
 with the lifecycle rule, a queue whose visibility timeout is six times the worker's timeout, a
-dead-letter queue after the configured attempts, and a model bucket holding each model's metadata
-where `pulumi up` puts it (``models/<name>/<version>/``)."""
+dead-letter queue after the configured attempts (its visibility timeout six times its consumer's), and a
+model bucket holding each model's metadata where `pulumi up` puts it (``models/<name>/<version>/``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from inference.jobs.settings import JobSettings, visibility_timeout_seconds
+from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS, JobSettings, visibility_timeout_seconds
 from inference.models.bucket_layout import version_prefix
 from inference.models.metadata import METADATA_FILE
 from inference.models.publishing import verify_version_dir
@@ -51,7 +51,11 @@ def provision(
         body = (folder / METADATA_FILE).read_bytes()
         s3.put_object(Bucket=model_bucket, Key=f"{version_prefix(name, metadata.version)}{METADATA_FILE}", Body=body)
     dlq_url = sqs.create_queue(
-        QueueName=f"{prefix}-jobs-dlq", Attributes={"MessageRetentionPeriod": str(MESSAGE_RETENTION_SECONDS)}
+        QueueName=f"{prefix}-jobs-dlq",
+        Attributes={
+            "VisibilityTimeout": str(visibility_timeout_seconds(DEAD_LETTER_TIMEOUT_SECONDS)),
+            "MessageRetentionPeriod": str(MESSAGE_RETENTION_SECONDS),
+        },
     )["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     queue_url = sqs.create_queue(

@@ -1,6 +1,6 @@
 """The jobs part of `make dev`: moto's S3/SQS server, the job bucket and queues on it (shaped as on
-AWS), and the job poller feeding the worker handler. Returns the environment that points the API and
-the UI at them; dev.py starts and stops the processes with the rest of the stack."""
+AWS), and the job poller feeding the worker handler and the dead-letter consumer. Returns the environment
+that points the API and the UI at them; dev.py starts and stops the processes with the rest of the stack."""
 
 from __future__ import annotations
 
@@ -58,7 +58,10 @@ def start_jobs(
         session.client("s3", endpoint_url=endpoint), session.client("sqs", endpoint_url=endpoint), wanted, models
     )
     env = {**aws_env, **resources.settings.to_env()}
-    poller = [sys.executable, "-m", "local.job_poller", "--workers", str(workers)]
+    poller = [
+        *(sys.executable, "-m", "local.job_poller", "--workers", str(workers)),
+        *("--dead-letters", resources.dead_letter_queue_url),
+    ]
     started.append(start("job worker", 0, poller, {**os.environ, **env, "DATA_DIR": str(data_dir)}))
     return env
 

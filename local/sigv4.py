@@ -3,8 +3,12 @@ with the local key pair, or it is refused with 403 before the function runs, as 
 
 The signature is recomputed with botocore's own SigV4 signer (canonical request, string to sign, signing
 key), never by hand, from the request exactly as it arrived: method, raw path and query, the headers the
-client says it signed, and the SHA-256 of the body. The answers are API Gateway's: 403 with a
-`{"message": ...}` body and an `x-amzn-ErrorType` header. Sources and differences: docs/LOCAL.md."""
+client says it signed, and the SHA-256 of the body. The signer normalises the path it signs (``.``, ``..`` and
+empty segments resolved, a ``#fragment`` dropped) while the request is served on its raw path, so a path that
+normalises to another one, or carries a fragment, is refused before any signature is compared: otherwise a
+signed ``GET /health`` could be replayed as ``GET /health#x`` or ``/x/../health`` onto the old app's listing.
+The answers are API Gateway's: 403 with a `{"message": ...}` body and an `x-amzn-ErrorType` header. Sources
+and differences: docs/LOCAL.md."""
 
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.utils import normalize_url_path
 
 from local.events import Headers, HttpResponse
 
@@ -45,6 +50,11 @@ HOST_NOT_SIGNED = ("IncompleteSignatureException", "'Host' must be a 'SignedHead
 NO_DATE = (
     "IncompleteSignatureException",
     "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+)
+NOT_CANONICAL = (
+    "InvalidSignatureException",
+    "The request path is not in canonical form (a '.', '..' or empty segment, or a '#fragment'): its signature "
+    "would cover another path than the one served.",
 )
 Refusal = tuple[str, str]
 
@@ -106,6 +116,9 @@ class SigV4Verifier:
         return None if refusal is None else refusal_response(refusal)
 
     def refusal(self, method: str, target: str, headers: Headers, body: bytes) -> Refusal | None:
+        path = target.partition("?")[0]
+        if "#" in target or normalize_url_path(path) != path:
+            return NOT_CANONICAL
         lowered = [(name.lower(), value) for name, value in headers]
         values: dict[str, list[str]] = {}
         for name, value in lowered:

@@ -30,7 +30,14 @@ import onnxruntime
 from inference.models.metadata import FORMAT_VERSION, METADATA_FILE, MODEL_FILE, ModelMetadata
 from inference.models.registry import ModelRegistry
 from scripts.bert_onnx import OPSET, BertConfig, build_bert_graph, read_safetensors
-from scripts.minilm_package import PACKAGE, PACKAGE_VERSION, REFERENCE_FILE, SAFETENSORS_SHA256, package_zip
+from scripts.minilm_package import (
+    PACKAGE,
+    PACKAGE_FILES_SHA256,
+    PACKAGE_VERSION,
+    REFERENCE_FILE,
+    SAFETENSORS_SHA256,
+    package_zip,
+)
 
 NAME = "minilm"
 TOKENIZER_FILE = "tokenizer.json"
@@ -60,13 +67,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def read_package(zip_path: Path) -> dict[str, bytes]:
+    """The files the conversion reads, each checked against its pinned sha256 before anything uses it."""
     with zipfile.ZipFile(zip_path) as archive:
-        wanted = ("model.safetensors", TOKENIZER_FILE, "config.json", "modules.json", "sentence_bert_config.json")
-        files = {name: archive.read(name) for name in wanted}
-        files["pooling.json"] = archive.read("1_Pooling/config.json")
-    digest = hashlib.sha256(files["model.safetensors"]).hexdigest()
-    if digest != SAFETENSORS_SHA256:
-        raise SystemExit(f"{zip_path}: model.safetensors has sha256 {digest}, not the upstream {SAFETENSORS_SHA256}")
+        read = {name: archive.read(name) for name in PACKAGE_FILES_SHA256}
+    for name, data in read.items():
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != PACKAGE_FILES_SHA256[name]:
+            raise SystemExit(
+                f"{zip_path}: {name} has sha256 {digest}, not the pinned {PACKAGE_FILES_SHA256[name]} of "
+                f"{PACKAGE}=={PACKAGE_VERSION}"
+            )
+    files = {name: data for name, data in read.items() if "/" not in name}
+    files["pooling.json"] = read["1_Pooling/config.json"]
     return files
 
 

@@ -138,6 +138,13 @@ class StackMocks(Mocks):
             subnet_id = args.args["id"]
             zone, vpc = self.subnets.get(subnet_id, (REGION + "abcdef"[int(subnet_id[-1], 16) % 6], EXISTING_VPC))
             return {"id": subnet_id, "availabilityZone": zone, "vpcId": vpc}
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "id": ACCOUNT,
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                "userId": "AIDA",
+            }
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": REGION, "name": REGION, "region": REGION}
         if args.token == "aws:efs/getFileSystem:getFileSystem":

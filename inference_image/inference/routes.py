@@ -61,6 +61,9 @@ ROUTES: tuple[Route, ...] = (
 )
 
 ROUTE_KEYS: tuple[str, ...] = (*(route.route_key for route in ROUTES), DEFAULT_ROUTE_KEY)
+# The first path segments of the JSON API (health, messages, models, predict, jobs, ...): a path under one of
+# them that no route matches is a mistake to name (404), never the old app's catch-all.
+JSON_PREFIXES: frozenset[str] = frozenset(route.path.split("/")[1] for route in ROUTES)
 # A browser sends a CORS preflight (OPTIONS, without credentials) before a signed or token-bearing call; on a
 # stack with CORS these routes take it past the authorizer that $default carries, to an empty 204 (API Gateway
 # adds the CORS headers). Without CORS they do not exist.
@@ -76,6 +79,28 @@ def function_of(route_key: str) -> str:
 def allowed_methods(path: str) -> tuple[str, ...]:
     """The methods the explicit routes accept on this path (for a 405's Allow header)."""
     return tuple(route.method for route in ROUTES if route.match(route.method, path) is not None)
+
+
+def under_json_prefix(path: str) -> bool:
+    """Whether the path's first segment is one of the JSON API's (``/predict/``, ``/models/digits``)."""
+    return path.split("/")[1] in JSON_PREFIXES if path.startswith("/") else False
+
+
+def nearest_route(method: str, path: str) -> Route:
+    """The route a mistaken request most likely meant: the most leading path segments in common (a parameter
+    matches any non-empty segment), then the same method, then the closest length."""
+    given = path.split("/")
+
+    def closeness(route: Route) -> tuple[int, bool, int]:
+        wanted = route.path.split("/")
+        shared = 0
+        for want, got in zip(wanted, given, strict=False):
+            if not (want == got or (want.startswith("{") and got)):
+                break
+            shared += 1
+        return shared, route.method == method.upper(), -abs(len(wanted) - len(given))
+
+    return max(ROUTES, key=closeness)
 
 
 def match_route_key(method: str, path: str) -> str:

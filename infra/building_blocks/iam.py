@@ -41,13 +41,14 @@ def log_statements(log_group_arn: str) -> list[Statement]:
     ]
 
 
-def efs_client_statements(file_system_arn: str, access_point_arn: str) -> list[Statement]:
-    """Mount and write this file system, through this access point only."""
+def efs_client_statements(file_system_arn: str, access_point_arn: str, *, write: bool = True) -> list[Statement]:
+    """Mount this file system through this access point only; write to it too, or not (without
+    elasticfilesystem:ClientWrite, EFS mounts it read-only)."""
     return [
         {
             "Sid": "MountThroughAccessPoint",
             "Effect": "Allow",
-            "Action": list(EFS_CLIENT_ACTIONS),
+            "Action": list(EFS_CLIENT_ACTIONS if write else EFS_CLIENT_ACTIONS[:1]),
             "Resource": file_system_arn,
             "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": access_point_arn}},
         }
@@ -103,6 +104,13 @@ def deny_insecure_bucket_transport_document(bucket_arn: str) -> dict[str, Any]:
     return _deny_without_tls("s3:*", [bucket_arn, f"{bucket_arn}/*"])
 
 
+def invoke_routes_statements(route_arns: Sequence[str]) -> list[Statement]:
+    """Call these routes (execute-api ARNs of one API's routes) and nothing else."""
+    return [
+        {"Sid": "InvokeTheseRoutes", "Effect": "Allow", "Action": ["execute-api:Invoke"], "Resource": list(route_arns)}
+    ]
+
+
 def invoke_api_statements(execution_arn: str) -> list[Statement]:
     """Call this HTTP API, any route of any stage, and no other API."""
     return [
@@ -111,13 +119,22 @@ def invoke_api_statements(execution_arn: str) -> list[Statement]:
 
 
 def s3_endpoint_document(
+    account_id: str,
     read_bucket_arns: list[str],
     read_object_arns: list[str],
     read_write_bucket_arns: Sequence[str] = (),
     write_object_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
-    form endpoint policies take; the resources are what limits it."""
+    form endpoint policies take; the resources and the account condition are what limit it.
+
+    The stack's own buckets are reached only by the stack's account's principals and only while the bucket is
+    the account's own (aws:PrincipalAccount and aws:ResourceAccount): a bucket name is global, so a deleted
+    bucket's name taken by another account, or another account's credentials used inside the VPC, get nothing
+    through. ``read_object_arns`` (ECR's layer bucket, for the UI tasks' image pulls) get no account condition:
+    that bucket is AWS's (so not aws:ResourceAccount) and ECR's presigned layer URLs are signed by ECR, not by
+    a principal of this account (so not aws:PrincipalAccount); naming the one bucket and GetObject bounds it."""
+    own = {"StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}}
     statements: list[Statement] = [
         {
             "Sid": "ListAndReadTheseBuckets",
@@ -125,6 +142,7 @@ def s3_endpoint_document(
             "Principal": "*",
             "Action": ["s3:ListBucket", "s3:GetObject"],
             "Resource": [*read_bucket_arns, *(f"{arn}/*" for arn in read_bucket_arns)],
+            "Condition": own,
         }
     ]
     if read_object_arns:
@@ -143,11 +161,13 @@ def s3_endpoint_document(
                 "Sid": "ReadAndWriteTheseBuckets",
                 "Effect": "Allow",
                 "Principal": "*",
-                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
+                # PutObject covers a multipart upload's steps but its abort (of a large result that lost the race)
+                "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
+                "Condition": own,
             }
         )
-    if write_object_arns:
+    if write_object_arns:  # objects of the stack's own buckets (the model bucket's LATEST objects)
         statements.append(
             {
                 "Sid": "WriteTheseObjects",
@@ -155,6 +175,7 @@ def s3_endpoint_document(
                 "Principal": "*",
                 "Action": ["s3:PutObject"],
                 "Resource": list(write_object_arns),
+                "Condition": own,
             }
         )
     return document(statements)

@@ -18,6 +18,7 @@ from infra.config.limits import (
     HTTP_API_TIMEOUT_SECONDS,
     LAMBDA_MEMORY_MB,
     LOG_RETENTION_DAYS,
+    SQS_MAPPING_CONCURRENCY,
 )
 from infra.config.schema import (
     ApiAuthConfig,
@@ -38,7 +39,18 @@ NAT_STRATEGIES = {"none": "None", "single": "Single", "onePerAz": "OnePerAz"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 API_AUTH_MODES = ("iam", "jwt", "none")
 UI_LOGINS = ("none", "cognito")
-ANYWHERE = "0.0.0.0/0"
+# Ranges that together admit more public addresses than a /8 admit the internet at large: no organisation's own
+# ranges are that large, and 0.0.0.0/0 (or 0.0.0.0/1 with 128.0.0.0/1, or any other split) is far beyond it.
+PUBLIC_ADDRESS_LIMIT = 2**24
+# IANA's special-purpose IPv4 ranges: private, shared, loopback, link-local, documentation, multicast, reserved.
+_NOT_PUBLIC = tuple(
+    ipaddress.IPv4Network(block)
+    for block in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+        "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+    )
+)  # fmt: skip
 MAX_TEXT_BYTES = 1024 * 1024  # well under the 6 MB synchronous Lambda payload limit
 MAX_RETENTION_DAYS = 36_500  # a hundred years: anything longer means "forever", which is 0
 
@@ -89,6 +101,24 @@ def check_cidrs(key: str, values: Collection[str], min_prefix: int = 0, max_pref
             raise ConfigError(key, value, "an IPv4 CIDR block such as 10.0.0.0/16") from None
         if not min_prefix <= network.prefixlen <= max_prefix:
             raise ConfigError(key, value, f"an IPv4 CIDR block from /{min_prefix} to /{max_prefix}")
+
+
+def public_addresses(cidrs: Iterable[str]) -> int:
+    """How many public (globally routable) IPv4 addresses the ranges admit together, overlaps counted once."""
+    total = 0
+    for network in ipaddress.collapse_addresses(ipaddress.IPv4Network(cidr) for cidr in cidrs):
+        private = sum(
+            min(network.num_addresses, block.num_addresses)
+            for block in _NOT_PUBLIC
+            if network.overlaps(block)  # CIDR blocks that overlap nest: the smaller lies inside the larger
+        )
+        total += network.num_addresses - private
+    return total
+
+
+def admits_the_internet(cidrs: Iterable[str]) -> bool:
+    """Whether ingress ranges open a listener to the internet at large, judged by the addresses they cover."""
+    return public_addresses(cidrs) > PUBLIC_ADDRESS_LIMIT
 
 
 def validate_network(network: NetworkConfig, ui_enabled: bool) -> None:
@@ -204,14 +234,15 @@ def validate_ui_access(access: UiAccessConfig, ui: UiConfig, api_auth: str) -> N
         return
     if api_auth == "jwt":
         raise ConfigError("uiEnabled", True, "false when apiAuth is jwt (the UI signs its calls with its IAM role)")
-    unguarded = api_auth != "none" and access.login == "none" and ANYWHERE in ui.ingress_cidrs
+    unguarded = api_auth != "none" and access.login == "none" and admits_the_internet(ui.ingress_cidrs)
     if unguarded and not access.public_access:
         raise ConfigError(
             "uiIngressCidrs",
             list(ui.ingress_cidrs),
-            "narrowed to your own ranges while the API has auth and the UI no login: otherwise anyone on the "
-            "internet uses the API through the UI. Or set uiLogin=cognito (with uiCertificateArn and "
-            "uiDomainName), or uiPublicAccess=true to accept a public UI",
+            f"narrowed to your own ranges while the API has auth and the UI no login: these admit "
+            f"{public_addresses(ui.ingress_cidrs):,} public addresses (more than a /8 is the internet at large), so "
+            "anyone on the internet would use the API through the UI. Or set uiLogin=cognito (with "
+            "uiCertificateArn and uiDomainName), or uiPublicAccess=true to accept a public UI",
         )
 
 
@@ -228,11 +259,18 @@ def config_warnings(config: StackConfig) -> list[str]:
             "alarms is true but alarmEmail is empty: the alarms notify an SNS topic nobody is subscribed to. Set "
             "alarmEmail, or subscribe your own endpoint to the alarm_topic_arn output."
         )
-    access = config.ui_access
-    if config.ui.enabled and access.public_access and access.login == "none" and ANYWHERE in config.ui.ingress_cidrs:
+    access, ui = config.ui_access, config.ui
+    if ui.enabled and access.public_access and access.login == "none" and admits_the_internet(ui.ingress_cidrs):
         warnings.append(
             "uiPublicAccess is true: anyone on the internet may use the UI without signing in, and through it "
             "read and write the API's data. Narrow uiIngressCidrs or set uiLogin=cognito to close it."
+        )
+    if ui.enabled and not ui.certificate_arn:
+        warnings.append(
+            "THE UI IS PLAIN HTTP: uiCertificateArn is not set, so its pages, the messages and predictions they "
+            "show and everything typed into them cross the network unencrypted, readable and changeable on the "
+            "way; and the UI calls the API with its own role. Set uiCertificateArn and uiDomainName (HTTP then "
+            "redirects to HTTPS), and uiLogin=cognito for a sign-in: docs/DEPLOY.md, 'Who may use the UI'."
         )
     return warnings
 
@@ -240,7 +278,8 @@ def config_warnings(config: StackConfig) -> list[str]:
 def validate_jobs(jobs: JobsConfig) -> None:
     check_range("jobsWorkerTimeoutSeconds", jobs.worker_timeout_seconds, 1, 900, " (Lambda's limit: 15 minutes)")
     check_range("jobsWorkerMemoryMb", jobs.worker_memory_mb, *LAMBDA_MEMORY_MB)
-    check_range("jobsWorkerConcurrency", jobs.worker_concurrency, 2, 1000, " (an SQS event source mapping's cap)")
+    concurrency = jobs.worker_concurrency
+    check_range("jobsWorkerConcurrency", concurrency, *SQS_MAPPING_CONCURRENCY, " (an SQS event source mapping's cap)")
     check_range("jobsMaxAttempts", jobs.max_attempts, 1, 10)
     check_range("jobsMaxInputs", jobs.max_inputs, 1, 10_000_000)
     check_range("jobsShardSize", jobs.shard_size, 1, jobs.max_inputs, " (at most jobsMaxInputs)")

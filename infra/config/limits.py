@@ -24,6 +24,9 @@ FARGATE_MEMORY_MB = {
 LAMBDA_MEMORY_MB = (128, 10240)
 HTTP_API_TIMEOUT_SECONDS = 30  # API Gateway's integration timeout ceiling for HTTP APIs
 LAMBDA_NAME_MAX = 64
+# An SQS event source mapping's maximum concurrency: from 2 to 1,000.
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
+SQS_MAPPING_CONCURRENCY = (2, 1000)
 # https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html#lambda-CreateFunction-request-FunctionName
 LAMBDA_FUNCTION_NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{LAMBDA_NAME_MAX}}}")
 # https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_CreateUserPoolDomain.html:
@@ -54,4 +57,5 @@ __all__ = [
     "LAMBDA_NAME_MAX",
     "LOG_RETENTION_DAYS",
     "SNS_TOPIC_NAME_MAX",
+    "SQS_MAPPING_CONCURRENCY",
 ]

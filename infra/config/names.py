@@ -75,6 +75,10 @@ class StackNames:
         return self.function("job-worker")
 
     @property
+    def job_dead_letters_function(self) -> str:
+        return self.function("dead-letters")
+
+    @property
     def retention_function(self) -> str:
         return self.function("retention")
 

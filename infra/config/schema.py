@@ -195,7 +195,8 @@ class UiAccessConfig:
         "uiPublicAccess",
         False,
         "Accept a UI that anyone who reaches it may use without signing in, and so call the API through it: "
-        "required when the API has auth, uiLogin is none and uiIngressCidrs admits 0.0.0.0/0; warned at pulumi up.",
+        "required when the API has auth, uiLogin is none and uiIngressCidrs admit the internet (more than a /8 of "
+        "public addresses, however split); warned at pulumi up.",
     )
 
 
@@ -209,8 +210,9 @@ class JobsConfig:
     )
     worker_timeout_seconds: int = setting(
         "jobsWorkerTimeoutSeconds",
-        900,
-        "Worker timeout in seconds (1 to 900); the queue's visibility timeout is six times this.",
+        120,
+        "Worker timeout in seconds (1 to 900); the queue's visibility timeout is six times this, so a shard whose "
+        "attempts all fail reaches the dead-letter queue after jobsMaxAttempts x 6 x this (36 min by default).",
     )
     worker_memory_mb: int = setting("jobsWorkerMemoryMb", 2048, "Worker memory in MB (128 to 10240).")
     worker_concurrency: int = setting(
@@ -222,7 +224,11 @@ class JobsConfig:
     max_attempts: int = setting(
         "jobsMaxAttempts", 3, "Attempts per shard (1 to 10) before the job fails and its message goes to the DLQ."
     )
-    shard_size: int = setting("jobsShardSize", 500, "Inputs per shard: one queue message and one worker run each.")
+    shard_size: int = setting(
+        "jobsShardSize",
+        200,
+        "Inputs per shard: one queue message and one worker run each, which must finish within the worker timeout.",
+    )
     max_inputs: int = setting("jobsMaxInputs", 100000, "Most inputs one job may hold.")
     max_upload_bytes: int = setting(
         "jobsMaxUploadBytes", 20971520, "Largest upload of inputs (through a presigned URL) a job accepts, in bytes."

@@ -30,19 +30,36 @@ class FunctionPlacement:
     subnet_ids: pulumi.Input[Sequence[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
     file_system_arn: pulumi.Input[str]
-    access_point_arn: pulumi.Input[str]
+    access_point_arn: pulumi.Input[str]  # the one the function mounts (Lambda takes one): its POSIX identity
     mount_targets: Sequence[pulumi.Resource]  # the function waits for all of them, or its first mount fails
+    writable: bool = True  # False: the role has no elasticfilesystem:ClientWrite, so EFS mounts it read-only
+    messages_access_point_arn: pulumi.Input[str] | None = None
+    reader_access_point_arn: pulumi.Input[str] | None = None
 
     @classmethod
     def in_private_subnets(cls, network: Network, file_system: SharedFileSystem) -> FunctionPlacement:
-        """In the network's private subnets, as a client of the shared file system (whose NFS port admits only that)."""
+        """In the network's private subnets, as a client of the shared file system (whose NFS port admits only
+        that), through the models' owner's access point: the publisher's. ``for_messages`` and ``read_only``
+        give the other functions theirs."""
         return cls(
             subnet_ids=network.private_subnet_ids,
             security_group_ids=[file_system.client_security_group_id],
             file_system_arn=file_system.file_system_arn,
             access_point_arn=file_system.access_point_arn,
             mount_targets=file_system.mount_targets,
+            messages_access_point_arn=file_system.messages_access_point_arn,
+            reader_access_point_arn=file_system.reader_access_point_arn,
         )
+
+    def for_messages(self) -> FunctionPlacement:
+        """As the messages' writer (the API function, retention): messages/ read-write, models/ read-only."""
+        assert self.messages_access_point_arn is not None, "placed without the file system's access points"
+        return replace(self, access_point_arn=self.messages_access_point_arn)
+
+    def read_only(self) -> FunctionPlacement:
+        """As a reader of everything (the job worker): mounted read-only, by IAM as well as by POSIX."""
+        assert self.reader_access_point_arn is not None, "placed without the file system's access points"
+        return replace(self, access_point_arn=self.reader_access_point_arn, writable=False)
 
     def with_https_to_s3(
         self,
@@ -164,7 +181,11 @@ class EfsFunction(pulumi.ComponentResource):
             name,
             code,
             policy_inputs=[placement.file_system_arn, placement.access_point_arn, args.extra_statements or []],
-            statements=lambda values: [*efs_client_statements(values[0], values[1]), *eni_statements(), *values[2]],
+            statements=lambda values: [
+                *efs_client_statements(values[0], values[1], write=placement.writable),
+                *eni_statements(),
+                *values[2],
+            ],
             parent=self,
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(
                 subnet_ids=placement.subnet_ids, security_group_ids=list(placement.security_group_ids)

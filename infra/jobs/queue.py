@@ -1,16 +1,24 @@
 """The job queue and its dead-letter queue. The visibility timeout is six times the worker's timeout
 (AWS's advice for a queue behind an event source mapping); after the configured attempts, SQS moves a
-shard's message to the dead-letter queue, which keeps it for 14 days for a look or a redrive."""
+shard's message to the dead-letter queue. Its consumer (infra/jobs/dead_letters.py) fails the job and
+keeps a copy of the message in the job bucket; a message it cannot settle stays for 14 days, and comes back
+after six times the consumer's timeout."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from inference.jobs.settings import LAMBDA_MAX_TIMEOUT_SECONDS, visibility_timeout_seconds
+from inference.jobs.settings import (
+    DEAD_LETTER_TIMEOUT_SECONDS,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    JobSettings,
+    visibility_timeout_seconds,
+)
 from infra.config.schema import StackConfig
 
 MAX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest
@@ -18,8 +26,8 @@ MAX_RETENTION_SECONDS = 14 * 24 * 3600  # SQS's longest
 
 @dataclass
 class JobQueueArgs:
-    worker_timeout_seconds: int = 900
-    max_attempts: int = 3
+    worker_timeout_seconds: int = JobSettings.worker_timeout_seconds
+    max_attempts: int = JobSettings.max_attempts
     retention_days: int = 7  # a message never outlives its job's objects
 
     @classmethod
@@ -54,7 +62,11 @@ class JobQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         self.dead_letter_queue = aws.sqs.Queue(
-            f"{name}-dlq", message_retention_seconds=MAX_RETENTION_SECONDS, sqs_managed_sse_enabled=True, opts=child
+            f"{name}-dlq",
+            visibility_timeout_seconds=visibility_timeout_seconds(DEAD_LETTER_TIMEOUT_SECONDS),
+            message_retention_seconds=MAX_RETENTION_SECONDS,
+            sqs_managed_sse_enabled=True,
+            opts=child,
         )
         self.queue = aws.sqs.Queue(
             name,
@@ -91,3 +103,28 @@ class JobQueue(pulumi.ComponentResource):
                 "dead_letter_queue_name": self.dead_letter_queue_name,
             }
         )
+
+
+def queue_trigger(
+    name: str,
+    *,
+    queue_arn: pulumi.Input[str],
+    function_arn: pulumi.Input[str],
+    batch_size: int,
+    max_concurrency: int,
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource],
+) -> aws.lambda_.EventSourceMapping:
+    """The event source mapping by which Lambda polls a queue for a function: a message reported in the answer's
+    ``batchItemFailures`` comes back, the others are deleted; at most ``max_concurrency`` invocations at once, so
+    that none is throttled by the cap (a throttled delivery would use up one of the message's receives)."""
+    return aws.lambda_.EventSourceMapping(
+        name,
+        event_source_arn=queue_arn,
+        function_name=function_arn,
+        batch_size=batch_size,
+        function_response_types=["ReportBatchItemFailures"],
+        scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=max_concurrency),
+        # The role must allow consuming the queue (and the function reach what it needs) before messages flow.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)),
+    )

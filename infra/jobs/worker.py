@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pulumi
-import pulumi_aws as aws
 
+from infra.config.limits import SQS_MAPPING_CONCURRENCY
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
@@ -18,15 +18,12 @@ from infra.images.container_image import ContainerImage
 from infra.jobs.api_function import job_environment
 from infra.jobs.bucket import JobBucket
 from infra.jobs.policies import job_worker_statements
-from infra.jobs.queue import JobQueue
+from infra.jobs.queue import JobQueue, queue_trigger
 from infra.network.network import Network
 
 WORKER_COMMAND = ("inference.jobs.worker.handler",)
 # Shards are long: one per invocation, so a failure retries only its own shard.
 BATCH_SIZE = 1
-# The maximum concurrency an SQS event source mapping accepts:
-# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html#events-sqs-max-concurrency
-MIN_MAPPING_CONCURRENCY, MAX_MAPPING_CONCURRENCY = 2, 1000
 
 
 @dataclass
@@ -81,10 +78,11 @@ class JobWorkerArgs:
 
 
 def validate_job_worker_args(args: JobWorkerArgs) -> None:
-    if not MIN_MAPPING_CONCURRENCY <= args.max_concurrency <= MAX_MAPPING_CONCURRENCY:
+    low, high = SQS_MAPPING_CONCURRENCY
+    if not low <= args.max_concurrency <= high:
         raise ValueError(
-            f"JobWorkerArgs.max_concurrency must be from {MIN_MAPPING_CONCURRENCY} to {MAX_MAPPING_CONCURRENCY} "
-            f"(an SQS event source mapping's cap), not {args.max_concurrency}"
+            f"JobWorkerArgs.max_concurrency must be from {low} to {high} (an SQS event source mapping's cap), "
+            f"not {args.max_concurrency}"
         )
 
 
@@ -115,15 +113,15 @@ class JobWorker(pulumi.ComponentResource):
             ),
         )
         self.worker = EfsFunction(f"{name}-worker", function_args, opts=child)
-        self.mapping = aws.lambda_.EventSourceMapping(
+        # The cap on the worker, without reserving concurrency.
+        self.mapping = queue_trigger(
             name,
-            event_source_arn=args.queue_arn,
-            function_name=self.worker.function_arn,
+            queue_arn=args.queue_arn,
+            function_arn=self.worker.function_arn,
             batch_size=BATCH_SIZE,
-            function_response_types=["ReportBatchItemFailures"],
-            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(maximum_concurrency=args.max_concurrency),
-            # The role must allow consuming the queue, and the way to S3 must be open, before messages flow.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.worker, self.https_egress]),
+            max_concurrency=args.max_concurrency,
+            parent=self,
+            depends_on=[self.worker, self.https_egress],
         )
         self.function_name = self.worker.function_name
         self.log_group_name = self.worker.log_group_name

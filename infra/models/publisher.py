@@ -68,7 +68,12 @@ class ModelPublisherArgs:
             log_retention_days=config.observability.log_retention_days,
             environment=common_environment(config.observability),
             allow_deletion=config.storage.allow_deletion,
-            republish_triggers={"file_system_id": file_system.file_system_id},
+            # A new messages access point (the upgrade to one identity per function) runs the publisher again,
+            # which makes the messages written by the old identity writable by the new one.
+            republish_triggers={
+                "file_system_id": file_system.file_system_id,
+                "messages_access_point": file_system.messages_access_point_arn,
+            },
             invoke_after=[file_system.mount_targets_resolvable],
         )
 

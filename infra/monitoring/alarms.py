@@ -104,13 +104,16 @@ def alarm_specs(watched: WatchedStack) -> list[AlarmSpec]:
         specs.append(
             AlarmSpec(
                 "jobs-dead-letters",
-                "A job shard used up its attempts and is in the dead-letter queue: its job will not finish. Read the "
-                "worker's log group, and the message in the queue.",
+                "A job shard used up its attempts and reached the dead-letter queue: its job has failed. Its "
+                "error says why, the message is kept beside the job (dead-letters/), the worker's log group has "
+                "the rest.",
                 0,
                 ABOVE,
                 period=5 * MINUTE,
-                metric=queue_metric("ApproximateNumberOfMessagesVisible", watched.queues.dead_letter_queue_name),
-                stat="Maximum",
+                # Received, not visible: the dead-letter consumer takes each message within seconds (copying it
+                # beside its job and failing the job), so the queue's depth stays 0 at CloudWatch's minutely samples.
+                metric=queue_metric("NumberOfMessagesReceived", watched.queues.dead_letter_queue_name),
+                stat="Sum",
             )
         )
     if watched.file_system.bursting:

@@ -226,9 +226,9 @@ def _jobs_row(queue_name: pulumi.Input[str], dead_letter_queue_name: pulumi.Inpu
             stat="Maximum",
         ),
         _graph(
-            "Dead letters (shards out of attempts)",
-            [queue_metric("ApproximateNumberOfMessagesVisible", dead_letter_queue_name).graphed(label="dead letters")],
-            stat="Maximum",
+            "Dead letters (shards out of attempts, each failing its job)",
+            [queue_metric("NumberOfMessagesReceived", dead_letter_queue_name).graphed(label="dead letters")],
+            stat="Sum",  # received by the dead-letter consumer, which empties the queue within seconds
             lines={"alarm": 0},
         ),
     ]

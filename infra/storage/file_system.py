@@ -1,6 +1,12 @@
-"""The shared file system: EFS (new, or an existing one by id), a mount target per private subnet, the
-old app's access point, a TLS-only file-system policy, and the security groups that let only the
-functions in."""
+"""The shared file system: EFS (new, or an existing one by id), a mount target per private subnet, three
+access points onto the same data root, a TLS-only file-system policy, and the security groups that let only
+the functions in.
+
+A Lambda function mounts one access point, so each access point is an identity (docs/STORAGE.md, "Who may
+write what"): `data`, the old app's (uid 1001, which owns the root and models/), for the model publisher;
+`data-messages` (uid 1002 in group 1001) for the API function and retention, which may write messages/ (the
+publisher keeps it group-writable) but not models/ or the root; `data-reader` (uid 1003 in group 1001) for
+the job worker, mounted read-only because its role has no elasticfilesystem:ClientWrite."""
 
 from __future__ import annotations
 
@@ -19,10 +25,14 @@ from infra.config.schema import StorageConfig
 from infra.network.network import Network
 
 NFS_PORT = 2049
-# The old app's access point, kept so data written by it lines up.
+# The old app's access point, kept so data written by it lines up: its uid owns the data root and models/.
 ACCESS_POINT_PATH = "/export/lambda"
 POSIX_ID = 1001
 ACCESS_POINT_PERMISSIONS = "750"
+# The other identities on the same root, in the owner's group: they read what the group may read, and write
+# only where the group may write (messages/, which the publisher keeps group-writable).
+MESSAGES_POSIX_UID = 1002
+READER_POSIX_UID = 1003
 # A new mount target is "available" before its DNS name resolves in the VPC: AWS gives up to 90 s. A function
 # invoked sooner fails with EFSMountFailureException.
 MOUNT_TARGET_DNS_SECONDS = 90
@@ -67,7 +77,9 @@ class SharedFileSystem(pulumi.ComponentResource):
 
     file_system_id: pulumi.Output[str]
     file_system_arn: pulumi.Output[str]
-    access_point_arn: pulumi.Output[str]
+    access_point_arn: pulumi.Output[str]  # uid 1001: the data root's and models/' owner (the publisher)
+    messages_access_point_arn: pulumi.Output[str]  # uid 1002: writes messages/ only (the API function, retention)
+    reader_access_point_arn: pulumi.Output[str]  # uid 1003: reads (the job worker, whose role may not write)
     client_security_group_id: pulumi.Output[str]
     mount_targets: list[aws.efs.MountTarget]
     mount_targets_resolvable: pulumi.Resource  # created once every mount target's DNS name has had time to resolve
@@ -120,26 +132,37 @@ class SharedFileSystem(pulumi.ComponentResource):
             triggers={f"mount_target_{index}": target.id for index, target in enumerate(self.mount_targets)},
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.mount_targets),
         )
-        self.access_point = aws.efs.AccessPoint(
+        self.access_point = self._access_point(name, POSIX_ID)
+        self.access_point_arn = self.access_point.arn
+        self.messages_access_point = self._access_point(f"{name}-messages", MESSAGES_POSIX_UID)
+        self.messages_access_point_arn = self.messages_access_point.arn
+        self.reader_access_point = self._access_point(f"{name}-reader", READER_POSIX_UID)
+        self.reader_access_point_arn = self.reader_access_point.arn
+        self.register_outputs(
+            {
+                "file_system_id": self.file_system_id,
+                "file_system_arn": self.file_system_arn,
+                "access_point_arn": self.access_point_arn,
+                "messages_access_point_arn": self.messages_access_point_arn,
+                "reader_access_point_arn": self.reader_access_point_arn,
+                "client_security_group_id": self.client_security_group_id,
+            }
+        )
+
+    def _access_point(self, name: str, uid: int) -> aws.efs.AccessPoint:
+        """An identity on the data root; every one would create the root as the old app's did, whichever
+        mounts first on a new file system."""
+        return aws.efs.AccessPoint(
             name,
             file_system_id=self.file_system_id,
-            posix_user=aws.efs.AccessPointPosixUserArgs(uid=POSIX_ID, gid=POSIX_ID),
+            posix_user=aws.efs.AccessPointPosixUserArgs(uid=uid, gid=POSIX_ID),
             root_directory=aws.efs.AccessPointRootDirectoryArgs(
                 path=ACCESS_POINT_PATH,
                 creation_info=aws.efs.AccessPointRootDirectoryCreationInfoArgs(
                     owner_uid=POSIX_ID, owner_gid=POSIX_ID, permissions=ACCESS_POINT_PERMISSIONS
                 ),
             ),
-            opts=child,
-        )
-        self.access_point_arn = self.access_point.arn
-        self.register_outputs(
-            {
-                "file_system_id": self.file_system_id,
-                "file_system_arn": self.file_system_arn,
-                "access_point_arn": self.access_point_arn,
-                "client_security_group_id": self.client_security_group_id,
-            }
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _file_system(self, name: str, args: SharedFileSystemArgs) -> tuple[pulumi.Output[str], pulumi.Output[str]]:

@@ -1,6 +1,7 @@
 """The Streamlit UI on Fargate (awsx FargateService) behind the UI load balancer's target group, told
 where the API is through `API_URL` and how to call it through `API_AUTH`: with `iam` it signs each call
-with its task role, which may invoke this API and nothing else. A circuit breaker rolls back a deploy
+with its task role, which may invoke the routes the UI's clients call and nothing else
+(infra/ui/api_routes.py). A circuit breaker rolls back a deploy
 that never gets healthy (the old app's redeploys hung instead); see docs/DEPLOY.md for what `pulumi up`
 then reports. A log group with retention."""
 
@@ -14,14 +15,16 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from inference.routes import Route
 from infra.api.http_api import HttpApi
-from infra.building_blocks.iam import assume_role_document, document, invoke_api_statements
+from infra.building_blocks.iam import assume_role_document, document, invoke_routes_statements
 from infra.building_blocks.security_groups import https_out_group
 from infra.config.limits import FARGATE_CPU_ARCHITECTURES, FARGATE_MEMORY_MB, LOG_RETENTION_DAYS
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
 from infra.images.container_image import ContainerImage
 from infra.network.network import Network
+from infra.ui.api_routes import invoke_arn, routes_called
 from infra.ui.load_balancer import STREAMLIT_PORT, UiLoadBalancer
 
 CONTAINER_NAME = "ui"
@@ -47,6 +50,7 @@ class StreamlitServiceArgs:
     desired_count: int = 1
     log_retention_days: int = 14
     api_auth: str = "iam"  # iam: sign every call with the task role's credentials; none: plain calls
+    api_routes: Sequence[Route] = ()  # the routes the task role may invoke: those the UI's clients call
 
     @classmethod
     def from_config(
@@ -67,6 +71,7 @@ class StreamlitServiceArgs:
             image_uri=image.image_uri,
             api_url=api.api_endpoint,
             api_execution_arn=api.execution_arn,
+            api_routes=routes_called(),
             region=region,
             api_auth=api.auth,
             vpc_id=network.vpc_id,
@@ -101,6 +106,8 @@ def validate_streamlit_service_args(args: StreamlitServiceArgs) -> None:
         raise ValueError(
             f"StreamlitServiceArgs.api_auth must be one of {', '.join(UI_API_AUTH_MODES)}, not {args.api_auth!r}"
         )
+    if not args.api_routes:
+        raise ValueError("StreamlitServiceArgs.api_routes must name the routes the UI calls (api_routes.routes_called)")
 
 
 class StreamlitService(pulumi.ComponentResource):
@@ -126,7 +133,7 @@ class StreamlitService(pulumi.ComponentResource):
             description="UI tasks: HTTPS out to the API and ECR",
             parent=self,
         )
-        # The containers' own role (not the execution role, which pulls the image): this API and nothing else.
+        # The containers' own role (not the execution role, which pulls the image): the routes the UI calls, no other.
         self.task_role = aws.iam.Role(
             f"{name}-task", assume_role_policy=json.dumps(assume_role_document("ecs-tasks.amazonaws.com")), opts=child
         )
@@ -134,7 +141,9 @@ class StreamlitService(pulumi.ComponentResource):
             f"{name}-task",
             role=self.task_role.id,
             policy=pulumi.Output.from_input(args.api_execution_arn).apply(
-                lambda arn: json.dumps(document(invoke_api_statements(arn)))
+                lambda arn: json.dumps(
+                    document(invoke_routes_statements([invoke_arn(arn, route) for route in args.api_routes]))
+                )
             ),
             opts=child,
         )

@@ -16,17 +16,20 @@ from pathlib import Path
 import pytest
 
 from inference.models.publishing import publish_version
+from infra.jobs.dead_letters import DEAD_LETTERS_COMMAND
 from infra.jobs.worker import WORKER_COMMAND
 from infra.models.publisher import PUBLISHER_COMMAND
 from infra.retention.schedule import RETENTION_HANDLER
 from scripts.dockerfile import exec_form_cmd, pip_install_args
+from scripts.lock_requirements import pins
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = ROOT / "inference_image"
 
 # Runs inside the fresh venv, with only the task root on sys.path, like the Lambda runtime: the CMD's handler
 # (argv[2]) for the old curl line, a tensor, a text and an image prediction and a bad request; then every other
-# handler the stack runs from this image (argv[4:]), the job worker's with a message it must drop.
+# handler the stack runs from this image (argv[4:]), the job worker's and the dead-letter consumer's with a message
+# each must drop.
 INVOKE = """
 import base64, importlib, io, json, sys
 sys.path.insert(0, sys.argv[1])
@@ -58,6 +61,8 @@ results = {key: [value["statusCode"], value["body"]] for key, value in results.i
 others = {path: handler(path) for path in sys.argv[4:]}
 worker = others["inference.jobs.worker.handler"]
 results["worker"] = worker({"Records": [{"messageId": "m-1", "body": "not a shard message"}]}, FakeLambdaContext())
+dead_letters = others["inference.jobs.dead_letters.handler"]
+results["dead_letters"] = dead_letters({"Records": [{"messageId": "m-2", "body": "{}"}]}, FakeLambdaContext())
 results["retention"] = others["inference.retention.lambda_handler"]({"source": "aws.events"}, FakeLambdaContext())
 from inference.models import publisher
 publisher.logger().info("Powertools' Logger runs in this image")  # the publisher's one use of Powertools
@@ -114,7 +119,7 @@ def test_every_handler_serves_from_a_fresh_venv(image_venv: Path, tmp_path: Path
     for name in ("digits", "minilm"):
         publish_version(ROOT / "models" / name, data_dir / "models", name)
     (handler_path,) = exec_form_cmd(IMAGE / "Dockerfile")
-    others = [*PUBLISHER_COMMAND, RETENTION_HANDLER, *WORKER_COMMAND]
+    others = [*PUBLISHER_COMMAND, RETENTION_HANDLER, *WORKER_COMMAND, *DEAD_LETTERS_COMMAND]
     # WHEN the handlers are invoked in the fresh venv
     done = subprocess.run(
         [image_venv, "-c", INVOKE, task_root, handler_path, ROOT / "testing", *others],
@@ -141,6 +146,8 @@ def test_every_handler_serves_from_a_fresh_venv(image_venv: Path, tmp_path: Path
     assert results["bad"][0] == 400
     # AND the worker drops a message that no retry can fix, rather than failing the batch
     assert results["worker"] == {"batchItemFailures": []}
+    # AND so does the dead-letter consumer, with a dead letter that names no job
+    assert results["dead_letters"] == {"batchItemFailures": []}
     # AND retention runs on the (empty) store, and the publisher refuses an incomplete event by name
     assert results["retention"]["dropped"] is False
     assert "'prefix'" in results["publisher"]
@@ -154,12 +161,12 @@ def test_dockerfile_uses_the_lambda_base_and_exec_form_cmd() -> None:
 
 
 def test_image_requirements_are_pinned_and_carry_no_test_tools() -> None:
-    """Runtime dependencies are pinned exactly, and no test or build tool is in the image."""
-    lines = [
-        line.strip()
-        for line in (IMAGE / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
+    """Runtime dependencies are pinned exactly (each with its hashes), and no test or build tool is in the image."""
+    text = (IMAGE / "requirements.txt").read_text()
+    requirements = [
+        line for line in text.splitlines() if line.strip() and not line.lstrip().startswith(("#", "--hash"))
     ]
-    assert lines and all("==" in line for line in lines)
-    names = {line.split("==")[0].lower() for line in lines}
+    locked = pins(text)
+    assert locked and len(locked) == len(requirements)
+    names = {name.lower() for name, _ in locked}
     assert not names & {"pytest", "scikit-learn", "skl2onnx", "onnx", "ruff", "mypy", "boto3"}

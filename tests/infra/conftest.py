@@ -68,9 +68,8 @@ def jwt_run(stack_config: StackConfigFactory) -> StackRun:
     return run_program(config, "dev")
 
 
-@pytest.fixture(scope="session")
-def open_run(stack_config: StackConfigFactory) -> tuple[StackRun, list[str]]:
-    """apiAuth none and a public UI opted in: both allowed, both warned; the warnings as logged under mocks."""
+def run_warned(config: dict[str, str], stack: str) -> tuple[StackRun, list[str]]:
+    """The program run under mocks, with the warnings it logged (what `pulumi up` prints)."""
     records: list[str] = []
 
     class Collect(logging.Handler):
@@ -81,11 +80,16 @@ def open_run(stack_config: StackConfigFactory) -> tuple[StackRun, list[str]]:
     handler = Collect()
     logging.getLogger().addHandler(handler)
     try:
-        config = stack_config("dev", apiAuth="none", uiEnabled="true", uiPublicAccess="true")
-        run = run_program(config, "dev")
+        run = run_program(config, stack)
     finally:
         logging.getLogger().removeHandler(handler)
     return run, records
+
+
+@pytest.fixture(scope="session")
+def open_run(stack_config: StackConfigFactory) -> tuple[StackRun, list[str]]:
+    """apiAuth none and a public UI opted in: both allowed, both warned; the warnings as logged under mocks."""
+    return run_warned(stack_config("dev", apiAuth="none", uiEnabled="true", uiPublicAccess="true"), "dev")
 
 
 @pytest.fixture(scope="session")

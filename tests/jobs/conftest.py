@@ -16,11 +16,11 @@ import pytest
 
 from inference.jobs.catalog import S3ModelCatalog
 from inference.jobs.service import JobService
-from inference.jobs.settings import JobSettings
-from inference.jobs.store import JobStore
+from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS, JobSettings
+from inference.jobs.store import JobStore, s3_client
 from inference.models.publishing import publish_version
 from local.aws_server import client_env, moto_command, wait_until_answers
-from local.job_poller import JobPoller
+from local.job_poller import DEAD_LETTER_HANDLER, JobPoller
 from local.job_resources import provision
 
 EXAMPLE_MODEL = Path(__file__).resolve().parents[2] / "models" / "digits"
@@ -100,6 +100,19 @@ class JobStack:
         self.pollers.append(poller)
         return poller
 
+    def start_dead_letter_consumer(self) -> JobPoller:
+        """The dead-letter queue's consumer, as `make dev` runs it beside the worker's poller."""
+        poller = JobPoller(
+            self.sqs,
+            self.dead_letter_queue_url,
+            1,
+            DEAD_LETTER_TIMEOUT_SECONDS,
+            self.worker_env(),
+            handler=DEAD_LETTER_HANDLER,
+        ).start()
+        self.pollers.append(poller)
+        return poller
+
     def dead_letters(self, wait_seconds: int = 0) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
             QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
@@ -119,7 +132,7 @@ def make_stack(aws_env: dict[str, str], data_dir: Path) -> Iterator[MakeStack]:
 
     def make(models: tuple[tuple[str, Path], ...] = (("digits", EXAMPLE_MODEL),), **overrides: Any) -> JobStack:
         """A stack whose model bucket holds ``models`` (the data folder holds digits; publish others there)."""
-        s3, sqs = boto3.client("s3"), boto3.client("sqs")
+        s3, sqs = s3_client(), boto3.client("sqs")  # the functions' own S3 client
         wanted = replace(JobSettings(bucket="-"), **overrides)
         prefix = f"t{uuid.uuid4().hex[:12]}"
         resources = provision(s3, sqs, wanted, list(models), prefix=prefix)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import requests
+
 from inference.jobs.service import JobService
 from inference.models.registry import ModelRegistry
 
@@ -53,11 +55,10 @@ def wait_until(probe: Callable[[], T], done: Callable[[T], bool], timeout: float
         time.sleep(POLL_SECONDS)
 
 
-def put_upload(upload: dict[str, Any], body: bytes) -> int:
-    """PUT ``body`` to a presigned upload URL as a client would; the HTTP status."""
-    request = urllib.request.Request(upload["url"], data=body, method="PUT", headers=upload["headers"])
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return int(response.status)
+def post_upload(upload: dict[str, Any], body: bytes) -> int:
+    """POST ``body`` through a presigned upload form as a client would (the fields, then the file); the status."""
+    response = requests.post(upload["url"], data=upload["fields"], files={"file": ("inputs.json", body)}, timeout=30)
+    return int(response.status_code)
 
 
 def fetch(url: str) -> Any:

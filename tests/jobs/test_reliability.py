@@ -116,3 +116,36 @@ def test_a_duplicate_delivery_leaves_one_result(make_stack: MakeStack) -> None:
     assert (again["ETag"], again["LastModified"]) == (first["ETag"], first["LastModified"])
     assert view["result"]["outputs"] == sync_outputs(stack.data_dir, inputs)
     assert service.describe(accepted["job_id"])["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "broken_env",
+    [{"JOBS_SHARD_SIZE": "0"}, {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"}],
+    ids=["worker-cannot-start", "no-route-to-s3"],
+)
+def test_a_shard_dead_lettered_without_a_word_fails_its_job_and_its_message_is_kept(
+    make_stack: MakeStack, broken_env: dict[str, str]
+) -> None:
+    """Every attempt dies before it can write to S3 (the worker's init fails, or S3 cannot be reached): SQS moves the
+    message to the dead-letter queue, whose consumer fails the job with a reason and keeps a copy of the message
+    beside the job's state before the queue deletes it."""
+    stack = make_stack(max_attempts=2, worker_timeout_seconds=2)
+    service = stack.service()
+    accepted = service.submit({"inputs": digit_batch(10)})
+    keys = JobKeys(accepted["job_id"])
+    stack.start_poller(workers=1, **broken_env)
+    stack.start_dead_letter_consumer()
+    view = wait_for(service, accepted["job_id"], ("succeeded", "failed"), timeout=90)
+    assert view["status"] == "failed", view
+    error = view["error"]
+    assert error["code"] == "attempts_exhausted"
+    assert "shard 0" in error["message"] and "dead-letter queue" in error["message"]
+    assert "could not start" in error["message"]  # what can end an attempt without a word
+    assert view["created_at"] < view["finished_at"]
+    copy = stack.store.get_json(error["dead_letter"])
+    assert copy is not None
+    assert error["dead_letter"].startswith(f"{keys.prefix}dead-letters/00000-")
+    assert ShardMessage.from_body(copy["body"]) == ShardMessage(accepted["job_id"], 0)
+    assert int(copy["attributes"]["ApproximateReceiveCount"]) > 2  # delivered twice, then dead-lettered
+    # AND the queue no longer holds it: the copy is what stays
+    _wait_until(lambda: stack.dead_letters(wait_seconds=1) == [], timeout=30)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import time
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -12,7 +14,9 @@ from inference.jobs.layout import JOBS_PREFIX
 from inference.models.publishing import publish_version
 from inference.models.registry import ModelRegistry
 from tests.jobs.conftest import MINILM_MODEL, MakeStack
-from tests.jobs.helpers import digit_batch, fetch, put_upload, sync_outputs, wait_for
+from tests.jobs.helpers import digit_batch, fetch, post_upload, sync_outputs, wait_for
+
+MILLISECOND = timedelta(milliseconds=1)  # the times are kept to the millisecond
 
 
 def test_a_batch_over_the_sync_limit_runs_in_shards_and_matches_the_sync_answers(make_stack: MakeStack) -> None:
@@ -65,7 +69,7 @@ def test_inputs_uploaded_through_a_presigned_url_are_submitted_by_reference(make
     assert len(body) > 6 * 1024 * 1024
     upload = service.create_upload()
     assert upload["expires_in"] == stack.settings.url_expiry_seconds
-    assert put_upload(upload, body) == 200
+    assert post_upload(upload, body) == 204
     accepted = service.submit({"model": "digits", **upload["submit"]})
     stack.start_poller()
     view = wait_for(service, accepted["job_id"], ("succeeded", "failed"))
@@ -116,11 +120,11 @@ def test_bad_uploads_are_refused_at_submit(make_stack: MakeStack) -> None:
     stack = make_stack(max_upload_bytes=1000)
     service = stack.service()
     too_big = service.create_upload()
-    put_upload(too_big, json.dumps(digit_batch(50)).encode())
+    post_upload(too_big, json.dumps(digit_batch(50)).encode())
     with pytest.raises(PayloadTooLarge):
         service.submit(too_big["submit"])
     not_json = service.create_upload()
-    put_upload(not_json, b"[[1, 2,")
+    post_upload(not_json, b"[[1, 2,")
     with pytest.raises(BadRequest, match="not JSON"):
         service.submit(not_json["submit"])
     assert list(stack.store.list(JOBS_PREFIX)) == []
@@ -155,3 +159,27 @@ def test_the_job_bucket_stores_values_that_only_json_can_encode(make_stack: Make
     value = {"inputs": [[2**70, 0]]}
     assert store.put_json_once("jobs/big-integers/inputs/00000.json", value)
     assert store.get_json("jobs/big-integers/inputs/00000.json") == value
+
+
+def test_a_jobs_times_are_when_it_was_created_started_and_finished(make_stack: MakeStack) -> None:
+    """A job of over a second (its worker starts 1.2 s after the submit): created_at, started_at and finished_at are
+    three different moments, in that order, each within what the test saw, to the millisecond."""
+    stack = make_stack(shard_size=100)
+    service = stack.service()
+    before = datetime.now(UTC)
+    accepted = service.submit({"inputs": digit_batch(300)})
+    time.sleep(1.2)
+    poller_started = datetime.now(UTC)
+    stack.start_poller(workers=1)
+    view = wait_for(service, accepted["job_id"], ("succeeded", "failed"))
+    after = datetime.now(UTC)
+    assert view["status"] == "succeeded", view
+    created, started, finished = (_moment(view[key]) for key in ("created_at", "started_at", "finished_at"))
+    assert before - MILLISECOND <= created < started < finished <= after
+    assert started >= poller_started - MILLISECOND  # not the submit's time: the worker's first attempt's
+    assert (finished - created).total_seconds() > 1
+    assert service.describe(accepted["job_id"])["finished_at"] == view["finished_at"]  # a moment, not a poll's time
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -143,6 +143,20 @@ def test_tampered_body_and_path_are_refused_over_http(iam_server: tuple[Running,
     assert b"forged" not in signed_get(server, keys, "/messages?limit=500")
 
 
+@pytest.mark.parametrize("replayed", ["/health#x", "/x/../health", "/./health", "/health/.", "/messages/../health"])
+def test_a_signed_request_replayed_onto_a_path_that_normalises_to_it_is_refused(
+    iam_server: tuple[Running, KeyPair], replayed: str
+) -> None:
+    """A captured, signed GET /health resent with a fragment or dot segments (which botocore's signer normalises
+    away) gets 403 before the function runs, never the old app's listing of every message."""
+    server, keys = iam_server
+    headers = signed_headers(keys, DEFAULT_REGION, "GET", f"{server.url}/health")
+    assert call(server.url, "GET", "/health", headers=list(headers.items())).status == 200
+    refused = call(server.url, "GET", replayed, headers=list(headers.items()))
+    assert refused.status == 403, refused.body
+    assert json.loads(refused.body)["message"].startswith("The request path is not in canonical form")
+
+
 @pytest.mark.skipif(not (EXAMPLE_MODEL / "model.onnx").exists(), reason="models/digits is not built (make model)")
 def test_make_dev_with_auth_prints_its_key_pair_and_refuses_unsigned_calls(tmp_path: Path) -> None:
     """`make dev AUTH=iam`: it comes up (its own readiness probe signs), prints the pair, and the API it serves

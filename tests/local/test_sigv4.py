@@ -150,3 +150,14 @@ def test_generated_key_pairs_are_aws_shaped_and_fresh() -> None:
     assert len(first.secret_access_key) == 40 and first != second
     assert KeyPair.from_env(first.as_env()) == first
     assert KeyPair.from_env({}) is None
+
+
+@pytest.mark.parametrize("replayed", ["/health#x", "/health?x#y", "/x/../health", "/./health", "//health", "/a/./b"])
+def test_a_path_that_normalises_differently_or_a_fragment_is_refused(replayed: str) -> None:
+    """botocore signs the normalised path (dots resolved, empty segments and the fragment dropped), while the
+    request is served on its raw path: such a path is refused even with a signature that recomputes."""
+    headers = signed("GET", replayed)
+    refused = verifier().check("GET", replayed, headers, b"")
+    assert refused is not None and refused.status == 403
+    assert message(refused.body).startswith("The request path is not in canonical form")
+    assert verifier().check("GET", "/health/", signed("GET", "/health/"), b"") is None  # a trailing slash is canonical

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from scripts.dockerfile import pip_install_args
 from tests.ui.fake_jobs import FakeJobs
 from tests.ui.fakes import FakeApi
 from tests.ui.paths import APP_FILE, UI_DIR
@@ -64,20 +65,12 @@ def app(fake_api: FakeApi) -> AppTest:
 
 @pytest.fixture(scope="session")
 def image_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding only ui_image/requirements.txt, as the image does (pip's cache is reused)."""
+    """A fresh virtualenv holding only ui_image/requirements.txt, installed with the Dockerfile's own pip flags
+    (--require-hashes: the locked closure), as the image does (pip's cache is reused)."""
     venv = tmp_path_factory.mktemp("ui-image") / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    subprocess.run(
-        [
-            venv / "bin" / "python",
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            UI_DIR / "requirements.txt",
-        ],
-        check=True,
-    )
+    python = venv / "bin" / "python"
+    install = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    flags = [arg for arg in pip_install_args(UI_DIR / "Dockerfile") if arg != "--no-cache-dir"]  # reuse pip's cache
+    subprocess.run([*install, *flags], check=True)
     return venv

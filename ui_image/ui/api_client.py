@@ -66,6 +66,7 @@ class InputSpec:
     image_formats: list[str] = field(default_factory=list)  # image models: what the server decodes
     image_mode: str | None = None  # image models: L (grayscale: the Draw pad suits them) or RGB
     image_size: tuple[int, int] | None = None  # image models: (width, height) of what the model sees
+    max_pixels: int | None = None  # image models: the most pixels the server decodes in one picture
     max_text_bytes: int | None = None  # text models: the longest text, in UTF-8 bytes
 
     @property
@@ -282,6 +283,7 @@ def _input_spec(spec: Any) -> InputSpec:
         image_formats=[str(item) for item in image.get("formats") or []],
         image_mode=None if image.get("mode") is None else str(image["mode"]),
         image_size=None if not image.get("size") else (int(image["size"][0]), int(image["size"][1])),
+        max_pixels=None if image.get("max_pixels") is None else int(image["max_pixels"]),
     )
 
 

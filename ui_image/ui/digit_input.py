@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,12 @@ from PIL import Image, UnidentifiedImageError
 from ui.api_client import InputSpec, Sample
 
 DIGITS_RANGE = (0.0, 16.0)  # scikit-learn's digits, for a model whose metadata gives no range
+# Lambda takes 6 MB per request, and a picture travels base64-encoded (4/3 of its size) inside JSON.
+MAX_UPLOAD_BYTES = 4_400_000
+# The server's own limits on a picture (inference/models/images.py, metadata's max_pixels default).
+MAX_SIDE = 8192
+DEFAULT_MAX_PIXELS = 4096 * 4096
+PREVIEW_SIDE = 320  # pixels on the longer side of the copy the page shows (it shows it 160 wide)
 
 Pixels = list[list[float]]
 ValueRange = tuple[float, float]
@@ -83,14 +90,48 @@ def image_input(data: bytes) -> dict[str, str]:
     return {"image": base64.b64encode(data).decode("ascii")}
 
 
-def can_show(data: bytes) -> bool:
-    """Whether the browser page can show these bytes as a picture (the server decides whether the model takes it)."""
+def upload_problem(data: bytes, max_pixels: int | None) -> str | None:
+    """Why an upload cannot be sent, judged from its size and then its header, before any pixel is decoded
+    (a 559 KB PNG may hold 12000x12000 pixels: 1.2 GB decoded and resized); None if it may be sent. A file
+    that is not a picture at all is left for the server to name."""
+    if len(data) > MAX_UPLOAD_BYTES:
+        return (
+            f"This file is {len(data) / 1e6:.1f} MB; one request to the API carries at most "
+            f"{MAX_UPLOAD_BYTES / 1e6:.1f} MB of picture. Send a smaller picture."
+        )
+    size = _header_size(data)
+    if size is None:
+        return None
+    width, height = size
+    limit = max_pixels or DEFAULT_MAX_PIXELS
+    if max(width, height) > MAX_SIDE or width * height > limit:
+        return (
+            f"This picture is {width}x{height} pixels; the model takes at most {limit:,} pixels, each side at most "
+            f"{MAX_SIDE:,}. Send a smaller picture."
+        )
+    return None
+
+
+def upload_preview(data: bytes) -> Image.Image | None:
+    """A small copy of an upload that ``upload_problem`` passed, to show on the page (None if it cannot be
+    read): a JPEG is decoded at a reduced scale, and the page never holds the full-size picture twice."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return False
-    return True
+            image.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+            return image.copy()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _header_size(data: bytes) -> tuple[int, int] | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the caller judges the size
+            with Image.open(io.BytesIO(data)) as image:
+                return image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def preview(pixels: Pixels, value_range: ValueRange, size: int = 160) -> Image.Image:

@@ -1,6 +1,7 @@
 """The jobs part of the API (POST /jobs, GET /jobs/{id}, POST /jobs/uploads) for the UI, through the
 session's ApiClient: the same base URL, timeouts, errors and request signing as every other call.
-Inputs too large for one request body go to S3 through the presigned URL the API hands out."""
+Inputs too large for one request body go to S3 through the presigned POST the API hands out: its URL
+(the job bucket's regional host) and form fields exactly as given, the file last."""
 
 from __future__ import annotations
 
@@ -72,9 +73,13 @@ class JobClient:
             raise ApiError(
                 f"The batch is {len(body):,} bytes; the API takes uploads of at most {upload['max_bytes']:,}."
             )
+        file = (f"{upload['upload_id']}.json", body, "application/json")
         try:
-            response = requests.put(
-                upload["url"], data=body, headers=upload["headers"], timeout=_UPLOAD_TIMEOUT_SECONDS
+            response = requests.post(
+                upload["url"],
+                data=upload["fields"],  # requests sends the fields first, then the files
+                files={"file": file},  # S3's name for a POST's file field
+                timeout=_UPLOAD_TIMEOUT_SECONDS,
             )
         except requests.RequestException:
             raise ApiError("The upload to S3 failed; try again.") from None

@@ -95,11 +95,17 @@ def _image_input(model: ModelInfo, mode: str | None) -> ChosenInput | None:
         upload = st.file_uploader(f"An image ({' or '.join(formats)})", type=types, key="digit_upload")
         if upload is None:
             return None
-        if digit_input.can_show(upload.getvalue()):
-            st.image(upload.getvalue(), caption="Your image: the server turns it into the model's input", width=160)
+        data = upload.getvalue()
+        problem = digit_input.upload_problem(data, model.input.max_pixels)
+        if problem is not None:
+            st.error(problem, icon=":material/image_not_supported:")
+            return None
+        preview = digit_input.upload_preview(data)
+        if preview is not None:
+            st.image(preview, caption="Your image: the server turns it into the model's input", width=160)
         else:
             st.caption("This file cannot be shown here; the server will say whether it can read it.")
-        return ChosenInput(digit_input.image_input(upload.getvalue()))
+        return ChosenInput(digit_input.image_input(data))
     if mode == DRAW:
         st.caption("Draw on the pad, large and in the middle: the server turns the drawing into the model's input.")
         drawing = draw_digit(key="digit_drawing")

@@ -17,9 +17,9 @@ from inference.api import http_io
 from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
 from inference.api.logs import JsonLogger
-from inference.errors import MethodNotAllowed, ServiceError, StorageUnavailable
+from inference.errors import MethodNotAllowed, NotFound, ServiceError, StorageUnavailable
 from inference.metrics import COLD_START, INFERENCE_TIME, LATEST_UNAVAILABLE, MODEL, MODEL_LOAD_TIME, VERSION
-from inference.routes import allowed_methods
+from inference.routes import allowed_methods, nearest_route, under_json_prefix
 from inference.settings import Settings
 from inference.store.messages import MessageStore
 
@@ -168,11 +168,16 @@ def get_job(_: Request, job_id: str) -> Response:
 
 
 def legacy(request: Request) -> Response:
-    """The old CDK app's contract on every other path: POST stores a line, GET lists them."""
+    """The old CDK app's contract on its own paths: POST stores a line, GET lists them. A path under the JSON
+    API's prefixes that no route matches (``POST /predict/``, ``GET /models/digits``) is a 404 naming the
+    nearest route, not a message stored or a listing."""
     method = request.method
     known_methods = allowed_methods(request.path)
     if known_methods:
         raise MethodNotAllowed(f"{method} is not allowed on {request.path}; use {', '.join(known_methods)}")
+    if under_json_prefix(request.path):
+        nearest = nearest_route(method, request.path)
+        raise NotFound(f"no route {method} {_shown_path(request.path)}; the nearest is {nearest.route_key}")
     if method == "POST":
         text = http_io.decode_text(request.body())
         message_store().append(http_io.checked_text(text if text.strip() else NO_INPUT, settings.max_text_bytes))
@@ -182,6 +187,11 @@ def legacy(request: Request) -> Response:
     lines = newest_first[: http_io.count_within_budget(newest_first, RESPONSE_BUDGET_BYTES)][::-1]
     body = "\n".join(lines) + "\n" if lines else NO_MESSAGES
     return Response(200, body, content_type="text/plain; charset=utf-8")
+
+
+def _shown_path(path: str, limit: int = 100) -> str:
+    """The path as an error message quotes it: never so long that the answer itself grows large."""
+    return path if len(path) <= limit else f"{path[:limit]}... ({len(path)} characters)"
 
 
 def error_response(request: Request, error: Exception) -> Response:

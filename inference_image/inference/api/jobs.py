@@ -22,12 +22,12 @@ def job_service() -> JobService:
 
     from inference.jobs.catalog import model_catalog
     from inference.jobs.settings import JobSettings
-    from inference.jobs.store import JobStore
+    from inference.jobs.store import JobStore, s3_client
     from inference.settings import Settings
 
     settings = JobSettings.from_env()  # JobsDisabled (404) on a stack without jobs
     common = Settings.from_env(os.environ)
-    s3 = boto3.client("s3")
+    s3 = s3_client()  # presigns for the bucket's region, as a virtual host
     return JobService(
         settings,
         JobStore(s3, settings.bucket),

@@ -121,7 +121,10 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
     # Async jobs (docs/JOBS.md); 404 jobs_disabled on a stack without jobs.
     "create_job_upload": {
         "responses": {
-            "201": {"description": "A presigned PUT URL for one upload", "content": _json(_OBJECT)},
+            "201": {
+                "description": "A presigned POST form (url, fields) for one upload of 1 to max_bytes bytes",
+                "content": _json(_OBJECT),
+            },
             "404": {"description": "Jobs are off on this stack", "content": _json(_ref("Error"))},
         }
     },
@@ -146,6 +149,7 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
                 "description": "Unknown model or version, or jobs off on this stack",
                 "content": _json(_ref("Error")),
             },
+            "409": {"description": "The upload changed while it was read", "content": _json(_ref("Error"))},
             "413": {"description": "Upload over the limit", "content": _json(_ref("Error"))},
             "503": {"description": "Queue or storage unavailable", "content": _json(_ref("Error"))},
         },

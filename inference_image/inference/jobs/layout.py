@@ -2,10 +2,14 @@
 
     jobs/<id>/job.json                  the request: model, version, total, shards, created_at (immutable)
     jobs/<id>/inputs/<shard>.json       one shard's inputs, written before the job is queued (immutable)
+    jobs/<id>/started.json              when the job's first attempt started (the first write wins)
     jobs/<id>/attempts/<shard>/<n>      attempt n of a shard: empty while it runs, its error once it failed
     jobs/<id>/outputs/<shard>.json      one shard's outputs (the first write wins)
-    jobs/<id>/result.json               the whole result, assembled once every shard has outputs (first wins)
-    jobs/<id>/failed.json               why the job failed (first wins)
+    jobs/<id>/result.json               the whole result, assembled once every shard has outputs (first wins;
+                                        its user metadata ``finished-at`` says when)
+    jobs/<id>/failed.json               why the job failed, and when (first wins)
+    jobs/<id>/dead-letters/<shard>-<message id>.json
+                                        a shard's message as it reached the dead-letter queue (first wins)
     uploads/<upload id>.json            a client's upload of inputs, before a job refers to it
 
 The bucket's lifecycle rule expires everything after the configured number of days."""
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 JOBS_PREFIX = "jobs/"
 UPLOADS_PREFIX = "uploads/"
+FINISHED_AT_METADATA = "finished-at"  # the result's user metadata: when the job finished
 _ID = re.compile(r"[0-9a-f]{32}")
 _SHARD_DIGITS = 5  # zero-padded, so that keys list in shard order
 
@@ -54,6 +59,14 @@ class JobKeys:
     @property
     def failed(self) -> str:
         return f"{self.prefix}failed.json"
+
+    @property
+    def started(self) -> str:
+        return f"{self.prefix}started.json"
+
+    def dead_letter(self, shard: int, message_id: str) -> str:
+        safe_id = re.sub(r"[^A-Za-z0-9-]", "_", message_id)[:128]  # SQS's ids are UUIDs; never a path
+        return f"{self.prefix}dead-letters/{shard:0{_SHARD_DIGITS}d}-{safe_id}.json"
 
     def inputs(self, shard: int) -> str:
         return f"{self.prefix}inputs/{shard:0{_SHARD_DIGITS}d}.json"

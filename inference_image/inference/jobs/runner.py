@@ -3,19 +3,21 @@
 A delivery of a finished shard, or of a shard of a finished job, does nothing. Outputs and the
 result are written once (a conditional put): a duplicate or a retry that races another computes the
 same outputs from the same inputs and version, and its write is simply refused. The shard that
-completes the job assembles the result; a worker that dies after writing its outputs leaves the
+completes the job assembles the result, streaming the stored outputs' bytes into it (a maximum job's
+result is far larger than the worker's memory); a worker that dies after writing its outputs leaves the
 assembly to its retry, or to the next shard that finishes."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from inference import json_bytes
 from inference.errors import ServiceError
-from inference.jobs.layout import JobKeys
+from inference.jobs.layout import FINISHED_AT_METADATA, JobKeys
 from inference.jobs.messages import ShardMessage
 from inference.jobs.service import JobRequest, iso, read_request
 from inference.jobs.store import JobStore
@@ -45,8 +47,11 @@ class ShardRun:
         if job is None or message.shard >= job.shards:
             logger.warning("no such job or shard (expired?): %s shard %s", message.job_id, message.shard)
             return "skipped"
-        if self._finished(job, message.shard):
+        present = {item.key for item in self.store.list(keys.prefix) if keys.attempt_of(item.key) is None}
+        if self._finished(job, message.shard, present):
             return "skipped"
+        if keys.started not in present:  # the job's first attempt: the first write wins
+            self.store.put_json_once(keys.started, {"at": iso(self.now())})
         self.store.put(keys.attempt(message.shard, attempt), b"")  # the attempt has started
         try:
             outputs = self._outputs(job, message.shard)
@@ -61,10 +66,9 @@ class ShardRun:
             self._retry_or_fail(keys, message.shard, attempt, f"{type(error).__name__}: {error}")
         return "done"
 
-    def _finished(self, job: JobRequest, shard: int) -> bool:
-        """Whether the job has ended or this shard has outputs: one listing rather than a request per object."""
+    def _finished(self, job: JobRequest, shard: int, present: set[str]) -> bool:
+        """Whether the job has ended or this shard has outputs, from one listing of the job's objects."""
         keys = JobKeys(job.job_id)
-        present = {item.key for item in self.store.list(keys.prefix) if keys.attempt_of(item.key) is None}
         if keys.result in present or keys.failed in present:
             return True
         if keys.outputs(shard) in present:
@@ -87,12 +91,25 @@ class ShardRun:
         }
         if len(finished) < job.shards:
             return
-        outputs: list[Any] = []
+        metadata = {FINISHED_AT_METADATA: iso(self.now())}
+        if self.store.put_once_from(keys.result, self._result_bytes(job), metadata):
+            logger.info("job %s succeeded: %d outputs", job.job_id, job.total)
+
+    def _result_bytes(self, job: JobRequest) -> Iterator[bytes]:
+        """The result, ``{"job_id", "model", "version", "outputs": [...]}``, as the stored shards' outputs joined
+        byte for byte (each a JSON list, written compact by json_bytes): one shard's bytes in memory at a time,
+        never a parsed output."""
+        keys = JobKeys(job.job_id)
+        header = json_bytes.dumps({"job_id": job.job_id, "model": job.model, "version": job.version, "outputs": []})
+        yield header[: -len(b"]}")]
         for shard in range(job.shards):
-            outputs.extend(self.store.get_json(keys.outputs(shard)) or [])
-        result = {"job_id": job.job_id, "model": job.model, "version": job.version, "outputs": outputs}
-        if self.store.put_json_once(keys.result, result):
-            logger.info("job %s succeeded: %d outputs", job.job_id, len(outputs))
+            stored = self.store.get(keys.outputs(shard))
+            if stored is None or stored[:1] != b"[" or stored[-1:] != b"]":
+                raise RuntimeError(f"the outputs of shard {shard} are missing or not a JSON list")
+            if shard:
+                yield b","
+            yield stored[1:-1]
+        yield b"]}"
 
     def _retry_or_fail(self, keys: JobKeys, shard: int, attempt: int, reason: str) -> None:
         code = "attempts_exhausted" if attempt >= self.max_attempts else "attempt_failed"

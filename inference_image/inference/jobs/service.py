@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inference.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError
+from inference.jobs.bounds import JsonBound, check_within
 from inference.jobs.catalog import ModelCatalog
-from inference.jobs.layout import JobKeys, is_valid_id, new_id, upload_key
+from inference.jobs.layout import FINISHED_AT_METADATA, JobKeys, is_valid_id, new_id, upload_key
 from inference.jobs.messages import ShardMessage
 from inference.jobs.settings import JobSettings
-from inference.jobs.store import JobStore, StoredObject
+from inference.jobs.store import JobStore, ObjectChanged, StoredObject
 from inference.models.inputs import InputChecker
 from inference.models.metadata import ModelMetadata
 from inference.models.text import checked_texts
@@ -35,6 +36,11 @@ _STALE_GRACE_SECONDS = 60
 class QueueUnavailable(ServiceError):
     status = 503
     default_code = "queue_unavailable"
+
+
+class Conflict(ServiceError):
+    status = 409
+    default_code = "conflict"
 
 
 @dataclass(frozen=True)
@@ -111,16 +117,19 @@ class JobService:
     # --- uploads ------------------------------------------------------------------------------
 
     def create_upload(self) -> dict[str, Any]:
-        """A presigned PUT for one new object, for inputs too large for a request body."""
+        """A presigned POST for one new object, for inputs too large for a request body: S3 itself refuses
+        a body over ``max_upload_bytes``."""
         upload_id = new_id()
         expires_in = self._settings.url_expiry_seconds
+        max_bytes = self._settings.max_upload_bytes
+        form = self._store.presigned_post(upload_key(upload_id), expires_in, UPLOAD_CONTENT_TYPE, max_bytes)
         return {
             "upload_id": upload_id,
-            "url": self._store.presigned_put(upload_key(upload_id), expires_in, UPLOAD_CONTENT_TYPE),
-            "method": "PUT",
-            "headers": {"content-type": UPLOAD_CONTENT_TYPE},
+            "url": form.url,
+            "method": "POST",
+            "fields": form.fields,
             "expires_in": expires_in,
-            "max_bytes": self._settings.max_upload_bytes,
+            "max_bytes": max_bytes,
             "submit": {"inputs_upload": upload_id},
         }
 
@@ -143,9 +152,15 @@ class JobService:
         if version is not None and not isinstance(version, str):
             raise BadRequest('"version" must be a string', "invalid_version")
         model = request.get("model", self._default_model)
-        inputs = self._inputs(request)
+        has_inputs, has_upload = "inputs" in request, "inputs_upload" in request
+        if has_inputs == has_upload:
+            raise BadRequest(
+                'send either "inputs" (a list of inputs) or "inputs_upload" (an upload id from POST /jobs/uploads)',
+                "invalid_input",
+            )
         metadata = self._catalog.metadata(model, version)
         limit = self._settings.max_inputs
+        inputs = request["inputs"] if has_inputs else self._uploaded_inputs(request["inputs_upload"], metadata)
         if isinstance(inputs, list) and len(inputs) > limit:
             raise BadRequest(f'"inputs" holds {len(inputs)} inputs; a job takes at most {limit}', "too_many_inputs")
         self._check_inputs(metadata, inputs, limit)
@@ -163,32 +178,34 @@ class JobService:
         self._enqueue(job)
         return self._accepted(job)
 
-    def _inputs(self, request: dict[str, Any]) -> object:
-        has_inputs, has_upload = "inputs" in request, "inputs_upload" in request
-        if has_inputs == has_upload:
-            raise BadRequest(
-                'send either "inputs" (a list of inputs) or "inputs_upload" (an upload id from POST /jobs/uploads)',
-                "invalid_input",
-            )
-        if has_inputs:
-            return request["inputs"]
-        upload_id = request["inputs_upload"]
+    def _uploaded_inputs(self, upload_id: object, metadata: ModelMetadata) -> object:
+        """The upload's JSON, read as HEAD measured it and parsed only if its structure fits a job of this model."""
         if not is_valid_id(upload_id):
             raise BadRequest('"inputs_upload" must be an upload id from POST /jobs/uploads', "invalid_upload")
         key = upload_key(str(upload_id))
-        size = self._store.size(key)
-        if size is None:
-            raise BadRequest(f"upload {upload_id} holds nothing: PUT the inputs to its URL first", "upload_not_found")
-        if size > self._settings.max_upload_bytes:
+        head = self._store.head(key)
+        if head is None:
+            raise BadRequest(
+                f"upload {upload_id} holds nothing: it was never uploaded, or it expired "
+                f"(upload URLs last {self._settings.url_expiry_seconds} s); POST the inputs to its URL first",
+                "upload_not_found",
+            )
+        if head.size > self._settings.max_upload_bytes:
             raise PayloadTooLarge(
-                f"the upload holds {size} bytes; at most {self._settings.max_upload_bytes} are accepted",
+                f"upload {upload_id} holds {head.size} bytes; at most {self._settings.max_upload_bytes} are accepted",
                 "upload_too_large",
             )
-        body = self._store.get(key) or b""
+        try:
+            body = self._store.read_measured(key, head)
+        except ObjectChanged:
+            raise Conflict(f"upload {upload_id} changed while it was read: submit it again", "upload_changed") from None
+        limit = self._settings.max_inputs
+        why = f"a job of model {metadata.name!r} (at most {limit:,} inputs)"
+        check_within(body, JsonBound.for_job(metadata, limit), f"upload {upload_id}", why)
         try:
             return json.loads(body)
         except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
-            raise BadRequest(f"the upload is not JSON (a list of inputs): {error}", "invalid_json") from None
+            raise BadRequest(f"upload {upload_id} is not JSON (a list of inputs): {error}", "invalid_json") from None
 
     def _store_inputs(self, job: JobRequest, inputs: list[Any]) -> None:
         keys = JobKeys(job.job_id)
@@ -263,25 +280,29 @@ class JobService:
         view["retries"] = sum(len(tries) - 1 for tries in attempts.values())
         if attempts:
             view["status"] = "running"
-            started = min(item.last_modified for tries in attempts.values() for _, item in tries)
-            view["started_at"] = _not_before(started, view["created_at"])
+        if keys.started in by_key:
+            started = self._store.get_json(keys.started) or {}
+            view["started_at"] = _not_before(str(started.get("at", "")), job.created_at)
         result, failed = by_key.get(keys.result), by_key.get(keys.failed)
         if result is not None:
-            answer = {**view, **self._succeeded(keys, result)}
+            answer = {**view, **self._succeeded(keys)}
         else:
-            error = self._store.get_json(keys.failed) if failed is not None else None
-            error = error or self._dead_last_attempt(attempts, finished)
-            if error is None:
+            failure = self._store.get_json(keys.failed) if failed is not None else None
+            failure = failure or self._dead_last_attempt(attempts, finished)
+            if failure is None:
                 return view
-            at = failed.last_modified if failed is not None else self._clock()
-            answer = {**view, "status": "failed", "finished_at": iso(at), "error": error}
-        answer["finished_at"] = _not_before(_parse_iso(answer["finished_at"]), answer.get("started_at", job.created_at))
+            error = {key: value for key, value in failure.items() if key != "at"}  # code, message (, dead_letter)
+            answer = {**view, "status": "failed", "finished_at": str(failure.get("at", "")), "error": error}
+        answer["finished_at"] = _not_before(answer["finished_at"], answer.get("started_at", job.created_at))
         return answer
 
-    def _succeeded(self, keys: JobKeys, result: StoredObject) -> dict[str, Any]:
-        answer: dict[str, Any] = {"status": "succeeded", "finished_at": iso(result.last_modified)}
-        answer["result_bytes"] = result.size
-        if result.size <= self._settings.inline_result_bytes:
+    def _succeeded(self, keys: JobKeys) -> dict[str, Any]:
+        head = self._store.head(keys.result)
+        if head is None:  # expired between the listing and now
+            raise NotFound(f"no job {keys.job_id!r}: expired", "job_not_found")
+        finished_at = head.metadata.get(FINISHED_AT_METADATA) or iso(head.last_modified)
+        answer: dict[str, Any] = {"status": "succeeded", "finished_at": finished_at, "result_bytes": head.size}
+        if head.size <= self._settings.inline_result_bytes:
             answer["result"] = self._store.get_json(keys.result)
         else:
             expires_in = self._settings.url_expiry_seconds
@@ -293,26 +314,33 @@ class JobService:
         self, attempts: dict[int, list[tuple[int, StoredObject]]], finished: set[int]
     ) -> dict[str, str] | None:
         """The failure of a shard whose last allowed attempt ended without a word: its worker crashed or
-        timed out (nobody is left to record it), or recorded an error but not the job's failure."""
+        timed out (nobody is left to record it: it failed at the latest when its timeout ran out), or recorded
+        an error but not the job's failure."""
         limit = self._settings.max_attempts
-        stale_before = self._clock() - timedelta(seconds=self._settings.worker_timeout_seconds + _STALE_GRACE_SECONDS)
+        timeout = timedelta(seconds=self._settings.worker_timeout_seconds)
+        stale_before = self._clock() - timeout - timedelta(seconds=_STALE_GRACE_SECONDS)
         for shard, tries in sorted(attempts.items()):
             attempt, item = max(tries, key=lambda pair: pair[0])
             if shard in finished or attempt < limit:
                 continue
             if item.size:
                 recorded = self._store.get_json(item.key) or {}
-                return {"code": "attempts_exhausted", "message": str(recorded.get("message", "unknown error"))}
+                return {
+                    "code": "attempts_exhausted",
+                    "message": str(recorded.get("message", "unknown error")),
+                    "at": str(recorded.get("at") or iso(item.last_modified)),
+                }
             if item.last_modified < stale_before:
                 return {
                     "code": "attempts_exhausted",
                     "message": f"shard {shard}: attempt {attempt} of {limit} stopped without finishing "
                     f"(the worker crashed or ran past its {self._settings.worker_timeout_seconds} s timeout)",
+                    "at": iso(item.last_modified + timeout),
                 }
         return None
 
 
-def _not_before(moment: datetime, earlier: str) -> str:
-    """``moment`` as ISO text, never before ``earlier``: S3 keeps LastModified to the second, the job's own clock
-    to the millisecond, so a job started in the second it was created would otherwise seem to start first."""
-    return max(iso(moment), earlier)
+def _not_before(moment: str, earlier: str) -> str:
+    """``moment`` (ISO text, as ``iso`` writes it, so that text order is time order), never before ``earlier``:
+    the times come from the clocks of different functions, which may differ by a few milliseconds."""
+    return max(moment, earlier)

@@ -16,7 +16,7 @@ from typing import Any
 from inference.jobs.messages import BadMessage, ShardMessage
 from inference.jobs.runner import AttemptFailed, ShardRun
 from inference.jobs.settings import JobSettings
-from inference.jobs.store import JobStore
+from inference.jobs.store import JobStore, s3_client
 from inference.models.registry import ModelRegistry
 from inference.settings import Settings
 
@@ -25,13 +25,11 @@ logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
 
 def build_shard_run() -> ShardRun:
-    import boto3  # in the Lambda base image
-
     settings, jobs = Settings.from_env(), JobSettings.from_env()
     registry = ModelRegistry.from_settings(settings)  # MODEL_THREADS and the limits as the API has them
 
     return ShardRun(
-        store=JobStore(boto3.client("s3"), jobs.bucket),
+        store=JobStore(s3_client(), jobs.bucket),
         predict=registry.predict_outputs,
         max_attempts=jobs.max_attempts,
         now=lambda: datetime.now(UTC),

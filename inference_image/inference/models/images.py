@@ -1,8 +1,12 @@
 """Image inputs: decodes PNG/JPEG with Pillow and applies the preprocessing that the model's metadata declares
 (colour mode, inversion, crop to the ink, size and resize filter, scale/mean/std, channel layout).
 
-The pixel count is read from the header and capped before anything is decoded, so a small file that
-claims huge dimensions (a decompression bomb) costs nothing. Pillow and numpy are imported on first use."""
+Memory is bounded by the model, never by what a file claims. Each side (``MAX_SIDE``) and the pixel count
+(``max_pixels``) are read from the header and capped before anything is decoded, so a small file that claims
+huge dimensions (a decompression bomb) costs nothing. After decoding, every step works on the decoded image or
+something smaller: the crop to the ink is shrunk to at most ``CANVAS_MULTIPLE`` times the model's side *before*
+it is padded to a square, so a thin 32768x512 strip never becomes a 32768x32768 canvas. Pillow and numpy are
+imported on first use."""
 
 from __future__ import annotations
 
@@ -18,6 +22,13 @@ from inference.models.metadata import ImageSpec
 
 # A light border means dark ink on paper; the models this serves expect light ink on dark.
 _LIGHT_BORDER = 127
+# Each side, whatever the pixel count: a strip longer than this is no picture of one input.
+MAX_SIDE = 8192
+# The crop is padded to a square of at most CANVAS_MULTIPLE times the model's longer side, and never less than
+# MIN_CANVAS_SIDE (8x8 digits: 1024x1024, 1 MB); a longer crop is shrunk to that first. Shrinking moves the
+# crop by at most half a canvas pixel, 1/128 of an 8x8 model's pixel: the model sees what it saw before.
+CANVAS_MULTIPLE = 8
+MIN_CANVAS_SIDE = 1024
 _MIME_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
 
 
@@ -83,6 +94,8 @@ def decode(data: bytes, spec: ImageSpec, where: str, formats: tuple[str, ...], p
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise _invalid(f"{where} is not a {kinds} image") from None
     width, height = image.size
+    if max(width, height) > MAX_SIDE:
+        raise _invalid(f"{where} is {width}x{height} pixels; each side may be at most {MAX_SIDE:,} pixels")
     if width * height > spec.max_pixels:
         raise _invalid(f"{where} is {width}x{height} pixels; at most {spec.max_pixels:,} pixels are accepted")
     if width * height > pixel_budget:
@@ -99,7 +112,9 @@ def preprocess(image: Any, spec: ImageSpec, where: str) -> Any:
     import numpy as np
     from PIL import Image, ImageOps
 
-    image = _flattened(image).convert(spec.mode)
+    image = _flattened(image)
+    if image.mode != spec.mode:  # convert() copies even when the mode is already right
+        image = image.convert(spec.mode)
     gray = image if spec.mode == "L" else ImageOps.grayscale(image)
     if spec.invert is True or (spec.invert == "auto" and _has_light_border(gray)):
         image, gray = ImageOps.invert(image), ImageOps.invert(gray)
@@ -108,7 +123,8 @@ def preprocess(image: Any, spec: ImageSpec, where: str) -> Any:
         box = gray.point(lambda value: 255 if value > threshold else 0).getbbox()
         if box is None:
             raise _invalid(f"{where} looks blank: no ink was found")
-        image = _squared(image.crop(box))
+        del gray  # a full-size copy: freed before the next one is made
+        image = _squared(image.crop(box), canvas_side(spec))
     resized = image.resize(spec.size, Image.Resampling[spec.resample.upper()])
     values: Any = np.asarray(resized, dtype=np.float32).reshape(spec.size[1], spec.size[0], spec.channels)  # h, w, c
     divisor = float(values.max()) if spec.divide_by == "max" else float(spec.divide_by)
@@ -135,16 +151,29 @@ def _flattened(image: Any) -> Any:
 def _has_light_border(gray: Any) -> bool:
     import numpy as np
 
-    # The border is mostly background; a digit rarely touches all four edges.
-    values = np.asarray(gray, dtype=np.float32)
-    border = np.concatenate([values[0], values[-1], values[:, 0], values[:, -1]])
+    # The border is mostly background; a digit rarely touches all four edges. Only the four edges are read.
+    width, height = gray.size
+    edges = [(0, 0, width, 1), (0, height - 1, width, height), (0, 0, 1, height), (width - 1, 0, width, height)]
+    border = np.concatenate([np.asarray(gray.crop(edge)).ravel() for edge in edges])
     return float(np.median(border)) > _LIGHT_BORDER
 
 
-def _squared(image: Any) -> Any:
-    """The crop padded to a centred square on the background, keeping its aspect ratio."""
+def canvas_side(spec: ImageSpec) -> int:
+    """The longest side the square around the ink may have, for this model."""
+    return max(MIN_CANVAS_SIDE, CANVAS_MULTIPLE * max(spec.size))
+
+
+def _squared(image: Any, max_side: int) -> Any:
+    """The crop padded to a centred square on the background, keeping its aspect ratio; a crop longer than
+    ``max_side`` is shrunk to it first (box filter: each pixel the mean of those it covers), so the square is
+    never larger than ``max_side`` on a side."""
     from PIL import Image
 
+    longest = max(image.size)
+    if longest > max_side:
+        scale = max_side / longest
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BOX)
     side = max(image.size)
     canvas = Image.new(image.mode, (side, side), 0)
     canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))

@@ -3,7 +3,13 @@ from the ``tokenizer.json`` published with the model.
 
 Whatever the file itself says about truncation and padding, texts are truncated to the model's
 ``max_tokens`` and each batch is padded only to its longest member, as sentence-transformers does.
-``tokenizers`` and numpy are imported when a text model loads."""
+``tokenizers`` and numpy are imported when a text model loads.
+
+A long text is cut before it is tokenised (``TextEncoder.cut``): ``tokenizers`` tokenises a whole text before it
+truncates (and keeps what it cut off), so 16 KB of ``1,2.`` (a token per byte) cost as much as 16,000 tokens
+for the 256 the model reads. The cut never changes what the model sees: a prefix of the text is tokenised
+first, and the text is cut only two whole words (pre-tokens, as the tokenizer itself splits them) past the
+word that holds the last token the model reads; tokens of earlier words do not depend on what follows."""
 
 from __future__ import annotations
 
@@ -14,6 +20,10 @@ from inference.errors import BadRequest
 from inference.models.images import is_image_input
 from inference.models.inputs import TO_JOBS, json_kind
 from inference.models.metadata import TextSpec
+
+# A text longer than this many characters per token the model reads is probed before it is tokenised
+# (English prose averages 4-5 characters a token, so 256 tokens fit in about 1,200 characters).
+PROBE_CHARS_PER_TOKEN = 4
 
 
 class TokenizerError(ValueError):
@@ -50,9 +60,15 @@ class TextEncoder:
         tokenizer.no_truncation()
         tokenizer.enable_truncation(spec.max_tokens)
         tokenizer.no_padding()
+        # The probe of cut(): the same tokenizer, without truncation or padding (its own object, so that
+        # concurrent requests never see the main one's settings change).
+        probe = Tokenizer.from_str(tokenizer.to_str())
+        probe.no_truncation()
+        probe.no_padding()
         tokenizer.enable_padding(pad_id=pad_id, pad_token=pad_token, pad_type_id=padding.get("pad_type_id", 0))
         self.spec = spec
         self.tokenizer = tokenizer
+        self._probe = probe
         # Padding after the tokens lets a batch be cut into shorter runs (see LoadedModel.run).
         self.pads_right = padding.get("direction", "right") == "right"
         self._dtypes = dtypes  # graph input name -> dtype
@@ -64,7 +80,7 @@ class TextEncoder:
         """The tokenised batch, or BadRequest naming the first bad text."""
         import numpy as np
 
-        texts = checked_texts(inputs, self.max_batch(server_max_batch), self.spec.max_text_bytes)
+        texts = self.cut(checked_texts(inputs, self.max_batch(server_max_batch), self.spec.max_text_bytes))
         encodings = self.tokenizer.encode_batch(texts)
         arrays = {
             "input_ids": np.array([item.ids for item in encodings], dtype=np.int64),
@@ -76,6 +92,27 @@ class TextEncoder:
         }
         return TokenizedBatch(feeds=feeds, attention_mask=arrays["attention_mask"])
 
+    def cut(self, texts: list[str]) -> list[str]:
+        """The texts, each long one cut where the cut cannot change the tokens the model reads (its first
+        ``max_tokens``). A prefix of each long text is tokenised; if it does not reach two words past the last
+        token read, a prefix twice as long is tried, up to the whole text (then kept whole)."""
+        wanted = self.spec.max_tokens  # content tokens kept by truncation: at most this many
+        window = PROBE_CHARS_PER_TOKEN * wanted
+        texts = list(texts)
+        pending = [index for index, text in enumerate(texts) if len(text) > window]
+        while pending:
+            prefixes = self._probe.encode_batch([texts[index][:window] for index in pending], add_special_tokens=False)
+            undecided = []
+            for index, encoding in zip(pending, prefixes, strict=True):
+                end = _cut_point(encoding.word_ids, encoding.offsets, wanted)
+                if end is None:
+                    undecided.append(index)
+                else:
+                    texts[index] = texts[index][:end]
+            window *= 2
+            pending = [index for index in undecided if len(texts[index]) > window // 2]
+        return texts
+
     def probe(self) -> TokenizedBatch:
         """A batch holding the tokenizer's largest token id: a graph whose vocabulary is smaller fails on it."""
         import numpy as np
@@ -86,6 +123,21 @@ class TextEncoder:
         feeds[ids] = feeds[ids].copy()
         feeds[ids][0, 1] = self.spec.vocab_size - 1  # keeps [CLS] first and [SEP] last
         return TokenizedBatch(feeds=feeds, attention_mask=np.ones_like(batch.attention_mask))
+
+
+def _cut_point(word_ids: list[int | None], offsets: list[tuple[int, int]], wanted: int) -> int | None:
+    """Where a text may be cut, given the tokens of a prefix of it: the start of the second word after the
+    word holding token ``wanted`` (the last the model may read). None when the prefix holds no such word far
+    enough from its end: its last word may be cut short, and the one before may still change with what
+    follows (a tokenizer may look one character ahead), so only the words before those two are relied on."""
+    words = [word for word in word_ids if word is not None]
+    if len(words) <= wanted:
+        return None
+    last_read, last = words[wanted - 1], words[-1]
+    for word, (start, _) in zip(word_ids, offsets, strict=True):
+        if word is not None and word >= last_read + 2:
+            return start if word <= last - 2 else None
+    return None
 
 
 def checked_texts(inputs: object, max_batch: int, max_text_bytes: int) -> list[str]:

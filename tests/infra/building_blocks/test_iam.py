@@ -85,3 +85,9 @@ def test_iam_policies_have_no_wildcard_actions(any_run: StackRun) -> None:
             assert not [action for action in actions if "*" in action], f"{policy.urn}: {statement}"
             if "*" in as_list(statement["Resource"]):
                 assert set(actions) <= set(ENI_ACTIONS), f"{policy.urn} grants {actions} on every resource"
+
+
+def test_a_read_only_efs_client_gets_no_client_write() -> None:
+    """Without elasticfilesystem:ClientWrite EFS mounts the access point read-only: the reader's statement."""
+    [statement] = efs_client_statements("arn:fs", "arn:ap", write=False)
+    assert statement["Action"] == ["elasticfilesystem:ClientMount"]

@@ -281,15 +281,20 @@ def test_readme_names_every_key() -> None:
 
 
 def test_only_exposing_settings_are_warned() -> None:
-    """The defaults and a narrowed UI are not warned about; apiAuth none and a public UI each get one warning."""
+    """The defaults and a narrowed HTTPS UI are not warned about; apiAuth none, a public UI and a plain-HTTP UI each
+    get one warning."""
     assert config_warnings(StackConfig()) == []
-    narrowed = UiConfig(enabled=True, ingress_cidrs=("192.0.2.0/24",))
+    certificate = "arn:aws:acm:eu-central-1:123456789012:certificate/abc"
+    narrowed = UiConfig(enabled=True, ingress_cidrs=("192.0.2.0/24",), certificate_arn=certificate)
     assert config_warnings(replace(StackConfig(), ui=narrowed)) == []
     [open_api] = config_warnings(replace(StackConfig(), api_auth=ApiAuthConfig(mode="none")))
     assert open_api.startswith("apiAuth is none")
-    public = replace(StackConfig(), ui=UiConfig(enabled=True), ui_access=UiAccessConfig(public_access=True))
+    public_ui = UiConfig(enabled=True, certificate_arn=certificate)
+    public = replace(StackConfig(), ui=public_ui, ui_access=UiAccessConfig(public_access=True))
     [open_ui] = config_warnings(public)
     assert open_ui.startswith("uiPublicAccess is true")
+    [plain_http] = config_warnings(replace(StackConfig(), ui=replace(narrowed, certificate_arn="")))
+    assert plain_http.startswith("THE UI IS PLAIN HTTP: uiCertificateArn is not set")
 
 
 def test_alarms_without_an_address_are_warned() -> None:

@@ -50,12 +50,24 @@ def test_functions_run_the_image_by_digest_built_for_their_architecture(any_run:
         assert function.inputs["architectures"] == [architecture], function.urn
 
 
+# Which access point (and so which POSIX identity) each function mounts, and whether its role may write.
+ACCESS_POINTS = {
+    "api": ("data-messages", True),
+    "model-publisher": ("data", True),
+    "retention": ("data-messages", True),
+    "jobs-worker": ("data-reader", False),
+}
+
+
 def test_functions_mount_efs_at_the_data_root_through_the_access_point(any_run: StackRun) -> None:
-    """Each function mounts the access point at /mnt/data, runs in the private subnets and is told DATA_DIR."""
-    access_point = any_run.one("aws:efs/accessPoint:AccessPoint", "data")
+    """Each function mounts its own identity's access point at /mnt/data (the API function the messages
+    writer's, the publisher the models owner's), runs in the private subnets and is told DATA_DIR."""
     vpc = any_run.one("awsx:ec2:Vpc", "network")
     zones = int(vpc.inputs["numberOfAvailabilityZones"])
     for function in any_run.of_type(FUNCTION):
+        if "fileSystemConfig" not in function.inputs:
+            continue  # the jobs function, outside the VPC
+        access_point = any_run.one("aws:efs/accessPoint:AccessPoint", ACCESS_POINTS[function.name][0])
         assert function.inputs["fileSystemConfig"] == {
             "arn": f"arn:aws:elasticfilesystem:eu-central-1:123456789012:access-point/{resource_id(access_point)}",
             "localMountPath": DEFAULT_DATA_DIR,
@@ -104,8 +116,8 @@ def test_handler_reads_the_environment_the_stack_gives_it(any_run: StackRun) -> 
 def test_function_roles_reach_only_their_own_log_group_and_this_file_system(any_run: StackRun) -> None:
     """Logs go to the function's own group; EFS mount/write is on this file system and needs the access point."""
     file_system = any_run.one("aws:efs/fileSystem:FileSystem", "data")
-    access_point = any_run.one("aws:efs/accessPoint:AccessPoint", "data")
     for name in ("api", "model-publisher"):
+        access_point = any_run.one("aws:efs/accessPoint:AccessPoint", ACCESS_POINTS[name][0])
         function = any_run.one(FUNCTION, name)
         log_group = any_run.one(LOG_GROUP, name)
         assert log_group.inputs["name"] == f"/aws/lambda/{function.inputs['name']}", log_group.urn

@@ -9,10 +9,13 @@ from typing import Any
 
 import pytest
 
-from inference.jobs.settings import VISIBILITY_TIMEOUT_FACTOR
+from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS, VISIBILITY_TIMEOUT_FACTOR
 from inference.routes import JOBS_FUNCTION, ROUTE_KEYS, ROUTES
+from infra.config.checks import ConfigError, validate_jobs
+from infra.config.schema import JobsConfig
 from testing.pulumi_mocks import S3_PREFIX_LIST, Registered, StackRun, run_program
 from tests.infra.conftest import StackConfigFactory
+from tests.infra.registered import resource_id
 
 FUNCTION = "aws:lambda/function:Function"
 QUEUE = "aws:sqs/queue:Queue"
@@ -21,6 +24,7 @@ INTEGRATION = "aws:apigatewayv2/integration:Integration"
 ROUTE = "aws:apigatewayv2/route:Route"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+CORS_CONFIGURATION = "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration"
 JOB_TYPES = (
     QUEUE,
     MAPPING,
@@ -30,10 +34,13 @@ JOB_TYPES = (
     "efs-inference:job_queue:JobQueue",
     "efs-inference:job_api_function:JobApiFunction",
     "efs-inference:job_worker:JobWorker",
+    "efs-inference:job_dead_letters:JobDeadLetters",
 )
 JOB_ROUTE_KEYS = {route.route_key for route in ROUTES if route.function == JOBS_FUNCTION}
 WORKER_TIMEOUT = 600
 CONCURRENCY = 3
+UNRESERVED = -1  # Lambda's value for a function without reserved concurrency
+CORS_ORIGINS = ("https://app.example.com", "http://localhost:3000")
 ATTEMPTS = 4
 RETENTION_DAYS = 5
 
@@ -93,6 +100,8 @@ def test_the_queue_hides_a_message_for_six_worker_timeouts_and_dead_letters_afte
     }
     assert queue.inputs["messageRetentionSeconds"] == RETENTION_DAYS * 24 * 3600
     assert dead.inputs["messageRetentionSeconds"] == 14 * 24 * 3600
+    # the dead-letter queue is consumed too: it hides a message for six times its consumer's timeout
+    assert dead.inputs["visibilityTimeoutSeconds"] == VISIBILITY_TIMEOUT_FACTOR * DEAD_LETTER_TIMEOUT_SECONDS
     assert queue.inputs["sqsManagedSseEnabled"] and dead.inputs["sqsManagedSseEnabled"]
     allow = json.loads(jobs_run.one("aws:sqs/redriveAllowPolicy:RedriveAllowPolicy").inputs["redriveAllowPolicy"])
     assert allow == {
@@ -104,9 +113,9 @@ def test_the_queue_hides_a_message_for_six_worker_timeouts_and_dead_letters_afte
 def test_the_event_source_mapping_feeds_the_worker_one_shard_at_a_time_within_its_concurrency(
     jobs_run: StackRun,
 ) -> None:
-    """The queue triggers the worker: batch of one, partial failures reported, pollers capped by the mapping (which
-    needs no quota to spare, unlike a reservation)."""
-    mapping = jobs_run.one(MAPPING)
+    """The queue triggers the worker: batch of one, partial failures reported, at most jobsWorkerConcurrency at once
+    (the mapping's cap, reserving none of the account's concurrency)."""
+    mapping = jobs_run.one(MAPPING, "jobs")
     worker = jobs_run.one(FUNCTION, "jobs-worker")
     assert mapping.inputs["eventSourceArn"].endswith(":jobs")
     assert (
@@ -117,14 +126,41 @@ def test_the_event_source_mapping_feeds_the_worker_one_shard_at_a_time_within_it
     assert mapping.inputs["scalingConfig"] == {"maximumConcurrency": CONCURRENCY}
 
 
+def test_no_default_stack_reserves_concurrency_and_the_worker_is_capped_by_its_mapping(
+    stack_config: StackConfigFactory,
+) -> None:
+    """dev and prod with jobs on: no job function reserves any (Lambda refuses on small accounts); the mapping caps
+    the worker at the default jobsWorkerConcurrency, which is at least the mapping's minimum of 2."""
+    for stack in ("dev", "prod"):
+        run = run_program(stack_config(stack, jobsEnabled="true"), stack)
+        for name in ("jobs", "jobs-worker", "jobs-dead-letters"):
+            function = run.one(FUNCTION, name)
+            assert function.inputs.get("reservedConcurrentExecutions", UNRESERVED) == UNRESERVED, function.urn
+        default = JobsConfig().worker_concurrency
+        assert default >= 2
+        assert run.one(MAPPING, "jobs").inputs["scalingConfig"] == {"maximumConcurrency": default}
+
+
+def test_a_worker_concurrency_below_the_mappings_minimum_is_refused_before_any_resource() -> None:
+    """The mapping takes 2 to 1,000: 1 is a config error naming the key."""
+    with pytest.raises(ConfigError, match="jobsWorkerConcurrency"):
+        validate_jobs(JobsConfig(enabled=True, worker_concurrency=1))
+    validate_jobs(JobsConfig(enabled=True, worker_concurrency=2))
+
+
 def test_the_jobs_function_runs_outside_the_vpc_and_the_worker_inside_it_with_efs(jobs_run: StackRun) -> None:
-    """No VPC and no EFS for the accepting function; the worker in the private subnets, EFS mounted, its limits."""
+    """No VPC and no EFS for the accepting function; the worker in the private subnets, EFS mounted through the
+    reader's access point (it reads models, and writes only to S3), its limits."""
     jobs, worker, api = (jobs_run.one(FUNCTION, name) for name in ("jobs", "jobs-worker", "api"))
     assert "vpcConfig" not in jobs.inputs and "fileSystemConfig" not in jobs.inputs
     assert jobs.inputs.get("imageConfig") is None  # the API handler, serving only the /jobs routes
     assert worker.inputs["vpcConfig"]["subnetIds"] == api.inputs["vpcConfig"]["subnetIds"]
     assert worker.inputs["vpcConfig"]["securityGroupIds"] == ["data-client-id", "jobs-worker-id"]
-    assert worker.inputs["fileSystemConfig"] == api.inputs["fileSystemConfig"]
+    reader = resource_id(jobs_run.one("aws:efs/accessPoint:AccessPoint", "data-reader"))
+    assert worker.inputs["fileSystemConfig"] == {
+        "arn": f"arn:aws:elasticfilesystem:eu-central-1:123456789012:access-point/{reader}",
+        "localMountPath": api.inputs["fileSystemConfig"]["localMountPath"],
+    }
     assert worker.inputs["imageConfig"] == {"commands": ["inference.jobs.worker.handler"]}
     assert worker.inputs["timeout"] == WORKER_TIMEOUT
     assert worker.inputs["reservedConcurrentExecutions"] == -1  # unreserved: the mapping caps it
@@ -171,15 +207,23 @@ def test_the_jobs_function_may_only_put_and_read_job_objects_read_model_metadata
         "arn:aws:s3:::model-bucket/models/*/metadata.json",
         "arn:aws:s3:::model-bucket/models/*/LATEST",  # the version a new job runs, which the publisher writes
     ]
-    assert by_sid["ListJobObjects"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
+    # Listing uploads/ too, so that S3 may answer a HEAD on an upload never sent with 404 (without it, 403)
+    assert by_sid["ListJobObjectsAndUploads"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*", "uploads/*"]}}
     assert by_sid["SendToJobQueue"]["Resource"].endswith(":jobs")
 
 
 def test_the_worker_may_only_use_job_objects_consume_the_queue_and_mount_efs(jobs_run: StackRun) -> None:
-    """S3 on jobs/* only (no uploads, no model bucket), the queue's consumer actions only (never send), EFS, ENIs."""
+    """S3 on jobs/* only (no uploads, no model bucket), the queue's consumer actions only (never send), EFS mounted
+    read-only (no ClientWrite: EFS then refuses every write), ENIs."""
     found = statements(jobs_run, "jobs-worker")
     by_sid = {statement["Sid"]: statement for statement in found}
     assert by_sid["ReadAndWriteJobObjects"]["Resource"] == "arn:aws:s3:::jobs-bucket/jobs/*"
+    # a large result goes up in parts (PutObject); the parts of one that lost the race are aborted
+    assert set(by_sid["ReadAndWriteJobObjects"]["Action"]) == {
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:AbortMultipartUpload",
+    }
     assert set(by_sid["ConsumeJobQueue"]["Action"]) == {
         "sqs:ReceiveMessage",
         "sqs:DeleteMessage",
@@ -188,7 +232,8 @@ def test_the_worker_may_only_use_job_objects_consume_the_queue_and_mount_efs(job
     }
     assert by_sid["ConsumeJobQueue"]["Resource"].endswith(":jobs")
     assert "sqs:SendMessage" not in actions(found)
-    assert {"elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"} <= actions(found)
+    assert "elasticfilesystem:ClientMount" in actions(found)
+    assert "elasticfilesystem:ClientWrite" not in actions(found)
     s3_resources = [
         resource
         for statement in found
@@ -239,6 +284,62 @@ def test_the_vpc_endpoint_lets_the_worker_read_and_write_its_bucket_only(jobs_ru
     by_sid = {statement["Sid"]: statement for statement in policy["Statement"]}
     arn = "arn:aws:s3:::jobs-bucket"  # the mocks' ARN of the bucket named "jobs"
     writable = by_sid["ReadAndWriteTheseBuckets"]
-    assert set(writable["Action"]) == {"s3:ListBucket", "s3:GetObject", "s3:PutObject"}
+    assert set(writable["Action"]) == {"s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"}
     assert writable["Resource"] == [arn, f"{arn}/*"], writable
     assert "s3:PutObject" not in by_sid["ListAndReadTheseBuckets"]["Action"]
+
+
+def test_the_dead_letter_queue_feeds_a_consumer_outside_the_vpc_that_fails_the_job(jobs_run: StackRun) -> None:
+    """Its own function from the same image (the dead-letter handler, the consumer's timeout, its own name and log
+    group), outside the VPC, fed by a mapping on the DLQ that reports partial failures."""
+    consumer, api = jobs_run.one(FUNCTION, "jobs-dead-letters"), jobs_run.one(FUNCTION, "api")
+    assert consumer.inputs["name"] == "efs-inference-dev-dead-letters"
+    assert consumer.inputs["imageUri"] == api.inputs["imageUri"]
+    assert consumer.inputs["imageConfig"] == {"commands": ["inference.jobs.dead_letters.handler"]}
+    assert consumer.inputs["timeout"] == DEAD_LETTER_TIMEOUT_SECONDS
+    assert "vpcConfig" not in consumer.inputs and "fileSystemConfig" not in consumer.inputs
+    variables = consumer.inputs["environment"]["variables"]
+    assert (variables["JOBS_BUCKET"], variables["JOBS_MAX_ATTEMPTS"]) == ("jobs-bucket", str(ATTEMPTS))
+    log_group = jobs_run.one("aws:cloudwatch/logGroup:LogGroup", "jobs-dead-letters")
+    assert log_group.inputs["name"] == "/aws/lambda/efs-inference-dev-dead-letters"
+    assert jobs_run.outputs["job_dead_letters_log_group"] == log_group.inputs["name"]
+    mapping = jobs_run.one(MAPPING, "jobs-dead-letters")
+    assert mapping.inputs["eventSourceArn"].endswith(":jobs-dlq")
+    assert mapping.inputs["functionName"].endswith(":function:efs-inference-dev-dead-letters")
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+def test_the_dead_letter_consumer_may_only_use_job_objects_and_consume_the_dead_letter_queue(
+    jobs_run: StackRun,
+) -> None:
+    """S3 on jobs/* (read the attempts, write the copy and the failure), consuming the DLQ only: never the job queue,
+    never sending, no uploads, no model bucket."""
+    found = statements(jobs_run, "jobs-dead-letters")
+    by_sid = {statement["Sid"]: statement for statement in found}
+    assert by_sid["ReadAndWriteJobObjects"]["Resource"] == "arn:aws:s3:::jobs-bucket/jobs/*"
+    assert set(by_sid["ReadAndWriteJobObjects"]["Action"]) == {"s3:GetObject", "s3:PutObject"}
+    assert by_sid["ListJobObjects"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
+    assert by_sid["ConsumeDeadLetterQueue"]["Resource"].endswith(":jobs-dlq")
+    assert actions(found) == {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "s3:GetObject",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    }
+
+
+def test_the_job_bucket_lets_the_apis_cors_origins_use_its_presigned_urls(
+    jobs_run: StackRun, stack_config: StackConfigFactory
+) -> None:
+    """With corsAllowOrigins, one rule for the same origins: POST (the upload form) and GET (a result); without
+    them, no CORS configuration at all."""
+    with_cors = run_program(stack_config("dev", jobsEnabled="true", corsAllowOrigins=json.dumps(CORS_ORIGINS)), "dev")
+    (rule,) = with_cors.one(CORS_CONFIGURATION, "jobs").inputs["corsRules"]
+    assert rule["allowedOrigins"] == list(CORS_ORIGINS)
+    assert sorted(rule["allowedMethods"]) == ["GET", "POST"]
+    assert jobs_run.of_type(CORS_CONFIGURATION) == []

@@ -7,6 +7,7 @@ import pytest
 
 from infra.network.network import NetworkArgs, validate_network_args
 from testing.pulumi_mocks import (
+    ACCOUNT,
     REGION,
     S3_PREFIX_LIST,
     StackRun,
@@ -29,6 +30,9 @@ def test_new_vpc_has_the_configured_nat_and_an_s3_gateway_endpoint(dev_run: Stac
         assert len(endpoint.inputs["routeTableIds"]) == 2 * zones, endpoint.urn
 
 
+ENDPOINT_POLICY = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
+
+
 def test_fix_7_s3_endpoint_lets_through_only_the_stacks_buckets(dev_run: StackRun, prod_run: StackRun) -> None:
     """Fix 7: the gateway endpoint's policy allows list/read of the model bucket, writes of each model's LATEST
     object (the publisher's), and (UI on) reads of ECR's layers."""
@@ -47,6 +51,18 @@ def test_fix_7_s3_endpoint_lets_through_only_the_stacks_buckets(dev_run: StackRu
         )
         for statement in statements:
             assert "*" not in statement["Resource"] and not any("*" in action for action in statement["Action"])
+
+
+def test_the_s3_endpoint_lets_the_stacks_buckets_through_only_for_this_account(prod_run: StackRun) -> None:
+    """The stack's own buckets pass the endpoint only for this account's principals and while they are this
+    account's; ECR's layer bucket (AWS's own, read through URLs ECR presigns) is named alone, with no account
+    condition, so the UI tasks' image pulls keep working."""
+    statements = {item["Sid"]: item for item in document(prod_run.one(ENDPOINT_POLICY, "network-s3"))["Statement"]}
+    own = {"StringEquals": {"aws:PrincipalAccount": ACCOUNT, "aws:ResourceAccount": ACCOUNT}}
+    assert statements["ListAndReadTheseBuckets"]["Condition"] == own
+    layers = statements["ReadTheseObjects"]
+    assert "Condition" not in layers and layers["Action"] == ["s3:GetObject"]
+    assert layers["Resource"] == [f"arn:aws:s3:::prod-{REGION}-starport-layer-bucket/*"]
 
 
 def test_fix_7_existing_vpc_has_no_endpoint_of_ours(existing_nat_run: StackRun) -> None:

@@ -114,3 +114,21 @@ def test_file_system_needs_a_subnet_and_a_known_throughput_mode() -> None:
         validate_shared_file_system_args(
             SharedFileSystemArgs(vpc_id="v", subnet_ids=["s"], subnet_count=1, throughput_mode="max")
         )
+
+
+def test_each_function_identity_has_its_own_access_point_on_the_same_root(any_run: StackRun) -> None:
+    """Beside the old app's access point (uid 1001, the models' owner), one for the messages' writer (uid 1002)
+    and one for readers (uid 1003), all in group 1001 on the old root, each creating it as the old one did."""
+    old = any_run.one("aws:efs/accessPoint:AccessPoint", "data")
+    for name, uid in (("data-messages", 1002), ("data-reader", 1003)):
+        access_point = any_run.one("aws:efs/accessPoint:AccessPoint", name)
+        assert access_point.inputs["posixUser"] == {"uid": uid, "gid": 1001}, access_point.urn
+        assert access_point.inputs["rootDirectory"] == old.inputs["rootDirectory"], access_point.urn
+        assert access_point.inputs["fileSystemId"] == old.inputs["fileSystemId"]
+
+
+def test_a_new_messages_access_point_runs_the_publisher_again(any_run: StackRun) -> None:
+    """The publisher shares messages/ with the new identity: adding the access point re-runs it (the upgrade)."""
+    messages = any_run.one("aws:efs/accessPoint:AccessPoint", "data-messages")
+    for invocation in any_run.of_type("aws:lambda/invocation:Invocation"):
+        assert invocation.inputs["triggers"]["messages_access_point"].endswith(f"/{messages.name}-id"), invocation.urn

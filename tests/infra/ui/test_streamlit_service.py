@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from infra.ui.api_routes import invoke_arn, routes_called
 from infra.ui.streamlit_service import StreamlitServiceArgs, validate_streamlit_service_args
 from testing.pulumi_mocks import (
     ACCOUNT,
@@ -53,7 +54,8 @@ def test_ui_service_runs_the_ui_image_against_the_api_and_rolls_back_bad_deploys
 
 
 def test_ui_task_role_may_invoke_this_api_and_nothing_else(prod_run: StackRun) -> None:
-    """The UI tasks run as their own role, assumable by ECS tasks only, whose one statement invokes this API."""
+    """The UI tasks run as their own role, assumable by ECS tasks only, whose one statement invokes the routes of
+    this API that the UI's clients call, and no other."""
     role = prod_run.one("aws:iam/role:Role", "ui-task")
     assume = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert assume == [
@@ -61,10 +63,10 @@ def test_ui_task_role_may_invoke_this_api_and_nothing_else(prod_run: StackRun) -
     ]
     [statement] = document(prod_run.one(ROLE_POLICY, "ui-task"))["Statement"]
     assert statement == {
-        "Sid": "InvokeThisApi",
+        "Sid": "InvokeTheseRoutes",
         "Effect": "Allow",
         "Action": ["execute-api:Invoke"],
-        "Resource": f"{api_arn(prod_run)}/*",
+        "Resource": [invoke_arn(api_arn(prod_run), route) for route in routes_called()],
     }
     service = prod_run.one("awsx:ecs:FargateService", "ui")
     assert service.inputs["taskDefinitionArgs"]["taskRole"] == {
@@ -107,6 +109,7 @@ def test_streamlit_service_needs_a_fargate_size() -> None:
             log_group_name="/ecs/ui",
             memory_mb=memory_mb,
             desired_count=desired_count,
+            api_routes=routes_called(),
         )
 
     validate_streamlit_service_args(service_args())

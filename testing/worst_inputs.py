@@ -1,0 +1,180 @@
+"""The inputs of each kind that a hostile or careless caller would send, beside honest inputs of the same kind,
+written to files once (so that a measuring child process reads bytes, and never pays for making them).
+
+Each kind names the honest case its worst cases are judged against: the largest input an honest caller sends."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+IMAGE = "image"  # a PNG for the digits model, the raw body of POST /models/digits/predict
+TEXT = "text"  # a batch of texts for the MiniLM model, POST /models/minilm/predict
+UPLOAD = "upload"  # a picture uploaded on the UI's Predictions page (Upload mode)
+KINDS = (IMAGE, TEXT, UPLOAD)
+
+TEXT_BATCH = 128  # MiniLM's max_batch
+TEXT_BYTES = 16 * 1024  # MiniLM's max_text_bytes
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    name: str
+    description: str
+    make: Callable[[], bytes]
+    honest: bool = False
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def line_png(width: int, height: int, mode: str = "L") -> bytes:
+    """White, with one black line across it: tiny as a PNG, and its ink is as wide as the image."""
+    image = Image.new(mode, (width, height), "white")
+    ImageDraw.Draw(image).line([(0, height // 2), (width - 1, height // 2)], fill="black", width=1)
+    return png(image)
+
+
+def digit_photo_jpeg(side: int) -> bytes:
+    """A '1' written large on a shaded, slightly noisy page, as a phone's JPEG photo of it: the honest large
+    image (within what one request carries: the API takes 6 MB, base64 included)."""
+    rng = np.random.default_rng(0)
+    shade = np.linspace(170, 230, side, dtype=np.float32)
+    page = (shade[None, :] + rng.normal(0, 4, (side, side)).astype(np.float32)).clip(0, 255).astype(np.uint8)
+    image = Image.fromarray(page, mode="L")
+    draw = ImageDraw.Draw(image)
+    width = max(3, side // 20)
+    draw.line([(side // 2, side // 6), (side // 2, side - side // 6)], fill=20, width=width)
+    draw.line([(side // 2, side // 6), (side // 2 - side // 8, side // 4)], fill=20, width=width)
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def small_digit_png() -> bytes:
+    """A 28x28 drawing of a '1', the size a canvas or a scan of one digit usually is."""
+    image = Image.new("L", (28, 28), 255)
+    ImageDraw.Draw(image).line([(14, 4), (14, 24)], fill=0, width=3)
+    return png(image)
+
+
+def drawing_png(side: int) -> bytes:
+    """A '1' drawn with a thick pen on a white RGB page: the honest large PNG (a drawing or a screenshot)."""
+    image = Image.new("RGB", (side, side), "white")
+    ImageDraw.Draw(image).line([(side // 2, side // 6), (side // 2, side - side // 6)], fill="black", width=side // 20)
+    return png(image)
+
+
+def prose(size: int) -> str:
+    words = (
+        "the quick brown fox jumps over a lazy dog while seven wizards quietly brew a potion of heather and "
+        "honey beside the old mill, and nobody in the village notices anything strange at all."
+    )
+    text = ""
+    while len(text.encode()) < size:
+        text += words + " "
+    return text.encode()[:size].decode("utf-8", "ignore").rstrip()
+
+
+def repeated(unit: str, size: int) -> str:
+    return (unit * (size // len(unit.encode()) + 1)).encode()[:size].decode("utf-8", "ignore")
+
+
+def texts_body(text: str) -> bytes:
+    return json.dumps({"inputs": [text] * TEXT_BATCH}).encode()
+
+
+# The pathological texts: each fills max_text_bytes with what makes the most tokens (or the most work) per byte.
+PATHOLOGICAL_TEXTS: dict[str, tuple[str, str]] = {
+    "digits_and_commas": ("16 KB of `1,2.`: four tokens per four bytes", repeated("1,2.", TEXT_BYTES)),
+    "punctuation": ("16 KB of ASCII punctuation, no space", repeated("!?,.;:", TEXT_BYTES)),
+    "cjk": ("16 KB of CJK ideographs, each its own word", repeated("\u4e00\u4e8c\u4e09\u56db", TEXT_BYTES)),
+    "one_word": ("16 KB of one letter, one word", repeated("a", TEXT_BYTES)),
+    "short_words": ("16 KB of `a `: a word every two bytes", repeated("a ", TEXT_BYTES)),
+    "combining": ("16 KB of a letter under 7 combining accents", repeated("e" + "\u0301" * 7, TEXT_BYTES)),
+    "emoji": ("16 KB of emoji, four bytes each", repeated("\U0001f600", TEXT_BYTES)),
+    "controls": ("16 KB of control characters and one word", "word " + repeated("\x01", TEXT_BYTES - 5)),
+}
+
+
+def cases() -> list[Case]:
+    found = [
+        Case(IMAGE, "digit_28", "a 28x28 PNG of one digit", small_digit_png, honest=True),
+        Case(
+            IMAGE,
+            "photo_4096",
+            "a 4096x4096 photo of one digit (the most pixels accepted)",
+            lambda: digit_photo_jpeg(4096),
+            honest=True,
+        ),
+        Case(IMAGE, "line_8192x2048", "a white 8192x2048 PNG with one black line", lambda: line_png(8192, 2048)),
+        Case(IMAGE, "line_32768x512", "a white 32768x512 PNG with one black line", lambda: line_png(32768, 512)),
+        Case(IMAGE, "line_65536x256", "a white 65536x256 PNG with one black line", lambda: line_png(65536, 256)),
+        Case(IMAGE, "line_262144x64", "a white 262144x64 PNG with one black line", lambda: line_png(262144, 64)),
+        Case(
+            TEXT,
+            "prose",
+            f"{TEXT_BATCH} texts of 16 KB of English prose",
+            lambda: texts_body(prose(TEXT_BYTES)),
+            honest=True,
+        ),
+    ]
+    found += [
+        Case(TEXT, name, f"{TEXT_BATCH} texts of {description}", partial(texts_body, text))
+        for name, (description, text) in PATHOLOGICAL_TEXTS.items()
+    ]
+    found += [
+        Case(UPLOAD, "photo_4096", "a 4096x4096 JPEG photo of one digit", lambda: digit_photo_jpeg(4096), honest=True),
+        Case(
+            UPLOAD, "drawing_4096", "a 4096x4096 RGB PNG drawing of one digit", lambda: drawing_png(4096), honest=True
+        ),
+        Case(
+            UPLOAD,
+            "line_8192x2048",
+            "a white 8192x2048 RGB PNG with one black line",
+            lambda: line_png(8192, 2048, "RGB"),
+        ),
+        Case(
+            UPLOAD,
+            "line_12000",
+            "a white 12000x12000 RGB PNG with one black line",
+            lambda: line_png(12000, 12000, "RGB"),
+        ),
+    ]
+    return found
+
+
+def case(kind: str, name: str) -> Case:
+    return next(item for item in cases() if item.kind == kind and item.name == name)
+
+
+# The largest honest input of each kind: what its worst cases are measured against.
+REFERENCE = {IMAGE: "photo_4096", TEXT: "prose", UPLOAD: "drawing_4096"}
+
+
+def reference_case(kind: str) -> Case:
+    return case(kind, REFERENCE[kind])
+
+
+def worst_cases(kind: str) -> list[Case]:
+    return [item for item in cases() if item.kind == kind and not item.honest]
+
+
+def input_file(folder: Path, item: Case) -> Path:
+    """The case's bytes in ``folder``, made on first use."""
+    path = folder / f"{item.kind}-{item.name}.bin"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(item.make())
+    return path

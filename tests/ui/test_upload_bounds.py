@@ -1,0 +1,70 @@
+"""An upload's size is checked before it is decoded: bytes first, then the pixels its header claims, against what
+the API takes and what the model decodes; the page shows a small copy, never the full-size picture."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from testing.worst_inputs import line_png
+from tests.ui.fakes import DIGITS, FakeApi
+from tests.ui.images import digit_png
+from ui import digit_input
+from ui.api_client import ModelCatalog
+
+
+def _upload(app: AppTest, data: bytes, name: str = "upload.png") -> None:
+    app.run()
+    app.segmented_control(key="input_mode_digits").set_value("Upload").run()
+    app.file_uploader(key="digit_upload").set_value((name, data, "image/png")).run()
+
+
+def test_a_picture_with_too_many_pixels_is_refused_before_it_is_decoded(app: AppTest, fake_api: FakeApi) -> None:
+    """A 445 KB PNG of 12000x12000 pixels: an error naming the size and the limit, no picture, nothing to send."""
+    _upload(app, line_png(12000, 12000, "RGB"))
+    assert not app.exception
+    assert not app.image
+    assert app.error[0].value == (
+        "This picture is 12000x12000 pixels; the model takes at most 16,777,216 pixels, each side at most 8,192. "
+        "Send a smaller picture."
+    )
+    assert app.button(key="predict").disabled
+    assert not fake_api.predict_calls
+
+
+def test_a_file_larger_than_one_request_is_refused_by_its_size(app: AppTest) -> None:
+    """Over 4.4 MB (base64 in a 6 MB request), the file is refused by its byte count alone."""
+    _upload(app, b"\x89PNG" + b"\0" * digit_input.MAX_UPLOAD_BYTES)
+    assert app.error[0].value.startswith("This file is 4.4 MB; one request to the API carries at most 4.4 MB")
+    assert app.button(key="predict").disabled
+
+
+def test_the_models_own_pixel_cap_is_the_one_applied(app: AppTest, fake_api: FakeApi) -> None:
+    """A model whose metadata says max_pixels 10,000 refuses a 300x260 picture in the page already."""
+    small_cap = replace(DIGITS, input=replace(DIGITS.input, max_pixels=10_000))
+    fake_api.catalog = ModelCatalog(default_model="digits", models=[small_cap])
+    _upload(app, digit_png("7"))
+    assert "the model takes at most 10,000 pixels" in app.error[0].value
+
+
+def test_the_page_shows_a_small_copy_of_a_large_picture() -> None:
+    """A 4000x3000 JPEG is previewed from a copy at most PREVIEW_SIDE pixels on its longer side."""
+    image = Image.new("RGB", (4000, 3000), "white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG")
+    preview = digit_input.upload_preview(buffer.getvalue())
+    assert preview is not None and max(preview.size) <= digit_input.PREVIEW_SIDE
+    assert digit_input.upload_preview(b"not a picture") is None
+
+
+def test_the_api_client_reads_the_models_pixel_cap() -> None:
+    """GET /models' image block carries max_pixels; the client keeps it on the input spec."""
+    from ui.api_client import _input_spec
+
+    spec = _input_spec(
+        {"kind": "image", "name": "input", "shape": [None, 64], "dtype": "float32", "image": {"max_pixels": 1234}}
+    )
+    assert spec.max_pixels == 1234

@@ -25,6 +25,10 @@ JOB_WORKER_TIMEOUT ?= 60
 # pip itself, pinned like everything it installs (a new pip may resolve or build differently).
 PIP_VERSION := 26.3
 
+# Your own model folders (made by `efs-models init`), published with the examples: make dev MODEL_DIRS=models/iris,models/pets
+MODEL_DIRS ?=
+comma := ,
+
 MODEL_DIR := models/digits
 MODEL_FILES := $(MODEL_DIR)/model.onnx $(MODEL_DIR)/metadata.json
 # The text example: all-MiniLM-L6-v2 converted to ONNX (~90 MB, built by `make minilm`, not committed).
@@ -90,7 +94,8 @@ minilm-reference:
 
 dev: $(STAMP) $(MODEL_FILES) $(MINILM_FILES)
 	$(PY) -m local.dev --host $(HOST) --api-port $(API_PORT) --ui-port $(UI_PORT) \
-		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --model-dir $(MINILM_DIR) --auth $(AUTH) \
+		--data-dir $(DATA_DIR) --workers $(WORKERS) --model-dir $(MODEL_DIR) --model-dir $(MINILM_DIR) \
+		$(foreach dir,$(subst $(comma), ,$(MODEL_DIRS)),--model-dir $(dir)) --auth $(AUTH) \
 		--function-log $(FUNCTION_LOG) $(if $(VERBOSE),--verbose) \
 		--aws-port $(AWS_PORT) --job-workers $(JOB_WORKERS) --job-worker-timeout $(JOB_WORKER_TIMEOUT)
 

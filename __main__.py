@@ -106,11 +106,15 @@ if config.jobs.enabled:
     writable_buckets.append(job_bucket.bucket_arn)  # the worker reaches its bucket through the VPC's endpoint
 http_args = HttpApiArgs.from_config(config, names, api_function, ROUTE_KEYS, other_functions=route_targets)
 http_api = HttpApi("http", http_args, aws_opts)
-# The VPC's way to S3 lets through reads of the model bucket, the worker's job objects, and ECR's image layers
-# for the UI tasks.
+# The VPC's way to S3 lets through reads of the model bucket (and the publisher's writes of each model's LATEST
+# object), the worker's job objects, and ECR's image layers for the UI tasks.
 ecr_layers = region.apply(lambda name: f"arn:aws:s3:::prod-{name}-starport-layer-bucket/*")
 network.limit_s3_endpoint(
-    "network-s3", [publisher.bucket_arn], [ecr_layers] if config.ui.enabled else [], writable_buckets
+    "network-s3",
+    [publisher.bucket_arn],
+    [ecr_layers] if config.ui.enabled else [],
+    writable_buckets,
+    [publisher.latest_objects_arn],
 )
 if config.storage.message_retention_days:
     retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement.for_messages())
@@ -186,6 +190,8 @@ pulumi.export("dashboard_url", dashboard.url)  # the stack's CloudWatch dashboar
 if alarms:
     pulumi.export("alarm_topic_arn", alarms.topic_arn)  # subscribe more endpoints (chat, paging) here
 pulumi.export("model_bucket", publisher.bucket_name)
+pulumi.export("model_publisher_function", publisher.function_name)  # efs-models publish --stack invokes it
+pulumi.export("region", region)
 pulumi.export("inference_repository_url", inference_image.repository_url)
 if config.jobs.enabled:
     pulumi.export("job_bucket", job_bucket.bucket_name)

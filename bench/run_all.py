@@ -38,6 +38,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "minilm": ["--requests", "40", "--seconds", "2", "--cold-runs", "2"],
     "job_bounds": ["--runs", "1", "--inputs", "5000"],
     "worst_case_memory": ["--no-before", "--kinds", "image"],
+    "bring_your_own": ["--runs", "2"],
 }
 
 

@@ -1,7 +1,7 @@
 """`make dev`: the whole stack on this machine, no AWS account or Docker needed.
 
     python -m local.dev --host 127.0.0.1 --api-port 8080 --ui-port 8501 --data-dir .local/data \\
-        --workers 4 --model-dir models/digits --model-dir models/minilm \\
+        --workers 4 --model-dir models/digits --model-dir models/minilm [--model-dir my/model ...] \\
         [--function-log .local/logs/function.log | --verbose]
 
 Publishes the example models into the data folder (laid out as on EFS), starts the local API
@@ -34,9 +34,10 @@ from types import FrameType
 from typing import IO
 
 from inference.layout import DataLayout
-from inference.models.metadata import MetadataError, ModelMetadata
+from inference.models.checks import publish_name
+from inference.models.metadata import MetadataError, ModelMetadata, ModelProblems
 from inference.models.pointer import read_latest
-from inference.models.publishing import PublishError, publish_version
+from inference.models.publishing import publish_version, verify_version_dir
 from local.job_stack import start_jobs
 from local.server import WORKER_PID_HEADER
 from local.sigv4 import DEFAULT_REGION, KeyPair, signed_headers
@@ -69,7 +70,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--data-dir", type=Path, default=Path(".local/data"), help="stands in for the EFS mount")
     parser.add_argument("--workers", type=int, default=4, help="the API's worker processes")
     parser.add_argument(
-        "--model-dir", type=Path, action="append", help="a model to publish; repeat for more (default: models/digits)"
+        "--model-dir",
+        type=Path,
+        action="append",
+        help="a model folder to publish (its metadata's name must be the folder's); repeat for more "
+        "(default: models/digits)",
     )
     parser.add_argument("--ui-app", type=Path, default=Path("ui_image/app.py"), help="the Streamlit script")
     parser.add_argument(
@@ -105,16 +110,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def is_published(model_dir: Path, data_dir: Path) -> bool:
     """True if ``model_dir``'s version is already in the data folder and LATEST names it: publishing changes nothing."""
     try:
-        version = ModelMetadata.read(model_dir).version
+        metadata = ModelMetadata.read(model_dir)
     except (OSError, MetadataError):
         return False  # publish_model says what is wrong
-    name_dir = DataLayout(data_dir).models_dir / model_dir.resolve().name
-    return (name_dir / version).is_dir() and read_latest(name_dir) == version
+    name_dir = DataLayout(data_dir).models_dir / metadata.name
+    return (name_dir / metadata.version).is_dir() and read_latest(name_dir) == metadata.version
 
 
 def publish_model(model_dir: Path, data_dir: Path) -> Path:
-    """Publish ``model_dir`` under the data folder's models/ as its folder name; a no-op if already there."""
-    return publish_version(model_dir, DataLayout(data_dir).models_dir, model_dir.resolve().name)
+    """Publish ``model_dir`` (checked as `efs-models publish` checks it) under its metadata's name, which must be the
+    folder's too; a no-op if already there. ModelProblems lists what is wrong."""
+    metadata = verify_version_dir(model_dir)
+    return publish_version(model_dir, DataLayout(data_dir).models_dir, publish_name(model_dir, metadata))
 
 
 def api_command(args: argparse.Namespace, data_dir: Path) -> list[str]:
@@ -287,8 +294,13 @@ def main(argv: list[str] | None = None) -> int:
         unchanged = is_published(model_dir, data_dir)
         try:
             published = publish_model(model_dir, data_dir)
-        except PublishError as error:
-            print(f"Cannot publish {model_dir}: {error}", file=sys.stderr)
+        except ModelProblems as error:
+            print(
+                f"Cannot publish {model_dir}:",
+                *(f"  - {problem}" for problem in error.problems),
+                sep="\n",
+                file=sys.stderr,
+            )
             print(f"Give it a new version, or remove {DataLayout(data_dir).models_dir} to start over.", file=sys.stderr)
             return 1
         if unchanged:
@@ -313,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         jobs_env: dict[str, str] = {}
         if args.jobs:
-            models = [(model_dir.resolve().name, model_dir) for model_dir in args.model_dirs]
+            models = [(ModelMetadata.read(model_dir).name, model_dir) for model_dir in args.model_dirs]
             jobs_env = start_jobs(
                 start,
                 host=args.host,

@@ -10,8 +10,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from inference.jobs.catalog import MODELS_PREFIX
 from inference.jobs.settings import DEAD_LETTER_TIMEOUT_SECONDS, JobSettings, visibility_timeout_seconds
+from inference.models.bucket_layout import version_prefix
 from inference.models.metadata import METADATA_FILE
 from inference.models.publishing import verify_version_dir
 
@@ -49,7 +49,7 @@ def provision(
     for name, folder in models:
         metadata = verify_version_dir(folder)
         body = (folder / METADATA_FILE).read_bytes()
-        s3.put_object(Bucket=model_bucket, Key=f"{MODELS_PREFIX}{name}/{metadata.version}/{METADATA_FILE}", Body=body)
+        s3.put_object(Bucket=model_bucket, Key=f"{version_prefix(name, metadata.version)}{METADATA_FILE}", Body=body)
     dlq_url = sqs.create_queue(
         QueueName=f"{prefix}-jobs-dlq",
         Attributes={

@@ -61,3 +61,19 @@ class ModelUnavailable(ServiceError):
 
     status = 503
     default_code = "model_unavailable"
+
+
+class ModelCannotRun(ServiceError):
+    """The inputs passed the metadata's checks, but the graph failed on them (say, an id past an embedding table):
+    the same inputs would fail again, so it is the request's to change."""
+
+    status = 422
+    default_code = "model_cannot_run"
+
+
+class BadModelOutput(ServiceError):
+    """The model ran but gave an output its metadata does not describe (publishing's probe makes this rare: only
+    a graph whose output shapes depend on the values can get here). Never the client's fault, never a 500."""
+
+    status = 502
+    default_code = "invalid_model_output"

@@ -27,4 +27,8 @@ COLD_START = CustomMetric("ColdStart", "Count", (SERVICE,))
 MODEL_LOAD_TIME = CustomMetric("ModelLoadTime", "Milliseconds", (SERVICE, MODEL, VERSION))
 INFERENCE_TIME = CustomMetric("InferenceTime", "Milliseconds", (SERVICE, MODEL, VERSION))
 
-CUSTOM_METRICS: tuple[CustomMetric, ...] = (COLD_START, MODEL_LOAD_TIME, INFERENCE_TIME)
+# Per model and the version its LATEST names: a choice of version made while LATEST cannot be served (a file damaged
+# after publishing), whatever serves meanwhile; one or more a minute while it lasts, in each busy worker.
+LATEST_UNAVAILABLE = CustomMetric("LatestVersionUnavailable", "Count", (SERVICE, MODEL, VERSION))
+
+CUSTOM_METRICS: tuple[CustomMetric, ...] = (COLD_START, MODEL_LOAD_TIME, INFERENCE_TIME, LATEST_UNAVAILABLE)

@@ -123,6 +123,7 @@ def s3_endpoint_document(
     read_bucket_arns: list[str],
     read_object_arns: list[str],
     read_write_bucket_arns: Sequence[str] = (),
+    write_object_arns: Sequence[str] = (),
 ) -> dict[str, Any]:
     """A gateway endpoint's policy: what may pass through it at all (IAM still decides who). Principal "*" is the
     form endpoint policies take; the resources and the account condition are what limit it.
@@ -163,6 +164,17 @@ def s3_endpoint_document(
                 # PutObject covers a multipart upload's steps but its abort (of a large result that lost the race)
                 "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"],
                 "Resource": [*read_write_bucket_arns, *(f"{arn}/*" for arn in read_write_bucket_arns)],
+                "Condition": own,
+            }
+        )
+    if write_object_arns:  # objects of the stack's own buckets (the model bucket's LATEST objects)
+        statements.append(
+            {
+                "Sid": "WriteTheseObjects",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:PutObject"],
+                "Resource": list(write_object_arns),
                 "Condition": own,
             }
         )

@@ -1,17 +1,21 @@
-"""The model folders that `pulumi up` publishes (config `modelDirs`): each one's files, name, version and one
-content hash.
+"""The model folders that `pulumi up` publishes (config `modelDirs`): each one's files, name, version and content
+checksum.
 
-Read before any resource exists, so a missing, incomplete or invalid folder fails the program early with a
-message naming `modelDirs`, the folder, and the command that builds it."""
+Read before any resource exists, and checked exactly as `efs-models check` checks a folder (the metadata, every
+file's checksum, ONNX Runtime loading the graph, the graph against the metadata, a probe run, the folder named as
+its model): a folder it refuses fails the program with the same problems listed, naming `modelDirs`, the folder,
+and the command that builds it."""
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.models.metadata import METADATA_FILE, MODEL_FILE
-from inference.models.publishing import PublishError, verify_version_dir
+from inference.models.bucket_layout import version_prefix
+from inference.models.checks import check_version_dir, publish_name
+from inference.models.integrity import content_sha256, file_sha256, plain_files
+from inference.models.metadata import METADATA_FILE, MODEL_FILE, MetadataError, ModelProblems
 from infra.config.checks import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -32,47 +36,53 @@ class ModelBundle:
     name: str
     version: str
     files: tuple[ModelFile, ...]
-    content_sha256: str  # changes exactly when some file's name or bytes change
+    content_sha256: str  # the version's content checksum: changes exactly when some file's name or bytes change
 
     @property
     def s3_prefix(self) -> str:
-        return f"models/{self.name}/{self.version}/"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return version_prefix(self.name, self.version)
 
 
 def _how_to_build(model_dir: str) -> str:
     command = BUILD_COMMANDS.get(Path(model_dir).name)
-    return f"run `{command}`" if command else "build the model there first"
+    return f"run `{command}`" if command else "build the model there first: `efs-models init` makes a model folder"
 
 
 def read_model_bundle(model_dir: str, root: Path = PROJECT_ROOT) -> ModelBundle:
-    """The bundle in `model_dir` (relative to `root` unless absolute): every visible file at its top level,
-    once the metadata parses and every file it lists matches its size and sha256, as publishing will check."""
+    """The bundle in `model_dir` (relative to `root` unless absolute): its plain files, once the folder passes
+    every check `efs-models check` runs."""
     directory = root / model_dir
     if not (directory / MODEL_FILE).is_file() or not (directory / METADATA_FILE).is_file():
         raise ConfigError(
             KEY, model_dir, f"a directory holding {MODEL_FILE} and {METADATA_FILE} ({_how_to_build(model_dir)})"
         )
-    try:
-        metadata = verify_version_dir(directory)
-    except PublishError as error:
-        raise ConfigError(
-            KEY, model_dir, f"a valid, complete model folder ({error}; {_how_to_build(model_dir)})"
-        ) from None
     files = tuple(
-        ModelFile(name=path.name, path=str(Path(model_dir) / path.name), sha256=_sha256(path))
-        for path in sorted(directory.iterdir())
-        if path.is_file() and not path.name.startswith(".")
+        ModelFile(name=path.name, path=str(Path(model_dir) / path.name), sha256=file_sha256(path))
+        for path in plain_files(directory)
     )
-    content_sha256 = hashlib.sha256("".join(f"{item.name}\0{item.sha256}\n" for item in files).encode()).hexdigest()
-    return ModelBundle(name=metadata.name, version=metadata.version, files=files, content_sha256=content_sha256)
+    checksum = content_sha256((item.name, item.sha256) for item in files)
+    name, version = _checked(str(directory.resolve()), checksum, model_dir)
+    return ModelBundle(name=name, version=version, files=files, content_sha256=checksum)
+
+
+@functools.cache
+def _checked(directory: str, checksum: str, model_dir: str) -> tuple[str, str]:
+    """The folder's model name and version once it passes the checks; the same folder content is checked once per
+    process (the tests run the program many times)."""
+    problems: list[str] = []
+    try:
+        metadata = check_version_dir(Path(directory)).metadata
+        return publish_name(Path(directory), metadata), metadata.version
+    except MetadataError as error:
+        problems = [f"{METADATA_FILE} is invalid: {problem}" for problem in error.problems]
+    except ModelProblems as error:
+        problems = list(error.problems)
+    listed = "".join(f"\n  - {problem}" for problem in problems)
+    raise ConfigError(
+        KEY,
+        model_dir,
+        f"a model folder that passes `efs-models check {model_dir}` ({_how_to_build(model_dir)}):{listed}\n ",
+    )
 
 
 def read_model_bundles(model_dirs: tuple[str, ...], root: Path = PROJECT_ROOT) -> tuple[ModelBundle, ...]:

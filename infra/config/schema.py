@@ -153,7 +153,8 @@ class ModelConfig:
     model_dirs: tuple[str, ...] = setting(
         "modelDirs",
         ("models/digits", "models/minilm"),
-        "Model folders published to EFS on `pulumi up` (relative to the project); `make minilm` builds models/minilm.",
+        "Model folders published to EFS on `pulumi up` (relative to the project), each named as its model and checked "
+        "as `efs-models check` checks it before anything is created; `make minilm` builds models/minilm.",
     )
     default_model: str = setting(
         "defaultModel", "", "Model served by POST /predict; empty means the first published model's name."

@@ -2,7 +2,7 @@
 
 - the jobs function (accepts and reports jobs) may put and read job objects and uploads, list job objects
   and uploads (so that S3 answers a HEAD on a missing upload with 404 rather than 403), read the models'
-  metadata (never their weights), and send to the job queue;
+  metadata and LATEST (never their weights), and send to the job queue;
 - the worker may read and write job objects (a large result in parts, abandoned parts aborted), list them,
   and consume the job queue (through the event source mapping); mounting EFS comes with its EfsFunction;
 - the dead-letter consumer may read and write job objects, list them, and consume the dead-letter queue.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from inference.jobs.catalog import MODELS_PREFIX
 from inference.jobs.layout import JOBS_PREFIX, UPLOADS_PREFIX
+from inference.models.bucket_layout import latest_key
 from infra.building_blocks.iam import Statement
 
 # What Lambda's event source mapping does with a queue on the function's behalf.
@@ -64,7 +65,8 @@ def job_api_statements(job_bucket_arn: str, model_bucket_arn: str, queue_arn: st
             "Sid": "ReadModelMetadata",
             "Effect": "Allow",
             "Action": ["s3:GetObject"],
-            "Resource": f"{model_bucket_arn}/{MODELS_PREFIX}*/metadata.json",
+            # Each version's metadata, and each model's LATEST (the version a new job runs).
+            "Resource": [f"{model_bucket_arn}/{MODELS_PREFIX}*/metadata.json", f"{model_bucket_arn}/{latest_key('*')}"],
         },
         _list_prefixes("ListModelVersions", model_bucket_arn, MODELS_PREFIX),
         {"Sid": "SendToJobQueue", "Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue_arn},

@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from infra.building_blocks.iam import s3_read_statements
+from inference.models.bucket_layout import MODELS_PREFIX, latest_key
+from inference.models.publisher import PUBLISHER_TIMEOUT_SECONDS
+from infra.building_blocks.iam import Statement, s3_read_statements
 from infra.building_blocks.private_bucket import private_bucket_controls
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
@@ -21,7 +23,6 @@ from infra.network.network import Network
 from infra.storage.file_system import SharedFileSystem
 
 PUBLISHER_COMMAND = ("inference.models.publisher.handler",)
-PUBLISHER_TIMEOUT_SECONDS = 300  # not behind the API, so not capped at 30 s
 PUBLISHER_MEMORY_MB = 1024
 NONCURRENT_VERSION_DAYS = 30  # an overwritten or deleted model file is kept this long, then expires
 
@@ -77,6 +78,20 @@ class ModelPublisherArgs:
         )
 
 
+def publisher_statements(bucket_arn: str) -> list[Statement]:
+    """Read every model's files (`efs-models publish` brings models that are not in modelDirs), and write each
+    model's LATEST object once LATEST has moved on EFS (where the jobs' catalog reads which version serves)."""
+    return [
+        *s3_read_statements(bucket_arn, [MODELS_PREFIX]),
+        {
+            "Sid": "WriteLatestVersions",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject"],
+            "Resource": f"{bucket_arn}/{latest_key('*')}",
+        },
+    ]
+
+
 def validate_model_publisher_args(args: ModelPublisherArgs) -> None:
     if not args.bundles or not all(bundle.files for bundle in args.bundles):
         raise ValueError("ModelPublisherArgs.bundles must hold at least one bundle, each with at least one file")
@@ -90,6 +105,7 @@ def validate_model_publisher_args(args: ModelPublisherArgs) -> None:
 class ModelPublisher(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
+    latest_objects_arn: pulumi.Output[str]  # each model's LATEST object, which only the publisher writes
     function_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
 
@@ -135,9 +151,7 @@ class ModelPublisher(pulumi.ComponentResource):
                 log_retention_days=args.log_retention_days,
                 environment=args.environment,
                 command=PUBLISHER_COMMAND,
-                extra_statements=self.bucket.arn.apply(
-                    lambda arn: s3_read_statements(arn, [bundle.s3_prefix for bundle in bundles])
-                ),
+                extra_statements=self.bucket.arn.apply(publisher_statements),
             ),
             opts=child,
         )
@@ -170,12 +184,14 @@ class ModelPublisher(pulumi.ComponentResource):
         ]
         self.bucket_name = self.bucket.bucket
         self.bucket_arn = self.bucket.arn
+        self.latest_objects_arn = self.bucket.arn.apply(lambda arn: f"{arn}/{latest_key('*')}")
         self.function_name = self.publisher.function_name
         self.log_group_name = self.publisher.log_group_name
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,
                 "bucket_arn": self.bucket_arn,
+                "latest_objects_arn": self.latest_objects_arn,
                 "function_name": self.function_name,
                 "log_group_name": self.log_group_name,
             }

@@ -156,11 +156,12 @@ class Network(pulumi.ComponentResource):
         read_bucket_arns: Sequence[pulumi.Input[str]],
         read_object_arns: Sequence[pulumi.Input[str]] = (),
         read_write_bucket_arns: Sequence[pulumi.Input[str]] = (),
+        write_object_arns: Sequence[pulumi.Input[str]] = (),
     ) -> aws.ec2.VpcEndpointPolicy | None:
-        """Let through the S3 gateway endpoint only reads of these buckets and objects, and reads and writes of
-        the read-write buckets, the stack's own buckets only for this account's principals while they are this
-        account's (the default policy lets any principal in the VPC reach any bucket in the world).
-        Nothing to do in an existing VPC."""
+        """Let through the S3 gateway endpoint only reads of these buckets and objects, reads and writes of the
+        read-write buckets, and writes of these objects, the stack's own buckets only for this account's principals
+        while they are this account's (the default policy lets any principal in the VPC reach any bucket in the
+        world). Nothing to do in an existing VPC."""
         if self.s3_endpoint_id is None:
             return None
         account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
@@ -169,7 +170,10 @@ class Network(pulumi.ComponentResource):
             pulumi.Output.all(*read_bucket_arns),
             pulumi.Output.all(*read_object_arns),
             pulumi.Output.all(*read_write_bucket_arns),
-        ).apply(lambda got: json.dumps(s3_endpoint_document(got[0], list(got[1]), list(got[2]), list(got[3]))))
+            pulumi.Output.all(*write_object_arns),
+        ).apply(
+            lambda got: json.dumps(s3_endpoint_document(got[0], list(got[1]), list(got[2]), list(got[3]), list(got[4])))
+        )
         self.s3_endpoint_policy = aws.ec2.VpcEndpointPolicy(
             name, vpc_endpoint_id=self.s3_endpoint_id, policy=policy, opts=pulumi.ResourceOptions(parent=self)
         )

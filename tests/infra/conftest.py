@@ -24,7 +24,7 @@ StackConfigFactory = Callable[..., dict[str, str]]
 def model_dirs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Two small, valid model folders, so these tests never depend on `make model` or `make minilm`."""
     root = tmp_path_factory.mktemp("models")
-    first = tiny_model_dir(root / "first", name=MODEL_NAME, version=MODEL_VERSION)
+    first = tiny_model_dir(root / MODEL_NAME, name=MODEL_NAME, version=MODEL_VERSION)  # folders named as their models
     (first / "samples.json").write_text("[]")
     second = tiny_model_dir(root / "second", variant="b", name=SECOND_MODEL[0], version=SECOND_MODEL[1])
     return [first, second]

@@ -44,8 +44,9 @@ def test_every_log_group_has_the_configured_retention(any_run: StackRun) -> None
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_outputs(stack: str, request: pytest.FixtureRequest) -> None:
-    """The API URL, function name, log groups, EFS id, repository URLs and dashboard URL are exported; the UI's only
-    with the UI, the alarms' topic only with alarms."""
+    """The API URL, function name, log groups, EFS id, repository URLs and dashboard URL are exported, and what
+    `efs-models publish --stack` reads (the model bucket, the publisher function, the region); the UI's only with the
+    UI, the alarms' topic only with alarms."""
     run: StackRun = request.getfixturevalue(f"{stack}_run")
     expected = {
         "api_url",
@@ -55,6 +56,8 @@ def test_outputs(stack: str, request: pytest.FixtureRequest) -> None:
         "api_access_log_group",
         "efs_id",
         "model_bucket",
+        "model_publisher_function",
+        "region",
         "inference_repository_url",
         "api_auth",
         "api_caller_policy",

@@ -20,7 +20,7 @@ from tests.models.factory import tiny_model_dir
 
 FIXTURE = Path(__file__).with_name("urns.json")
 # The model folders tests/infra/conftest.py gives every stack: names and versions are in the URNs.
-MODEL_FOLDERS = (("first", "a", "digits", "1"), ("second", "b", "second", "3"))
+MODEL_FOLDERS = (("digits", "a", "digits", "1"), ("second", "b", "second", "3"))  # folders named as their models
 
 
 def model_dirs(root: Path) -> list[Path]:
@@ -28,7 +28,7 @@ def model_dirs(root: Path) -> list[Path]:
     folders = []
     for folder, variant, name, version in MODEL_FOLDERS:
         directory = tiny_model_dir(root / folder, variant=variant, name=name, version=version)
-        if folder == "first":
+        if folder == "digits":
             (directory / "samples.json").write_text("[]")
         folders.append(directory)
     return folders

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 import pytest
 
 from inference.errors import BadRequest
+from inference.models.integrity import folder_content_sha256
 from inference.models.metadata import METADATA_FILE, MODEL_FILE
 from inference.models.pointer import read_latest
 from inference.models.publisher import handler, publish_from_s3
@@ -46,6 +47,10 @@ class FakeS3:
         self.downloads.append(Key)
         Fileobj.write(self.objects[Key])
 
+    def put_object(self, Bucket: str, Key: str, Body: bytes, ContentType: str) -> None:
+        assert Bucket == BUCKET
+        self.objects[Key] = Body
+
 
 def _bucket_with(folder: Path, prefix: str = PREFIX) -> dict[str, bytes]:
     return {f"{prefix}/{path.name}": path.read_bytes() for path in folder.iterdir()}
@@ -63,7 +68,14 @@ def test_publishes_a_model_from_s3(tmp_path: Path) -> None:
     s3 = FakeS3(objects, page_size=1)
     models_dir = tmp_path / "models"
     result = publish_from_s3(_event(), s3, models_dir)
-    assert result == {"name": "digits", "version": "1", "path": str(models_dir / "digits" / "1"), "files": 2}
+    assert result == {
+        "name": "digits",
+        "version": "1",
+        "path": str(models_dir / "digits" / "1"),
+        "files": 2,
+        "content_sha256": folder_content_sha256(DIGITS_DIR),
+    }
+    assert s3.objects["models/digits/LATEST"] == b"1"  # where the jobs' catalog reads which version is served
     assert (models_dir / "digits" / "1" / MODEL_FILE).read_bytes() == (DIGITS_DIR / MODEL_FILE).read_bytes()
     assert read_latest(models_dir / "digits") == "1"
     assert ModelRegistry(models_dir, "digits").predict(None, [[0] * 64])["version"] == "1"
@@ -98,7 +110,7 @@ def test_corrupt_objects_are_not_published(tmp_path: Path) -> None:
     models_dir = tmp_path / "models"
     with pytest.raises(PublishError, match="does not match"):
         publish_from_s3(_event(), FakeS3(objects), models_dir)
-    assert list((models_dir / "digits").iterdir()) == []
+    assert not (models_dir / "digits").exists()  # not even an empty model folder, which GET /models would list
 
 
 @pytest.mark.parametrize(

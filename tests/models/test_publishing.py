@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from inference.errors import BadRequest
+from inference.models.integrity import RECORD_FILE
 from inference.models.metadata import METADATA_FILE, MODEL_FILE
 from inference.models.pointer import read_latest
 from inference.models.publishing import STALE_TEMP_SECONDS, TEMP_PREFIX, PublishError, publish_files, publish_version
@@ -95,7 +96,7 @@ def test_a_failed_fill_leaves_nothing_behind(models_dir: Path) -> None:
 
     with pytest.raises(OSError, match="connection reset"):
         publish_files(models_dir, "tiny", "1", half_then_fail)
-    assert list((models_dir / "tiny").iterdir()) == []
+    assert not (models_dir / "tiny").exists()  # not even an empty model folder, which GET /models would list
 
 
 def test_stale_temporary_folders_are_swept(publish_tiny: PublishTiny, models_dir: Path) -> None:
@@ -112,9 +113,10 @@ def test_stale_temporary_folders_are_swept(publish_tiny: PublishTiny, models_dir
 
 
 def test_extra_files_travel_with_the_model(tmp_path: Path, models_dir: Path) -> None:
-    """Every plain file of the source folder is published; hidden files are not."""
+    """Every plain file of the source folder is published; hidden files are not (the publish record is the
+    publisher's own)."""
     source = tiny_model_dir(tmp_path / "source")
     (source / "README.txt").write_text("notes")
     (source / ".DS_Store").write_text("junk")
     path = publish_version(source, models_dir, "tiny")
-    assert sorted(p.name for p in path.iterdir()) == ["README.txt", METADATA_FILE, MODEL_FILE]
+    assert sorted(p.name for p in path.iterdir()) == [RECORD_FILE, "README.txt", METADATA_FILE, MODEL_FILE]

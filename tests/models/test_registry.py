@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from inference.errors import BadRequest, ModelUnavailable, NotFound
+from inference.errors import BadModelOutput, BadRequest, ModelUnavailable, NotFound
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, ModelMetadata
 from inference.models.pointer import write_latest
 from inference.models.publishing import TEMP_PREFIX, publish_version
@@ -227,7 +227,8 @@ def test_natural_sort_orders_numbers_by_value() -> None:
 def test_a_corrupt_new_version_keeps_the_previous_one_serving(
     publish_tiny: PublishTiny, models_dir: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A corrupt version named by LATEST is skipped with one warning, and the previous version keeps serving."""
+    """A version damaged after publishing and named by LATEST is skipped with one error line, the previous version
+    keeps serving, and the listing says why LATEST is not served."""
     publish_tiny("1")
     registry = ModelRegistry(models_dir, "tiny", refresh_seconds=1, clock=clock)
     assert registry.predict(None, [FIRST_WINS])["version"] == "1"
@@ -238,8 +239,11 @@ def test_a_corrupt_new_version_keeps_the_previous_one_serving(
         for _ in range(3):
             clock.advance(1)
             assert registry.predict(None, [FIRST_WINS])["version"] == "1"
-    assert len([r for r in caplog.records if "corrupt" in r.getMessage()]) == 1
-    assert registry.list_models()["models"][0]["versions"] == ["1"]
+    assert len([r for r in caplog.records if "cannot be served" in r.getMessage()]) == 1
+    (listing,) = registry.list_models()["models"]
+    assert listing["versions"] == ["1"]
+    assert (listing["latest"], listing["serving"]) == ("2", "1")
+    assert "model.onnx changed after it was published" in listing["unavailable"][0]["reason"]
     with pytest.raises(ModelUnavailable):
         registry.predict(None, [FIRST_WINS], version="2")
 
@@ -327,8 +331,9 @@ class _ThreeColumnSession:
 
 
 def test_probabilities_that_do_not_match_the_labels_are_an_error() -> None:
-    """A classifier answering more probability columns than it has labels fails instead of mislabelling."""
+    """A classifier answering more probability columns than it has labels fails instead of mislabelling: a 502
+    naming the output, never a 500."""
     metadata = ModelMetadata.from_dict(tiny_metadata(tiny_onnx()))
     model = LoadedModel(name="tiny", version="1", metadata=metadata, session=_ThreeColumnSession())
-    with pytest.raises(ValueError, match="3 probabilities for 2 labels"):
+    with pytest.raises(BadModelOutput, match=r"shape \[1, 3\], but 2 labels"):
         model.run(model.prepare([FIRST_WINS], max_batch=1))

@@ -12,6 +12,7 @@ import pytest
 from inference.settings import Settings
 from testing.api_events import http_event
 from testing.lambda_context import FakeLambdaContext
+from testing.local_stack import Running, start_server
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 ServeFrom = Callable[..., Invoke]
@@ -36,6 +37,14 @@ def serve_from(monkeypatch: pytest.MonkeyPatch) -> Iterator[ServeFrom]:
     yield configure
     handler.message_store.cache_clear()
     handler.model_registry.cache_clear()
+
+
+def start_real_server(data_dir: Path, log_path: Path, *, workers: int, **environment: str) -> Running:
+    """The local API with the real handler and ``workers`` worker processes, with these environment variables
+    (DEFAULT_MODEL=..., MODEL_REFRESH_SECONDS=...)."""
+    return start_server(
+        data_dir, log_path, "--workers", str(workers), handler="inference.api.handler.lambda_handler", env=environment
+    )
 
 
 def body_json(response: dict[str, Any]) -> Any:

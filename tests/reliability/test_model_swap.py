@@ -17,9 +17,9 @@ import pytest
 
 from inference.models.publishing import publish_version
 from testing.api_events import json_event
-from testing.local_stack import Running, call, start_server, stop
+from testing.local_stack import Running, call, stop
 from tests.models.factory import FIRST_WINS, SECOND_WINS, tiny_model_dir
-from tests.reliability.conftest import ServeFrom
+from tests.reliability.conftest import ServeFrom, start_real_server
 
 VERSIONS = 6
 CLIENTS = 3
@@ -108,15 +108,12 @@ def test_handler_answers_from_whole_versions_while_publishing(tmp_path: Path, se
 
 
 @pytest.fixture
-def tiny_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Running, Path]]:
+def tiny_server(tmp_path: Path) -> Iterator[tuple[Running, Path]]:
     """The local stack with two worker processes serving the tiny model, version 1 published."""
     data_dir = tmp_path / "data"
     _publish(tmp_path / "sources", data_dir / "models", 1)
-    monkeypatch.setenv("DEFAULT_MODEL", "tiny")
-    monkeypatch.setenv("MODEL_REFRESH_SECONDS", str(REFRESH_SECONDS))
-    running = start_server(
-        data_dir, tmp_path / "server.log", "--workers", "2", handler="inference.api.handler.lambda_handler"
-    )
+    settings = {"DEFAULT_MODEL": "tiny", "MODEL_REFRESH_SECONDS": str(REFRESH_SECONDS)}
+    running = start_real_server(data_dir, tmp_path / "server.log", workers=2, **settings)
     yield running, data_dir
     stop(running)
 

@@ -23,4 +23,4 @@ def sample(label: str) -> Sample:
 
 def pixels(label: str) -> Pixels:
     """That sample as 8x8 pixels."""
-    return from_sample(sample(label))
+    return from_sample(sample(label), (8, 8))

@@ -30,6 +30,8 @@ DIGITS = ModelInfo(
         value_range=VALUE_RANGE,
         kind="image",
         image_formats=["PNG", "JPEG"],
+        image_mode="L",
+        image_size=(8, 8),
     ),
     labels=DIGIT_LABELS,
     description="Handwritten digits, 8x8",
@@ -62,6 +64,7 @@ class FakeApi:
     messages: list[Message] = field(default_factory=list)  # oldest first, as stored
     catalog: ModelCatalog = field(default_factory=lambda: ModelCatalog(default_model="digits", models=[DIGITS]))
     predicted_label: str = "3"
+    predicted_values: dict[str, Any] | None = None  # set: answers as a model of plain outputs (a regressor)
     failures: dict[str, ApiError] = field(default_factory=dict)  # method name -> the error it raises
     predict_calls: list[PredictCall] = field(default_factory=list)
     max_text_bytes: int = 100  # what /health says the API takes
@@ -85,8 +88,8 @@ class FakeApi:
             status="ok",
             details={
                 "store": {"ok": True},
-                "models": {"ok": True},
-                "instance": {"id": "pid 4242", "serving": {"digits": "2"}, "loaded": []},
+                "models": {"ok": True, "serving": {"digits": "2"}},
+                "instance": {"id": "pid 4242", "loaded": []},
                 "limits": {"max_text_bytes": self.max_text_bytes},
             },
         )
@@ -112,10 +115,13 @@ class FakeApi:
         if model == MINILM.name:
             return self._embed(inputs)
         probabilities = {label: (0.91 if label == self.predicted_label else 0.01) for label in DIGIT_LABELS}
+        output = Output(label=self.predicted_label, probabilities=probabilities)
+        if self.predicted_values is not None:
+            output = Output(label="", probabilities={}, values=self.predicted_values)
         return Prediction(
             model=model,
             version=version or "2",
-            outputs=[Output(label=self.predicted_label, probabilities=probabilities) for _ in inputs],
+            outputs=[output for _ in inputs],
             inference_ms=0.4,
             total_ms=1.2,
             round_trip_ms=5.0,

@@ -127,7 +127,9 @@ def test_draw_mode_waits_for_a_drawing(app: AppTest, fake_api: FakeApi) -> None:
     app.run()
     app.segmented_control(key="input_mode_digits").set_value("Draw").run()
     assert not app.exception
-    assert "Draw one digit, large, in the middle of the pad." in captions(app)
+    assert "Draw on the pad, large and in the middle: the server turns the drawing into the model's input." in (
+        captions(app)
+    )
     assert app.button(key="predict").disabled
 
 
@@ -201,3 +203,76 @@ def test_other_models_offer_their_samples_as_they_are(app: AppTest, fake_api: Fa
     app.button(key="predict").click().run()
     assert not app.exception
     assert fake_api.predict_calls[0].inputs == [[6.3, 3.3, 6.0, 2.5]]
+
+
+PETS = ModelInfo(
+    "pets",
+    ["1"],
+    "1",
+    InputSpec(
+        "pixel_values",
+        [None, 3, 224, 224],
+        "float32",
+        kind="image",
+        image_formats=["PNG", "JPEG"],
+        image_mode="RGB",
+        image_size=(224, 224),
+    ),
+    ["cat", "dog"],
+    "Pets, from a colour photo",
+)
+
+
+def test_a_colour_image_model_is_offered_uploads_in_its_own_words(app: AppTest, fake_api: FakeApi) -> None:
+    """An RGB model: no Draw pad (it draws one grey channel), and the wording says an image, not a digit."""
+    fake_api.catalog = ModelCatalog(default_model="pets", models=[PETS])
+    app.run()
+    assert not app.get("segmented_control")  # Upload is all there is
+    assert app.file_uploader(key="digit_upload").label == "An image (PNG or JPEG)"
+    assert not any("digit" in caption.lower() for caption in captions(app))
+
+
+def test_tensor_samples_are_shown_inline(app: AppTest, fake_api: FakeApi) -> None:
+    """A tensor model's sample is shown as its values, not folded away."""
+    samples = [Sample("setosa", [5.1, 3.5, 1.4, 0.2])]
+    fake_api.catalog = ModelCatalog(default_model="iris", models=[replace(IRIS, samples=samples)])
+    app.run()
+    assert "[5.1, 3.5, 1.4, 0.2]" in [code.value for code in app.main.code]
+
+
+def test_plain_outputs_are_shown_by_name(app: AppTest, fake_api: FakeApi) -> None:
+    """A regressor's answer (outputs by name, no label) is shown as such, with no "Predicted" class."""
+    fake_api.predicted_values = {"variable": [151.2]}
+    samples = [Sample("", [0.1, 0.2, 0.3, 0.4])]
+    regressor = replace(IRIS, name="diabetes", labels=None, task="tensor", samples=samples)
+    fake_api.catalog = ModelCatalog(default_model="diabetes", models=[regressor])
+    app.run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert not app.metric
+    assert '{"variable": [151.2]}' in [code.value for code in app.code]
+
+
+SENTIMENT = ModelInfo(
+    "sentiment",
+    ["1"],
+    "1",
+    InputSpec("text", [None], "string", kind="text", max_text_bytes=16384),
+    ["negative", "neutral", "positive"],
+    "Sentiment of a text",
+    samples=[Sample("positive", "A wonderful film.")],
+)
+
+
+def test_a_text_classifier_is_predicted_here_from_a_text(app: AppTest, fake_api: FakeApi) -> None:
+    """A text classifier (not an embedding model, which has its own page) takes its sample or a typed text."""
+    fake_api.catalog = ModelCatalog(default_model="sentiment", models=[SENTIMENT, MINILM])
+    app.run()
+    assert app.selectbox(key="model_name").options == ["sentiment"]
+    assert app.segmented_control(key="input_mode_sentiment").options == ["Sample", "Text"]
+    assert '"A wonderful film."' in [code.value for code in app.main.code]
+    app.segmented_control(key="input_mode_sentiment").set_value("Text").run()
+    app.text_area(key="text_input").input("The service was terrible.").run()
+    app.button(key="predict").click().run()
+    assert not app.exception
+    assert fake_api.predict_calls[-1].inputs == ["The service was terrible."]

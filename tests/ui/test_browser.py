@@ -153,7 +153,7 @@ def test_uploaded_and_drawn_digits_are_predicted(page: Page) -> None:
     page.get_by_text("Upload", exact=True).click()
     picture = FilePayload(name="four.png", mimeType="image/png", buffer=digit_png("4"))
     page.locator("input[type=file]").set_input_files(files=[picture])
-    expect(page.get_by_text("Your picture: the server turns it into the model's input")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_text("Your image: the server turns it into the model's input")).to_be_visible(timeout=WAIT_MS)
     expect_predicted(page, "4")
 
     page.get_by_text("Draw", exact=True).click()

@@ -13,10 +13,10 @@ from ui.api_client import InputSpec, Sample
 from ui.digit_input import (
     DIGITS_RANGE,
     UnreadableImage,
-    accepts_digits,
     as_model_input,
     from_sample,
     image_input,
+    picture_size,
     pixel_range,
     preview,
 )
@@ -56,26 +56,38 @@ def test_a_sample_becomes_8x8_pixels_from_either_layout() -> None:
     """A sample's 64 values, flat or 8x8, give the same 8x8 pixels; anything else is refused."""
     flat = sample("3").input
     assert len(flat) == 64
-    grid = from_sample(Sample("3", flat))
+    grid = from_sample(Sample("3", flat), (8, 8))
     assert np.asarray(grid).shape == (8, 8)
-    assert from_sample(Sample("3", grid)) == grid
+    assert from_sample(Sample("3", grid), (8, 8)) == grid
     with pytest.raises(UnreadableImage, match="8x8"):
-        from_sample(Sample("3", [1, 2, 3]))
+        from_sample(Sample("3", [1, 2, 3]), (8, 8))
     with pytest.raises(UnreadableImage, match="8x8"):
-        from_sample(Sample("3", "not numbers"))
+        from_sample(Sample("3", "not numbers"), (8, 8))
+
+
+def _image_spec(shape: list[int | None], mode: str | None, size: tuple[int, int] | None) -> InputSpec:
+    return InputSpec("x", shape, "float32", kind="image", image_mode=mode, image_size=size)
 
 
 @pytest.mark.parametrize(
-    ("shape", "digits"),
-    [([None, 64], True), ([-1, 8, 8], True), ([64], True), ([None, 1, 8, 8], True), ([None, 4], False)],
+    ("spec", "size"),
+    [
+        (_image_spec([None, 64], "L", (8, 8)), (8, 8)),
+        (_image_spec([None, 8, 8], "L", None), (8, 8)),  # no size in the metadata: a square
+        (_image_spec([None, 1, 28, 28], "L", (28, 28)), None),  # the sample (64 values) is not 28x28
+        (_image_spec([None, 3 * 64], "RGB", (8, 8)), None),  # colour: shown as values
+        (InputSpec("x", [None, 64], "float32"), None),  # a tensor model of 64 features is not a picture
+    ],
 )
-def test_digit_models_are_recognised_by_their_input_shape(shape: list[int | None], digits: bool) -> None:
-    """A model whose one input holds 64 values takes digits, whatever the layout."""
-    assert accepts_digits(InputSpec("x", shape, "float32")) is digits
+def test_only_grayscale_image_samples_are_shown_as_pictures(spec: InputSpec, size: tuple[int, int] | None) -> None:
+    """The picture size of a sample: a grayscale image model's whose values fill its picture, else None."""
+    assert picture_size(spec, sample("3")) == size
 
 
 def test_the_input_follows_the_model_shape() -> None:
-    """64 flat values for (N, 64); an 8x8 grid for (N, 8, 8)."""
+    """64 flat values for (N, 64); an 8x8 grid for (N, 8, 8); what holds another count is sent as it is."""
     pixels = original("3").tolist()
     assert as_model_input(pixels, InputSpec("x", [None, 64], "float32")) == [v for row in pixels for v in row]
     assert as_model_input(pixels, InputSpec("x", [None, 8, 8], "float32")) == pixels
+    assert as_model_input([1, 2, 3], InputSpec("x", [None, 4], "float32")) == [1, 2, 3]
+    assert as_model_input({"image": "..."}, InputSpec("x", [None, 4], "float32")) == {"image": "..."}

@@ -64,6 +64,8 @@ class InputSpec:
     value_range: tuple[float, float] | None = None  # the model's [low, high] for every value, when it says
     kind: str = KIND_TENSOR  # tensor, text, or image (which takes pictures as well as tensors)
     image_formats: list[str] = field(default_factory=list)  # image models: what the server decodes
+    image_mode: str | None = None  # image models: L (grayscale: the Draw pad suits them) or RGB
+    image_size: tuple[int, int] | None = None  # image models: (width, height) of what the model sees
     max_pixels: int | None = None  # image models: the most pixels the server decodes in one picture
     max_text_bytes: int | None = None  # text models: the longest text, in UTF-8 bytes
 
@@ -104,11 +106,12 @@ class ModelCatalog:
 @dataclass(frozen=True)
 class Output:
     """One prediction; ``probabilities`` is empty when the model is not a classifier, ``embedding`` is
-    set for an embedding model."""
+    set for an embedding model, ``values`` (output name -> value) for a model of plain outputs."""
 
     label: str
     probabilities: dict[str, float]
     embedding: list[float] | None = None
+    values: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -278,6 +281,8 @@ def _input_spec(spec: Any) -> InputSpec:
         value_range=None if value_range is None else (float(value_range[0]), float(value_range[1])),
         kind=str(spec.get("kind") or KIND_TENSOR),
         image_formats=[str(item) for item in image.get("formats") or []],
+        image_mode=None if image.get("mode") is None else str(image["mode"]),
+        image_size=None if not image.get("size") else (int(image["size"][0]), int(image["size"][1])),
         max_pixels=None if image.get("max_pixels") is None else int(image["max_pixels"]),
     )
 
@@ -304,9 +309,11 @@ def _sample(body: Any) -> Sample:
 def _output(body: Any) -> Output:
     if isinstance(body, dict) and isinstance(body.get("embedding"), list):
         return Output(label="", probabilities={}, embedding=[float(value) for value in body["embedding"]])
-    if isinstance(body, dict) and "label" in body:
-        probabilities = body.get("probabilities") or {}
+    if isinstance(body, dict) and "label" in body and isinstance(body.get("probabilities"), dict):
+        probabilities = body["probabilities"]
         return Output(label=str(body["label"]), probabilities={str(k): float(v) for k, v in probabilities.items()})
+    if isinstance(body, dict):
+        return Output(label="", probabilities={}, values=body)
     return Output(label=str(body), probabilities={})
 
 

@@ -1,7 +1,8 @@
-"""Inputs for 8x8 digit models (the example model): the model's samples, and uploaded or drawn images.
+"""Inputs for image models: the model's samples, and uploaded or drawn images.
 
 Images go to the server as they are (``{"image": base64}``): the model's metadata declares how they become
-its input, and the server applies it. Samples are already 8x8 values and are previewed as the model sees them."""
+its input, and the server applies it. A grayscale image model's samples are already pixel values (the digits
+example: 8x8) and are previewed as the model sees them; any other sample is shown as its values."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from PIL import Image, UnidentifiedImageError
 
 from ui.api_client import InputSpec, Sample
 
-SIDE = 8
 DIGITS_RANGE = (0.0, 16.0)  # scikit-learn's digits, for a model whose metadata gives no range
 # Lambda takes 6 MB per request, and a picture travels base64-encoded (4/3 of its size) inside JSON.
 MAX_UPLOAD_BYTES = 4_400_000
@@ -27,15 +27,32 @@ PREVIEW_SIDE = 320  # pixels on the longer side of the copy the page shows (it s
 
 Pixels = list[list[float]]
 ValueRange = tuple[float, float]
+Size = tuple[int, int]  # width, height
 
 
 class UnreadableImage(ValueError):
-    """A sample that does not hold 8x8 values."""
+    """A sample that does not hold the pixels of the model's picture size."""
 
 
-def accepts_digits(spec: InputSpec) -> bool:
-    """Whether one input of this model is an 8x8 image, flat or not."""
-    return math.prod(spec.sample_shape) == SIDE * SIDE
+def picture_size(spec: InputSpec, sample: Sample) -> Size | None:
+    """(width, height) when the sample is a grayscale image model's pixels, which can be shown as a picture."""
+    if spec.kind != "image" or spec.image_mode not in (None, "L"):
+        return None
+    count = math.prod(spec.sample_shape)
+    size = spec.image_size
+    if size is None:  # a metadata without its size: a square picture, when the count is a square
+        side = math.isqrt(count)
+        size = (side, side)
+    if size[0] * size[1] != count or _values(sample.input) != count:
+        return None
+    return size
+
+
+def _values(value: Any) -> int:
+    try:
+        return int(np.asarray(value, dtype=float).size)
+    except (TypeError, ValueError):
+        return -1
 
 
 def pixel_range(spec: InputSpec) -> ValueRange:
@@ -45,18 +62,25 @@ def pixel_range(spec: InputSpec) -> ValueRange:
     return DIGITS_RANGE
 
 
-def as_model_input(pixels: Pixels, spec: InputSpec) -> list[Any]:
-    """The 8x8 pixels laid out in the model's own input shape (64 values, or 8x8)."""
-    result: list[Any] = np.asarray(pixels, dtype=float).reshape(spec.sample_shape).tolist()
+def as_model_input(values: Any, spec: InputSpec) -> Any:
+    """The values laid out in the model's own input shape (64 values, or 8x8) when they hold that many numbers;
+    anything else as it is, for the server to judge."""
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        return values
+    if array.size != math.prod(spec.sample_shape):
+        return values
+    result: list[Any] = array.reshape(spec.sample_shape).tolist()
     return result
 
 
-def from_sample(sample: Sample) -> Pixels:
-    """A sample's input (64 values, flat or 8x8) as 8x8 pixels."""
+def from_sample(sample: Sample, size: Size) -> Pixels:
+    """A sample's input (flat or nested) as rows of pixels."""
     try:
-        values = np.asarray(sample.input, dtype=float).reshape(SIDE, SIDE)
+        values = np.asarray(sample.input, dtype=float).reshape(size[1], size[0])
     except (TypeError, ValueError) as error:
-        raise UnreadableImage("This sample does not hold 8x8 numbers.") from error
+        raise UnreadableImage(f"This sample does not hold {size[0]}x{size[1]} numbers.") from error
     result: Pixels = values.tolist()
     return result
 
@@ -111,7 +135,7 @@ def _header_size(data: bytes) -> tuple[int, int] | None:
 
 
 def preview(pixels: Pixels, value_range: ValueRange, size: int = 160) -> Image.Image:
-    """A large grayscale picture of the 8x8 input, as the model sees it: ``low`` black, ``high`` white."""
+    """A large grayscale picture of the input, as the model sees it: ``low`` black, ``high`` white."""
     low, high = value_range
     values = (np.asarray(pixels, dtype=float) - low) / (high - low) * 255
     small = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), mode="L")

@@ -12,8 +12,9 @@ from ui import digit_input
 from ui.api_client import KIND_IMAGE, KIND_TEXT, ApiClient, ApiError, ModelCatalog, ModelInfo, Prediction, Sample
 from ui.draw_canvas import draw_digit
 from ui.feedback import show_api_error
+from ui.text_page import is_sentence_model
 
-SAMPLE, UPLOAD, DRAW, JSON = "Sample", "Upload", "Draw", "JSON"
+SAMPLE, UPLOAD, DRAW, JSON, TEXT = "Sample", "Upload", "Draw", "JSON", "Text"
 UPLOAD_TYPES = {"PNG": ("png",), "JPEG": ("jpg", "jpeg")}  # file name endings of the formats image models take
 
 
@@ -66,20 +67,22 @@ class ChosenInput:
 
 
 def _sample_input(model: ModelInfo) -> ChosenInput | None:
-    """A chosen sample; digit samples are previewed as the model sees them."""
+    """A chosen sample: a grayscale image model's is shown as the picture the model sees, any other's values
+    inline, as they are sent."""
     sample = _choose_sample(model)
     if sample is None:
         return None
-    if not digit_input.accepts_digits(model.input):
-        st.json(sample.input, expanded=False)
-        return ChosenInput(sample.input, sample.label)
+    size = digit_input.picture_size(model.input, sample)
+    if size is None:
+        st.code(json.dumps(sample.input), language="json", wrap_lines=True)
+        return ChosenInput(digit_input.as_model_input(sample.input, model.input), sample.label)
     try:
-        pixels = digit_input.from_sample(sample)
+        pixels = digit_input.from_sample(sample, size)
     except digit_input.UnreadableImage as error:
         st.error(str(error), icon=":material/image_not_supported:")
         return None
     preview = digit_input.preview(pixels, digit_input.pixel_range(model.input))
-    st.image(preview, caption="What the model sees (8x8)", width=160)
+    st.image(preview, caption=f"What the model sees ({size[0]}x{size[1]})", width=160)
     return ChosenInput(digit_input.as_model_input(pixels, model.input), sample.label)
 
 
@@ -89,7 +92,7 @@ def _image_input(model: ModelInfo, mode: str | None) -> ChosenInput | None:
     if mode == UPLOAD:
         formats = model.input.image_formats or ["PNG", "JPEG"]
         types = [kind for fmt in formats for kind in UPLOAD_TYPES.get(fmt, ())]
-        upload = st.file_uploader(f"A picture of one digit ({' or '.join(formats)})", type=types, key="digit_upload")
+        upload = st.file_uploader(f"An image ({' or '.join(formats)})", type=types, key="digit_upload")
         if upload is None:
             return None
         data = upload.getvalue()
@@ -99,12 +102,12 @@ def _image_input(model: ModelInfo, mode: str | None) -> ChosenInput | None:
             return None
         preview = digit_input.upload_preview(data)
         if preview is not None:
-            st.image(preview, caption="Your picture: the server turns it into the model's input", width=160)
+            st.image(preview, caption="Your image: the server turns it into the model's input", width=160)
         else:
             st.caption("This file cannot be shown here; the server will say whether it can read it.")
         return ChosenInput(digit_input.image_input(data))
     if mode == DRAW:
-        st.caption("Draw one digit, large, in the middle of the pad.")
+        st.caption("Draw on the pad, large and in the middle: the server turns the drawing into the model's input.")
         drawing = draw_digit(key="digit_drawing")
         return None if drawing is None else ChosenInput({"image": drawing})  # a PNG data URL, which the API takes
     return None  # the segmented control was cleared
@@ -123,15 +126,26 @@ def _json_input(model: ModelInfo) -> ChosenInput | None:
         return None
 
 
+def _text_input() -> ChosenInput | None:
+    text = st.text_area("A text", key="text_input")
+    return ChosenInput(text) if text.strip() else None
+
+
 def _model_input(model: ModelInfo) -> ChosenInput | None:
-    """One input for the model, from the widgets that suit it: its samples, pictures for an image model,
-    JSON otherwise; None until there is one."""
-    others = [UPLOAD, DRAW] if model.input.kind == KIND_IMAGE else [JSON]
+    """One input for the model, from the widgets that suit it: its samples, pictures for an image model, a text
+    for a text model, JSON otherwise; None until there is one."""
+    # The pad draws light ink on dark, one channel: it suits grayscale image models only.
+    if model.input.kind == KIND_IMAGE:
+        others = [UPLOAD, DRAW] if model.input.image_mode in (None, "L") else [UPLOAD]
+    else:
+        others = [TEXT] if model.input.kind == KIND_TEXT else [JSON]
     mode = _choose_mode(model, others)
     if mode == SAMPLE:
         return _sample_input(model)
     if mode == JSON:
         return _json_input(model)
+    if mode == TEXT:
+        return _text_input()
     return _image_input(model, mode)
 
 
@@ -141,8 +155,13 @@ def _milliseconds(value: float) -> str:
 
 def _show_prediction(prediction: Prediction, expected: str) -> None:
     output = prediction.outputs[0]
-    st.metric("Predicted", output.label, border=True)
-    if expected and output.label == expected:
+    if output.values is not None:  # a model of plain outputs (a regressor, say): each output by name
+        st.code(json.dumps(output.values), language="json", wrap_lines=True)
+    else:
+        st.metric("Predicted", output.label, border=True)
+    if expected and output.values is not None:
+        st.caption(f"This sample is labelled {expected}.")
+    elif expected and output.label == expected:
         st.success(f"Right: this sample is labelled {expected}.", icon=":material/check_circle:")
     elif expected:
         st.warning(
@@ -173,8 +192,8 @@ def render_predictions(client: ApiClient) -> None:
     except ApiError as error:
         show_api_error(error, retry_key="retry_models")
         return
-    # Text models have their own page (ui.text_page).
-    catalog = replace(catalog, models=[model for model in catalog.models if model.input.kind != KIND_TEXT])
+    # Text embedding models have their own page (ui.text_page); text classifiers are predicted here.
+    catalog = replace(catalog, models=[model for model in catalog.models if not is_sentence_model(model)])
     if not catalog.models:
         st.info("The API has no models yet: publish one to its models folder.", icon=":material/model_training:")
         return

@@ -9,8 +9,9 @@ import streamlit as st
 from ui import feedback
 from ui.api_client import ApiClient, ApiError
 
-# Parts of /health that describe the one instance (Lambda execution environment, or local worker) that
-# answered: each loads models on first use, so they differ from one check to the next.
+# The part of /health that describes the one instance (Lambda execution environment, or local worker) that
+# answered: the models it has loaded, on first use, which differ from one check to the next. Which version each
+# model serves is not among them: every instance derives it from the file system alike.
 _INSTANCE = "instance"
 
 
@@ -41,6 +42,6 @@ def render_status(client: ApiClient) -> None:
 def _show_instance(instance: dict[str, Any]) -> None:
     st.caption(
         f"The instance that answered this check ({instance.get('id', 'unnamed')}). Each instance loads models "
-        "on first use, so what it serves and has loaded can differ at the next check, answered by another one."
+        "on first use, so what it has loaded can differ at the next check, answered by another one."
     )
     st.json({key: value for key, value in instance.items() if key != "id"})

@@ -17,6 +17,11 @@ EXAMPLE = (
 )
 
 
+def is_sentence_model(model: ModelInfo) -> bool:
+    """A model this page compares sentences with: text in, embeddings out."""
+    return model.input.kind == KIND_TEXT and model.task == "embedding"
+
+
 def sentences_of(text: str) -> list[str]:
     """One sentence per non-blank line, stripped."""
     return [line.strip() for line in text.splitlines() if line.strip()]
@@ -105,9 +110,12 @@ def render_text_page(client: ApiClient) -> None:
     except ApiError as error:
         show_api_error(error, retry_key="retry_text_models")
         return
-    models = [model for model in catalog.models if model.input.kind == KIND_TEXT]
+    models = [model for model in catalog.models if is_sentence_model(model)]
     if not models:
-        st.info("The API has no text model: publish one (make minilm builds the example).", icon=":material/notes:")
+        st.info(
+            "The API has no sentence embedding model: publish one (make minilm builds the example).",
+            icon=":material/notes:",
+        )
         return
     model = _choose_text_model(models, catalog.default_model)
     if model.description:

@@ -18,7 +18,7 @@ from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
 from inference.api.logs import JsonLogger
 from inference.errors import MethodNotAllowed, NotFound, ServiceError, StorageUnavailable
-from inference.metrics import COLD_START, INFERENCE_TIME, MODEL, MODEL_LOAD_TIME, VERSION
+from inference.metrics import COLD_START, INFERENCE_TIME, LATEST_UNAVAILABLE, MODEL, MODEL_LOAD_TIME, VERSION
 from inference.routes import allowed_methods, nearest_route, under_json_prefix
 from inference.settings import Settings
 from inference.store.messages import MessageStore
@@ -32,7 +32,8 @@ NO_MESSAGES = "No message yet."
 NO_INPUT = "No Input"
 # Lambda refuses a result over 6 MB (API Gateway then answers 500): listings stop short of that.
 RESPONSE_BUDGET_BYTES = 5_000_000
-_METRICS = {"model_load_ms": MODEL_LOAD_TIME, "inference_ms": INFERENCE_TIME}  # the registry's names for them
+# The registry's names for them.
+_METRICS = {"model_load_ms": MODEL_LOAD_TIME, "inference_ms": INFERENCE_TIME, "latest_unavailable": LATEST_UNAVAILABLE}
 
 settings = Settings.from_env()
 # The stack sets both variables; the defaults serve local runs and tests.
@@ -51,8 +52,8 @@ def message_store() -> MessageStore:
         raise StorageUnavailable(f"the message store cannot be opened: {error.strerror or error}") from error
 
 
-def _record_metric(name: str, value_ms: float, model: str, version: str) -> None:
-    metrics.add(_METRICS[name], value_ms, {MODEL: model, VERSION: version})
+def _record_metric(name: str, value: float, model: str, version: str) -> None:
+    metrics.add(_METRICS[name], value, {MODEL: model, VERSION: version})
 
 
 @functools.cache
@@ -64,7 +65,8 @@ def model_registry() -> ModelRegistry:
 
 
 # What one execution environment has in memory: it differs between instances, so /health reports it per instance.
-_INSTANCE_KEYS = ("serving", "loaded")
+# Which version each model serves is not among them: every instance derives it from the file system alike.
+_INSTANCE_KEYS = ("loaded",)
 
 
 def health(_: Request) -> Response:

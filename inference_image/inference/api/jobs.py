@@ -20,19 +20,20 @@ Answer = tuple[int, dict[str, Any], dict[str, str]]
 def job_service() -> JobService:
     import boto3  # in the Lambda base image; locally it talks to moto's server through AWS_ENDPOINT_URL
 
-    from inference.jobs.catalog import S3ModelCatalog
+    from inference.jobs.catalog import model_catalog
     from inference.jobs.settings import JobSettings
     from inference.jobs.store import JobStore, s3_client
     from inference.settings import Settings
 
     settings = JobSettings.from_env()  # JobsDisabled (404) on a stack without jobs
+    common = Settings.from_env(os.environ)
     s3 = s3_client()  # presigns for the bucket's region, as a virtual host
     return JobService(
         settings,
         JobStore(s3, settings.bucket),
         boto3.client("sqs"),
-        S3ModelCatalog(s3, settings.model_bucket),
-        default_model=Settings.from_env(os.environ).default_model,
+        model_catalog(s3, settings.model_bucket, common.layout.models_dir),
+        default_model=common.default_model,
     )
 
 

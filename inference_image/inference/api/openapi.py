@@ -65,6 +65,12 @@ _PREDICT = {
         "200": {"description": "Predictions, one per input", "content": _json(_ref("Prediction"))},
         "404": {"description": "Unknown model or version", "content": _json(_ref("Error"))},
         "415": {"description": "Not JSON", "content": _json(_ref("Error"))},
+        "422": {"description": "The model could not run on these inputs", "content": _json(_ref("Error"))},
+        "502": {
+            "description": "The model gave an output its metadata does not describe",
+            "content": _json(_ref("Error")),
+        },
+        "503": {"description": "The model has no version that can be served", "content": _json(_ref("Error"))},
     },
 }
 _OPERATIONS: dict[str, dict[str, Any]] = {

@@ -17,7 +17,7 @@ from typing import Any
 
 from inference.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError
 from inference.jobs.bounds import JsonBound, check_within
-from inference.jobs.catalog import S3ModelCatalog
+from inference.jobs.catalog import ModelCatalog
 from inference.jobs.layout import FINISHED_AT_METADATA, JobKeys, is_valid_id, new_id, upload_key
 from inference.jobs.messages import ShardMessage
 from inference.jobs.settings import JobSettings
@@ -102,7 +102,7 @@ class JobService:
         settings: JobSettings,
         store: JobStore,
         sqs: Any,
-        catalog: S3ModelCatalog,
+        catalog: ModelCatalog,
         *,
         default_model: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),

@@ -29,6 +29,8 @@ _EXACT_IN_FLOAT64 = 2.0**53 - 1
 # Exact types: bool (an int subclass) and any other subclass are left to validate_inputs.
 _NUMBER_TYPES = frozenset((int, float))
 _LIST_TYPE = frozenset((list,))
+# Where a batch too large for one request can go instead.
+TO_JOBS = " (send more in several requests, or as one async job: POST /jobs, on stacks with jobs)"
 
 
 def validate_inputs(inputs: object, spec: InputSpec, max_batch: int) -> list[list[float]]:
@@ -118,7 +120,7 @@ class _RowChecker:
         if not inputs:
             raise _invalid('"inputs" is empty: send at least one input')
         if len(inputs) > max_batch:
-            raise _invalid(f'"inputs" holds {len(inputs)} inputs; at most {max_batch} are allowed per request')
+            raise _invalid(f'"inputs" holds {len(inputs)} inputs; at most {max_batch} are allowed per request{TO_JOBS}')
 
     def flat_row(self, row: object, path: str) -> list[float]:
         shape = self.claimed_shape(row)

@@ -2,7 +2,11 @@
 and versions. Standard library only: listing models must not import numpy or onnxruntime.
 
 Both formats parse into one ``ModelMetadata``: format 1 (one tensor input, one checksummed file) is read
-as the format-2 model it describes, so the rest of the code knows a single shape."""
+as the format-2 model it describes, so the rest of the code knows a single shape.
+
+Parsing reads the whole file before it judges: a ``MetadataError`` lists every problem it found, each in
+plain words with what the field means (``missing field input.max_tokens: the longest token sequence the model
+takes, e.g. 256``), so that a hand-written file is put right in one attempt."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +47,60 @@ DEFAULT_MAX_PIXELS = 4096 * 4096  # decoded pixels per image: refuses decompress
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _NAME_RULE = "use 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, without '..'"
 
+# What each field means, said after "missing field <path>:" so that the reader knows what to write there.
+FIELD_HINTS = {
+    "format_version": "2 for this format",
+    "name": "the model's name, as requests use it, e.g. iris",
+    "version": "this version's name, e.g. 1",
+    "task": "classification, embedding or tensor: how the outputs are presented",
+    "files": "every file of the version with its sha256 and size, "
+    'e.g. {"model.onnx": {"sha256": "...", "bytes": 1234}}',
+    "graph": 'the graph\'s inputs and outputs, e.g. {"inputs": [...], "outputs": ["probabilities"]}',
+    "graph.inputs": "each graph input's name, dtype and shape, "
+    'e.g. [{"name": "X", "dtype": "float32", "shape": [null, 4]}]',
+    "graph.outputs": 'the graph outputs to use, e.g. ["probabilities"]',
+    "input": 'what a request sends, e.g. {"kind": "tensor", "graph_input": "X"}',
+    "input.kind": "tensor, text or image",
+    "input.graph_input": "the graph input that a request's numbers feed, e.g. X",
+    "input.tokenizer": "the tokenizer file published with the model, e.g. tokenizer.json",
+    "input.graph_inputs": 'which graph input gets each token array, e.g. {"input_ids": "input_ids", '
+    '"attention_mask": "attention_mask"}',
+    "input.max_tokens": "the longest token sequence the model takes, e.g. 256",
+    "input.max_text_bytes": "the longest text accepted, in UTF-8 bytes, e.g. 16384",
+    "input.vocab_size": "the number of tokens in the tokenizer's vocabulary, e.g. 30522",
+    "input.image": 'how an uploaded picture becomes the graph input, e.g. {"formats": ["PNG", "JPEG"], "mode": "RGB", '
+    '"size": [224, 224], "resample": "bilinear", "layout": "chw"}',
+    "input.image.formats": 'the picture formats accepted, e.g. ["PNG", "JPEG"]',
+    "input.image.mode": "L (grayscale) or RGB",
+    "input.image.size": "[width, height] of the picture the graph takes, e.g. [224, 224]",
+    "input.image.resample": "the resize filter: nearest, box, bilinear, hamming, bicubic or lanczos",
+    "input.image.layout": "how the pixels are laid out in the graph input: hw, hwc or chw",
+    "input.name": "the graph input's name, e.g. X",
+    "input.dtype": "float32, float64, int32 or int64",
+    "input.shape": "the graph input's shape, batch first as null, e.g. [null, 4]",
+    "labels": 'the class names, in the order of the probabilities, e.g. ["setosa", "versicolor", "virginica"]',
+    "probabilities_output": "the graph output holding the class probabilities, e.g. probabilities",
+    "embedding": '{"output", "pooling", "normalize", "dimension"}, e.g. {"output": "last_hidden_state", '
+    '"pooling": "mean", "normalize": true, "dimension": 384}',
+    "embedding.output": "the graph output holding the vectors, e.g. last_hidden_state",
+    "embedding.pooling": "mean, cls (the first token) or none (the output is one vector per input)",
+    "embedding.normalize": "true or false: whether each vector is scaled to length 1",
+    "embedding.dimension": "the length of each vector, e.g. 384",
+    "model_sha256": "the sha256 of model.onnx, 64 hex digits",
+    "model_bytes": "the size of model.onnx in bytes",
+    "outputs": 'the graph outputs to use, e.g. ["probabilities"]',
+}
 
-class MetadataError(ValueError):
+
+class ModelProblems(ValueError):
+    """Everything found wrong with a model version, each problem a sentence a person can act on."""
+
+    def __init__(self, problems: str | Iterable[str]) -> None:
+        self.problems = (problems,) if isinstance(problems, str) else tuple(problems)
+        super().__init__("; ".join(self.problems))
+
+
+class MetadataError(ModelProblems):
     """A metadata file that does not follow the documented format."""
 
 
@@ -63,9 +120,17 @@ def check_version(version: object) -> str:
     return str(version)
 
 
+def name_problem(value: object, what: str) -> str | None:
+    """Why ``value`` cannot be a model name or version (``what`` says which), or None."""
+    return None if is_valid_name(value) else f"{what} {_shown(value)} is not allowed: {_NAME_RULE}"
+
+
 def _shown(value: object, limit: int = 80) -> str:
-    """The value as an error message quotes it: never so long that the answer itself grows large."""
-    text = repr(value)
+    """The value as JSON shows it, never so long that a message itself grows large."""
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(value)
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
@@ -193,6 +258,11 @@ class ModelMetadata:
     samples: tuple[dict[str, Any], ...]
     provenance: dict[str, Any] = field(default_factory=dict)  # format 1's "training"
     format_version: int = FORMAT_VERSION
+    # Classification: the graph's own class values (ints or strings) in the order of ``labels``, which key the
+    # probabilities when the graph gives them as a map per input (skl2onnx's ZipMap); and whether the
+    # probabilities output holds scores (logits) that softmax turns into probabilities.
+    classes: tuple[int | str, ...] | None = None
+    softmax: bool = False
 
     @property
     def model_sha256(self) -> str:
@@ -214,12 +284,12 @@ class ModelMetadata:
 
     @classmethod
     def from_dict(cls, data: object) -> ModelMetadata:
-        if not isinstance(data, dict):
-            raise MetadataError("metadata must be a JSON object")
-        format_version = data.get("format_version")
-        if format_version not in FORMAT_VERSIONS or isinstance(format_version, bool):
-            raise MetadataError(f"format_version must be one of {list(FORMAT_VERSIONS)}, got {format_version!r}")
-        return _from_v1(data) if format_version == 1 else _from_v2(data)
+        """The metadata, or MetadataError listing every problem found."""
+        reader = _Reader()
+        metadata = _parse(reader, data)
+        if reader.problems or metadata is None:
+            raise MetadataError(reader.problems or ["metadata.json could not be read"])
+        return metadata
 
     @classmethod
     def read(cls, version_dir: Path) -> ModelMetadata:
@@ -232,66 +302,229 @@ class ModelMetadata:
         return cls.from_dict(data)
 
 
-def _from_v1(data: dict[str, Any]) -> ModelMetadata:
+# --- reading fields, noting every problem -------------------------------------------------------------------
+
+_MISSING: Any = object()
+_KIND_WORDS = {str: "a string", int: "a whole number", float: "a number", list: "a list", dict: "an object"}
+
+
+class _Reader:
+    """Reads fields by their dotted path and notes each problem instead of stopping at the first."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, message: str) -> None:
+        self.problems.append(message)
+
+    def missing(self, path: str) -> None:
+        hint = FIELD_HINTS.get(path) or FIELD_HINTS.get(path.rsplit(".", 1)[-1])
+        self.problem(f"missing field {path}" + (f": {hint}" if hint else ""))
+
+    def wrong(self, path: str, expected: str, value: object) -> None:
+        self.problem(f"field {path} must be {expected}, got {_shown(value)}")
+
+    def get(self, data: dict[str, Any], key: str, path: str, kind: type, default: Any = _MISSING) -> Any:
+        """``data[key]`` if it is a ``kind``; ``default`` when absent (or null) and a default is given; else
+        None, with the problem noted."""
+        value = data.get(key)
+        if value is None:
+            if default is _MISSING:
+                self.missing(path)
+            return None if default is _MISSING else default
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            self.wrong(path, _KIND_WORDS.get(kind, kind.__name__), value)
+            return None
+        return value
+
+    def choice(
+        self, data: dict[str, Any], key: str, path: str, allowed: tuple[str, ...], default: Any = _MISSING
+    ) -> Any:
+        value = data.get(key)
+        if value is None and default is not _MISSING:
+            return default
+        if value is None:
+            self.missing(path)
+            return None
+        if value not in allowed:
+            self.wrong(path, f"one of {', '.join(allowed)}", value)
+            return None
+        return str(value)
+
+    def name(self, data: dict[str, Any], key: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            self.missing(key)
+            return None
+        if not is_valid_name(value):
+            self.wrong(key, f"a name that can be a folder ({_NAME_RULE})", value)
+            return None
+        return str(value)
+
+    def count(self, data: dict[str, Any], key: str, path: str, default: Any = _MISSING) -> Any:
+        """A positive whole number."""
+        value = self.get(data, key, path, int, default)
+        if isinstance(value, int) and value <= 0:
+            self.wrong(path, "a positive whole number", value)
+            return None
+        return value
+
+    def number(self, data: dict[str, Any], key: str, path: str, default: float) -> float | None:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            self.wrong(path, "a finite number", value)
+            return None
+        return float(value)
+
+    def boolean(self, data: dict[str, Any], key: str, path: str, default: Any = _MISSING) -> Any:
+        value = data.get(key)
+        if value is None and default is not _MISSING:
+            return default
+        if not isinstance(value, bool):
+            if value is None:
+                self.missing(path)
+            else:
+                self.wrong(path, "true or false", value)
+            return None
+        return value
+
+    def strings(self, data: dict[str, Any], key: str, path: str) -> tuple[str, ...] | None:
+        value = self.get(data, key, path, list)
+        if value is None:
+            return None
+        if not value or not all(isinstance(item, str) and item for item in value):
+            self.wrong(path, "a non-empty list of non-empty strings", value)
+            return None
+        return tuple(value)
+
+    def sha256(self, value: object, path: str) -> str | None:
+        if value is None:
+            self.missing(path)
+            return None
+        if not isinstance(value, str) or re.fullmatch(r"[0-9a-f]{64}", value) is None:
+            self.wrong(path, "64 lowercase hex digits (the file's sha256)", value)
+            return None
+        return value
+
+    def dtype(self, value: object, path: str) -> str | None:
+        if value is None:
+            self.missing(path)
+            return None
+        if value not in DTYPES:
+            self.wrong(path, f"one of {', '.join(DTYPES)}", value)
+            return None
+        return str(value)
+
+    def shape(self, value: object, path: str) -> tuple[int, ...] | None:
+        if not isinstance(value, list) or not value or not all(_positive_int(dim) for dim in value):
+            self.wrong(path, "a non-empty list of positive whole numbers", value)
+            return None
+        return tuple(value)
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _parse(reader: _Reader, data: object) -> ModelMetadata | None:
+    if not isinstance(data, dict):
+        reader.problem(f"metadata must be a JSON object, got {_shown(data)}")
+        return None
+    format_version = data.get("format_version")
+    if format_version is None:
+        reader.missing("format_version")
+        return None
+    if format_version not in FORMAT_VERSIONS or isinstance(format_version, bool):
+        reader.wrong("format_version", f"one of {', '.join(map(str, FORMAT_VERSIONS))}", format_version)
+        return None
+    return _from_v1(reader, data) if format_version == 1 else _from_v2(reader, data)
+
+
+def _from_v1(reader: _Reader, data: dict[str, Any]) -> ModelMetadata | None:
     """Format 1: one tensor input described in place, ``model_sha256``/``model_bytes``, ``training``."""
-    task = _choice(data, "task", (TASK_CLASSIFICATION, TASK_TENSOR))
-    outputs = _string_list(data, "outputs")
-    labels, probabilities_output = _classifier_fields(data, task, outputs)
-    raw = _field(data, "input", dict)
-    shape = raw.get("shape")
-    if not isinstance(shape, list) or len(shape) < 2 or shape[0] is not None:
-        raise MetadataError(f"input 'shape' must start with null (the batch) then fixed sizes, got {shape!r}")
-    graph_input = GraphInput(
-        _field(raw, "name", str),
-        _dtype(raw.get("dtype")),
-        (None, *_shape(shape[1:], "input 'shape' after the batch dimension")),
-    )
+    identity = _identity(reader, data)
+    task = reader.choice(data, "task", "task", (TASK_CLASSIFICATION, TASK_TENSOR))
+    outputs = reader.strings(data, "outputs", "outputs")
+    classifier = _classifier_fields(reader, data, task, outputs)
+    model_sha256 = reader.sha256(data.get("model_sha256"), "model_sha256")
+    model_bytes = reader.count(data, "model_bytes", "model_bytes")
+    provenance = reader.get(data, "training", "training", dict, {})
+    raw = reader.get(data, "input", "input", dict)
+    graph_input = tensor = None
+    if raw is not None:
+        shape = raw.get("shape")
+        name = reader.get(raw, "name", "input.name", str)
+        dtype = reader.dtype(raw.get("dtype"), "input.dtype")
+        if shape is None:
+            reader.missing("input.shape")
+        elif not isinstance(shape, list) or len(shape) < 2 or shape[0] is not None:
+            reader.wrong("input.shape", "null (the batch) then fixed sizes, e.g. [null, 4]", shape)
+            shape = None
+        dims = reader.shape(shape[1:], "input.shape after the batch dimension") if shape else None
+        if name is not None and dtype is not None and dims is not None:
+            graph_input = GraphInput(name, dtype, (None, *dims))
+            tensor = _tensor_spec(reader, raw, graph_input)
+    if (
+        reader.problems
+        or identity is None
+        or task is None
+        or outputs is None
+        or model_sha256 is None
+        or model_bytes is None
+        or graph_input is None
+        or tensor is None
+    ):
+        return None
     return ModelMetadata(
-        **_identity(data),
+        **identity,
         task=task,
         kind=KIND_TENSOR,
-        files={MODEL_FILE: FileEntry(_sha256(data.get("model_sha256"), "'model_sha256'"), _count(data, "model_bytes"))},
+        files={MODEL_FILE: FileEntry(model_sha256, model_bytes)},
         graph_inputs=(graph_input,),
         outputs=outputs,
-        input=_tensor_spec(raw, graph_input),
+        input=tensor,
         text=None,
         image=None,
-        labels=labels,
-        probabilities_output=probabilities_output,
         embedding=None,
-        provenance=_field(data, "training", dict, {}),
+        provenance=provenance,
         format_version=1,
+        **classifier,
     )
 
 
-def _from_v2(data: dict[str, Any]) -> ModelMetadata:
-    task = _choice(data, "task", TASKS)
-    files = _files(_field(data, "files", dict))
-    graph = _field(data, "graph", dict)
-    graph_inputs = _graph_inputs(_field(graph, "inputs", list))
-    outputs = _string_list(graph, "outputs")
-    labels, probabilities_output = _classifier_fields(data, task, outputs)
-    raw = _field(data, "input", dict)
-    kind = _choice(raw, "kind", KINDS)
-    by_name = {item.name: item for item in graph_inputs}
+def _from_v2(reader: _Reader, data: dict[str, Any]) -> ModelMetadata | None:
+    identity = _identity(reader, data)
+    task = reader.choice(data, "task", "task", TASKS)
+    raw_files = reader.get(data, "files", "files", dict)
+    files = _files(reader, raw_files) if raw_files is not None else None
+    graph = reader.get(data, "graph", "graph", dict)
+    graph_inputs = outputs = None
+    if graph is not None:
+        raw_inputs = reader.get(graph, "inputs", "graph.inputs", list)
+        graph_inputs = _graph_inputs(reader, raw_inputs) if raw_inputs is not None else None
+        outputs = reader.strings(graph, "outputs", "graph.outputs")
+    classifier = _classifier_fields(reader, data, task, outputs)
+    embedding = _embedding_spec(reader, data, task, outputs)
+    provenance = reader.get(data, "provenance", "provenance", dict, {})
+    raw = reader.get(data, "input", "input", dict)
+    kind = reader.choice(raw, "kind", "input.kind", KINDS) if raw is not None else None
     tensor = text = image = None
-    if kind == KIND_TEXT:
-        text = _text_spec(raw, by_name, files)
-    else:
-        fed = by_name.get(_field(raw, "graph_input", str))
-        if fed is None:
-            raise MetadataError(f"input 'graph_input' must name one of the graph inputs {sorted(by_name)}")
-        if len(graph_inputs) != 1:
-            raise MetadataError(
-                f"a {kind} input feeds exactly one graph input, but the graph lists {len(graph_inputs)}"
-            )
-        if any(dim is None for dim in fed.shape[1:]):
-            raise MetadataError(f"a {kind} input needs fixed sizes after the batch dimension, got {list(fed.shape)}")
-        tensor = _tensor_spec(raw, fed)
-        if kind == KIND_IMAGE:
-            image = _image_spec(_field(raw, "image", dict), tensor)
+    if raw is not None and kind == KIND_TEXT:
+        text = _text_spec(reader, raw, graph_inputs, files)
+    elif raw is not None and kind is not None:
+        tensor, image = _tensor_or_image(reader, raw, kind, graph_inputs)
+    if (
+        reader.problems
+        or identity is None
+        or task is None
+        or files is None
+        or graph_inputs is None
+        or outputs is None
+        or kind is None
+    ):
+        return None
     return ModelMetadata(
-        **_identity(data),
+        **identity,
         task=task,
         kind=kind,
         files=files,
@@ -300,246 +533,318 @@ def _from_v2(data: dict[str, Any]) -> ModelMetadata:
         input=tensor,
         text=text,
         image=image,
-        labels=labels,
-        probabilities_output=probabilities_output,
-        embedding=_embedding_spec(data, task, outputs),
-        provenance=_field(data, "provenance", dict, {}),
+        embedding=embedding,
+        provenance=provenance,
+        **classifier,
     )
 
 
-def _identity(data: dict[str, Any]) -> dict[str, Any]:
+def _identity(reader: _Reader, data: dict[str, Any]) -> dict[str, Any] | None:
     """The fields both formats share: what the model is called and what it offers people."""
-    return {
-        "name": _named(data, "name"),
-        "version": _named(data, "version"),
-        "description": _field(data, "description", str, ""),
-        "samples": _samples(data),
-    }
+    name, version = reader.name(data, "name"), reader.name(data, "version")
+    description = reader.get(data, "description", "description", str, "")
+    samples = _samples(reader, data)
+    if name is None or version is None or description is None or samples is None:
+        return None
+    return {"name": name, "version": version, "description": description, "samples": samples}
 
 
-def _field(data: dict[str, Any], key: str, kind: type, default: Any = None) -> Any:
-    value = data.get(key, default)
-    if value is None or not isinstance(value, kind) or isinstance(value, bool):
-        raise MetadataError(f"{key!r} must be a {kind.__name__}, got {value!r}")
-    return value
-
-
-def _choice(data: dict[str, Any], key: str, allowed: tuple[str, ...]) -> str:
-    value = data.get(key)
-    if value not in allowed:
-        raise MetadataError(f"{key!r} must be one of {list(allowed)}, got {value!r}")
-    return str(value)
-
-
-def _named(data: dict[str, Any], key: str) -> str:
-    value = data.get(key)
-    if not is_valid_name(value):
-        raise MetadataError(f"{key!r} must match the model naming rules, got {value!r}")
-    return str(value)
-
-
-def _sha256(value: object, where: str) -> str:
-    if not isinstance(value, str) or re.fullmatch(r"[0-9a-f]{64}", value) is None:
-        raise MetadataError(f"{where} must be 64 lowercase hex digits, got {value!r}")
-    return value
-
-
-def _count(data: dict[str, Any], key: str) -> int:
-    value = _field(data, key, int)
-    if value <= 0:
-        raise MetadataError(f"{key!r} must be positive, got {value!r}")
-    return int(value)
-
-
-def _number(data: dict[str, Any], key: str, default: float) -> float:
-    value = data.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise MetadataError(f"{key!r} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _dtype(value: object) -> str:
-    if value not in DTYPES:
-        raise MetadataError(f"input 'dtype' must be one of {list(DTYPES)}, got {value!r}")
-    return str(value)
-
-
-def _string_list(data: dict[str, Any], key: str) -> tuple[str, ...]:
-    value = _field(data, key, list)
-    if not value or not all(isinstance(item, str) and item for item in value):
-        raise MetadataError(f"{key!r} must be a non-empty list of non-empty strings")
-    return tuple(value)
-
-
-def _files(raw: dict[str, Any]) -> dict[str, FileEntry]:
+def _files(reader: _Reader, raw: dict[str, Any]) -> dict[str, FileEntry] | None:
     if MODEL_FILE not in raw:
-        raise MetadataError(f"'files' must list {MODEL_FILE}")
+        reader.problem(f"field files must list {MODEL_FILE} (and every other file the version needs)")
     files = {}
     for name in sorted(raw, key=lambda item: item != MODEL_FILE):
-        entry = raw[name]
-        if not is_valid_name(name) or name == METADATA_FILE or not isinstance(entry, dict):
-            raise MetadataError(
-                f"'files' maps plain file names (not {METADATA_FILE}) to {{sha256, bytes}}, got {name!r}"
-            )
-        files[name] = FileEntry(_sha256(entry.get("sha256"), f"files[{name!r}].sha256"), _count(entry, "bytes"))
-    return files
+        entry, path = raw[name], f"files[{_shown(name)}]"
+        if not is_valid_name(name) or name == METADATA_FILE:
+            reader.problem(f"{path}: files lists plain file names of the folder, never {METADATA_FILE} itself")
+            continue
+        if not isinstance(entry, dict):
+            reader.wrong(path, 'an object {"sha256": ..., "bytes": ...}', entry)
+            continue
+        sha256 = reader.sha256(entry.get("sha256"), f"{path}.sha256")
+        size = reader.count(entry, "bytes", f"{path}.bytes")
+        if sha256 is not None and size is not None:
+            files[name] = FileEntry(sha256, size)
+    return files if MODEL_FILE in files else None
 
 
-def _graph_inputs(raw: list[Any]) -> tuple[GraphInput, ...]:
+def _graph_inputs(reader: _Reader, raw: list[Any]) -> tuple[GraphInput, ...] | None:
     if not raw:
-        raise MetadataError("'graph.inputs' must list at least one input")
+        reader.problem(f"field graph.inputs must list at least one input: {FIELD_HINTS['graph.inputs']}")
+        return None
     inputs = []
     for index, item in enumerate(raw):
+        path = f"graph.inputs[{index}]"
         if not isinstance(item, dict):
-            raise MetadataError(f"graph.inputs[{index}] must be an object with name, dtype and shape")
+            reader.wrong(path, "an object with name, dtype and shape", item)
+            continue
+        name = reader.get(item, "name", f"{path}.name", str)
+        dtype = reader.dtype(item.get("dtype"), f"{path}.dtype")
         shape = item.get("shape")
         if (
             not isinstance(shape, list)
             or len(shape) < 2
             or shape[0] is not None
-            or not all(dim is None or (isinstance(dim, int) and not isinstance(dim, bool) and dim > 0) for dim in shape)
+            or not all(dim is None or _positive_int(dim) for dim in shape)
         ):
-            raise MetadataError(
-                f"graph.inputs[{index}].shape must be null (the batch) then sizes or nulls, got {shape!r}"
+            reader.wrong(
+                f"{path}.shape",
+                "null (the batch) then sizes, or null for a size the graph leaves open, e.g. [null, 4]",
+                shape,
             )
-        inputs.append(GraphInput(_field(item, "name", str), _dtype(item.get("dtype")), tuple(shape)))
+            continue
+        if name is not None and dtype is not None:
+            inputs.append(GraphInput(name, dtype, tuple(shape)))
     if len({item.name for item in inputs}) != len(inputs):
-        raise MetadataError("graph input names must be unique")
-    return tuple(inputs)
+        reader.problem("the graph inputs' names must differ from one another")
+    return tuple(inputs) if len(inputs) == len(raw) else None
 
 
 def _classifier_fields(
-    data: dict[str, Any], task: str, outputs: tuple[str, ...]
-) -> tuple[tuple[str, ...] | None, str | None]:
+    reader: _Reader, data: dict[str, Any], task: str | None, outputs: tuple[str, ...] | None
+) -> dict[str, Any]:
     if task != TASK_CLASSIFICATION:
-        return None, None
-    labels = _string_list(data, "labels")
-    probabilities_output = _field(data, "probabilities_output", str)
-    if probabilities_output not in outputs:
-        raise MetadataError(f"'probabilities_output' {probabilities_output!r} is not one of 'outputs' {list(outputs)}")
-    return labels, probabilities_output
+        for key in ("labels", "probabilities_output", "classes", "softmax"):
+            if data.get(key) is not None and task is not None:
+                reader.problem(f"field {key} applies to classification models only, and this one's task is {task}")
+        return {"labels": None, "probabilities_output": None}
+    labels = reader.strings(data, "labels", "labels")
+    probabilities_output = reader.get(data, "probabilities_output", "probabilities_output", str)
+    if probabilities_output is not None and outputs is not None and probabilities_output not in outputs:
+        reader.problem(
+            f"field probabilities_output names {_shown(probabilities_output)}, which is not one of the graph "
+            f"outputs {_shown(list(outputs))}"
+        )
+    if labels is not None and len(set(labels)) != len(labels):
+        reader.problem(f"field labels must not repeat a label, got {_shown(list(labels))}")
+    classes = data.get("classes")
+    if classes is not None:
+        if (
+            not isinstance(classes, list)
+            or not classes
+            or not (
+                all(isinstance(item, int) and not isinstance(item, bool) for item in classes)
+                or all(isinstance(item, str) for item in classes)
+            )
+            or len(set(classes)) != len(classes)
+        ):
+            reader.wrong("classes", "a list of distinct whole numbers, or of distinct strings", classes)
+            classes = None
+        elif labels is not None and len(classes) != len(labels):
+            reader.problem(f"field classes has {len(classes)} values but labels has {len(labels)}: one per label")
+            classes = None
+    softmax = reader.boolean(data, "softmax", "softmax", False)
+    return {
+        "labels": labels,
+        "probabilities_output": probabilities_output,
+        "classes": None if classes is None else tuple(classes),
+        "softmax": bool(softmax),
+    }
 
 
-def _embedding_spec(data: dict[str, Any], task: str, outputs: tuple[str, ...]) -> EmbeddingSpec | None:
+def _embedding_spec(
+    reader: _Reader, data: dict[str, Any], task: str | None, outputs: tuple[str, ...] | None
+) -> EmbeddingSpec | None:
     if task != TASK_EMBEDDING:
+        if data.get("embedding") is not None and task is not None:
+            reader.problem(f"field embedding applies to embedding models only, and this one's task is {task}")
         return None
-    raw = _field(data, "embedding", dict)
-    output = _field(raw, "output", str)
-    if output not in outputs:
-        raise MetadataError(f"embedding 'output' {output!r} is not one of the graph outputs {list(outputs)}")
-    normalize = raw.get("normalize")
-    if not isinstance(normalize, bool):
-        raise MetadataError(f"embedding 'normalize' must be true or false, got {normalize!r}")
-    return EmbeddingSpec(output, _choice(raw, "pooling", POOLINGS), normalize, _count(raw, "dimension"))
+    raw = reader.get(data, "embedding", "embedding", dict)
+    if raw is None:
+        return None
+    output = reader.get(raw, "output", "embedding.output", str)
+    if output is not None and outputs is not None and output not in outputs:
+        reader.problem(
+            f"field embedding.output names {_shown(output)}, which is not one of the graph outputs "
+            f"{_shown(list(outputs))}"
+        )
+    normalize = reader.boolean(raw, "normalize", "embedding.normalize")
+    pooling = reader.choice(raw, "pooling", "embedding.pooling", POOLINGS)
+    dimension = reader.count(raw, "dimension", "embedding.dimension")
+    if output is None or normalize is None or pooling is None or dimension is None:
+        return None
+    return EmbeddingSpec(output, pooling, normalize, dimension)
 
 
-def _shape(value: object, where: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or not value:
-        raise MetadataError(f"{where} must be a non-empty list of positive integers")
-    if not all(isinstance(dim, int) and not isinstance(dim, bool) and dim > 0 for dim in value):
-        raise MetadataError(f"{where} must be a non-empty list of positive integers, got {value!r}")
-    return tuple(value)
+def _tensor_or_image(
+    reader: _Reader, raw: dict[str, Any], kind: str, graph_inputs: tuple[GraphInput, ...] | None
+) -> tuple[InputSpec | None, ImageSpec | None]:
+    name = reader.get(raw, "graph_input", "input.graph_input", str)
+    if name is None or graph_inputs is None:
+        return None, None
+    by_name = {item.name: item for item in graph_inputs}
+    fed = by_name.get(name)
+    if fed is None:
+        reader.problem(
+            f"field input.graph_input names {_shown(name)}, which is not one of the graph inputs {sorted(by_name)}"
+        )
+        return None, None
+    if len(graph_inputs) != 1:
+        reader.problem(f"a {kind} input feeds exactly one graph input, but graph.inputs lists {len(graph_inputs)}")
+    if any(dim is None for dim in fed.shape[1:]):
+        reader.problem(
+            f"a {kind} input needs fixed sizes after the batch dimension, but {name} has the shape "
+            f"{_shown(list(fed.shape))}"
+        )
+        return None, None
+    tensor = _tensor_spec(reader, raw, fed)
+    if kind != KIND_IMAGE or tensor is None:
+        return tensor, None
+    image = reader.get(raw, "image", "input.image", dict)
+    return tensor, (None if image is None else _image_spec(reader, image, tensor))
 
 
-def _tensor_spec(raw: dict[str, Any], graph_input: GraphInput) -> InputSpec:
+def _tensor_spec(reader: _Reader, raw: dict[str, Any], graph_input: GraphInput) -> InputSpec | None:
     row_shape = tuple(int(dim) for dim in graph_input.shape[1:] if dim is not None)
-    also_accepts = tuple(_shape(item, "each of input 'also_accepts'") for item in _field(raw, "also_accepts", list, []))
-    for alternative in also_accepts:
-        if math.prod(alternative) != math.prod(row_shape):
-            raise MetadataError(f"input 'also_accepts' shape {list(alternative)} does not hold {list(row_shape)}")
+    also_accepts: list[tuple[int, ...]] = []
+    for index, item in enumerate(reader.get(raw, "also_accepts", "input.also_accepts", list, []) or []):
+        alternative = reader.shape(item, f"input.also_accepts[{index}]")
+        if alternative is not None and math.prod(alternative) != math.prod(row_shape):
+            reader.problem(
+                f"field input.also_accepts[{index}] is the shape {list(alternative)}, which does not hold the "
+                f"{math.prod(row_shape)} values of {list(row_shape)}"
+            )
+        elif alternative is not None:
+            also_accepts.append(alternative)
+    value_range = _value_range(reader, raw.get("range"))
+    preprocessing = reader.get(raw, "preprocessing", "input.preprocessing", str, "")
     return InputSpec(
         name=graph_input.name,
         dtype=graph_input.dtype,
         row_shape=row_shape,
-        value_range=_value_range(raw.get("range")),
-        also_accepts=also_accepts,
-        preprocessing=_field(raw, "preprocessing", str, ""),
+        value_range=value_range,
+        also_accepts=tuple(also_accepts),
+        preprocessing=preprocessing or "",
     )
 
 
-def _text_spec(raw: dict[str, Any], graph_inputs: dict[str, GraphInput], files: dict[str, FileEntry]) -> TextSpec:
-    tokenizer = _field(raw, "tokenizer", str)
-    if tokenizer not in files:
-        raise MetadataError(f"input 'tokenizer' {tokenizer!r} must be one of the checksummed 'files' {sorted(files)}")
-    roles = _field(raw, "graph_inputs", dict)
-    unknown = set(roles) - set(TEXT_ROLES)
-    if unknown or not {"input_ids", "attention_mask"} <= set(roles):
-        raise MetadataError(
-            "input 'graph_inputs' maps input_ids, attention_mask (and optionally token_type_ids) to graph inputs, "
-            f"got {sorted(roles)}"
+def _text_spec(
+    reader: _Reader,
+    raw: dict[str, Any],
+    graph_inputs: tuple[GraphInput, ...] | None,
+    files: dict[str, FileEntry] | None,
+) -> TextSpec | None:
+    tokenizer = reader.get(raw, "tokenizer", "input.tokenizer", str)
+    if tokenizer is not None and files is not None and tokenizer not in files:
+        reader.problem(
+            f"field input.tokenizer names {_shown(tokenizer)}, which is not one of the checksummed files "
+            f"{sorted(files)}"
         )
-    for role, name in roles.items():
-        fed = graph_inputs.get(name) if isinstance(name, str) else None
-        if fed is None or fed.dtype not in ("int32", "int64") or len(fed.shape) != 2:
-            raise MetadataError(f"text role {role!r} must name an integer [batch, sequence] graph input, got {name!r}")
-    if set(roles.values()) != set(graph_inputs):
-        raise MetadataError(f"a text model's graph inputs {sorted(graph_inputs)} must all be fed by the tokenizer")
-    max_batch = raw.get("max_batch")
+    roles = reader.get(raw, "graph_inputs", "input.graph_inputs", dict)
+    if roles is not None:
+        unknown = sorted(set(roles) - set(TEXT_ROLES))
+        lacking = [role for role in ("input_ids", "attention_mask") if role not in roles]
+        if unknown:
+            reader.problem(f"field input.graph_inputs has unknown roles {unknown}: use {', '.join(TEXT_ROLES)}")
+        if lacking:
+            reader.problem(f"field input.graph_inputs lacks {', '.join(lacking)}: {FIELD_HINTS['input.graph_inputs']}")
+        by_name = {item.name: item for item in graph_inputs or ()}
+        for role, name in roles.items():
+            fed = by_name.get(name) if isinstance(name, str) else None
+            if graph_inputs is not None and (fed is None or fed.dtype not in ("int32", "int64") or len(fed.shape) != 2):
+                reader.problem(
+                    f"field input.graph_inputs.{role} must name an integer [batch, sequence] graph input, "
+                    f"got {_shown(name)}"
+                )
+        if graph_inputs is not None and set(roles.values()) != set(by_name):
+            unfed = sorted(set(by_name) - set(roles.values()))
+            if unfed:
+                reader.problem(f"the graph inputs {unfed} are fed by nothing: a text model's tokenizer feeds them all")
+    max_tokens = reader.count(raw, "max_tokens", "input.max_tokens")
+    max_text_bytes = reader.count(raw, "max_text_bytes", "input.max_text_bytes")
+    max_batch = reader.count(raw, "max_batch", "input.max_batch", None)
+    vocab_size = reader.count(raw, "vocab_size", "input.vocab_size")
+    if tokenizer is None or roles is None or max_tokens is None or max_text_bytes is None or vocab_size is None:
+        return None
     return TextSpec(
         tokenizer=tokenizer,
         graph_inputs=dict(roles),
-        max_tokens=_count(raw, "max_tokens"),
-        max_text_bytes=_count(raw, "max_text_bytes"),
-        max_batch=None if max_batch is None else _count(raw, "max_batch"),
-        vocab_size=_count(raw, "vocab_size"),
+        max_tokens=max_tokens,
+        max_text_bytes=max_text_bytes,
+        max_batch=max_batch,
+        vocab_size=vocab_size,
     )
 
 
-def _image_spec(raw: dict[str, Any], tensor: InputSpec) -> ImageSpec:
-    formats = _string_list(raw, "formats")
-    if not set(formats) <= set(IMAGE_FORMATS):
-        raise MetadataError(f"image 'formats' must be among {list(IMAGE_FORMATS)}, got {list(formats)}")
-    mode = _choice(raw, "mode", tuple(IMAGE_MODES))
-    size = _shape(raw.get("size"), "image 'size' ([width, height])")
-    if len(size) != 2:
-        raise MetadataError(f"image 'size' must be [width, height], got {list(size)}")
+def _image_spec(reader: _Reader, raw: dict[str, Any], tensor: InputSpec) -> ImageSpec | None:
+    formats = reader.strings(raw, "formats", "input.image.formats")
+    if formats is not None and not set(formats) <= set(IMAGE_FORMATS):
+        reader.wrong("input.image.formats", f"a list of {' and '.join(IMAGE_FORMATS)}", list(formats))
+    mode = reader.choice(raw, "mode", "input.image.mode", tuple(IMAGE_MODES))
+    size = reader.get(raw, "size", "input.image.size", list)
+    if size is not None and (len(size) != 2 or not all(_positive_int(side) for side in size)):
+        reader.wrong("input.image.size", "[width, height] in pixels", size)
+        size = None
     invert = raw.get("invert", False)
     if invert not in (True, False, "auto"):
-        raise MetadataError(f"image 'invert' must be true, false or \"auto\", got {invert!r}")
+        reader.wrong("input.image.invert", 'true, false or "auto"', invert)
     crop = raw.get("crop_to_ink")
     if crop is not None and (isinstance(crop, bool) or not isinstance(crop, int) or not 0 <= crop < 255):
-        raise MetadataError(f"image 'crop_to_ink' must be null or a threshold from 0 to 254, got {crop!r}")
+        reader.wrong("input.image.crop_to_ink", "null or a threshold from 0 to 254", crop)
     divide_by = raw.get("divide_by", 255)
     if divide_by != "max" and (
         isinstance(divide_by, bool) or not isinstance(divide_by, int | float) or not divide_by > 0
     ):
-        raise MetadataError(f"image 'divide_by' must be a positive number or \"max\", got {divide_by!r}")
+        reader.wrong("input.image.divide_by", 'a positive number or "max"', divide_by)
+    resample = reader.choice(raw, "resample", "input.image.resample", RESAMPLE_FILTERS)
+    layout = reader.choice(raw, "layout", "input.image.layout", IMAGE_LAYOUTS)
+    scale = reader.number(raw, "scale", "input.image.scale", 1.0)
+    max_pixels = reader.number(raw, "max_pixels", "input.image.max_pixels", DEFAULT_MAX_PIXELS)
+    if mode is None:
+        return None
     channels = IMAGE_MODES[mode]
-    mean, std = _per_channel(raw, "mean", 0.0, channels), _per_channel(raw, "std", 1.0, channels)
-    if not all(value > 0 for value in std):
-        raise MetadataError("image 'std' must be positive")
-    layout = _choice(raw, "layout", IMAGE_LAYOUTS)
-    if math.prod(size) * channels != math.prod(tensor.row_shape):
-        raise MetadataError(
-            f"an image of {size[0]}x{size[1]}x{channels} values does not fill the graph input {list(tensor.row_shape)}"
+    mean = _per_channel(reader, raw, "mean", 0.0, channels)
+    std = _per_channel(reader, raw, "std", 1.0, channels)
+    if std is not None and not all(value > 0 for value in std):
+        reader.wrong("input.image.std", "positive", list(std))
+    if size is not None and math.prod(size) * channels != math.prod(tensor.row_shape):
+        reader.problem(
+            f"an image of {size[0]}x{size[1]} pixels with {channels} channel{'s' * (channels > 1)} "
+            f"({math.prod(size) * channels} values) does not fill the graph input {tensor.name}, "
+            f"{list(tensor.row_shape)} ({math.prod(tensor.row_shape)} values)"
         )
+    if (
+        reader.problems
+        or formats is None
+        or size is None
+        or resample is None
+        or layout is None
+        or scale is None
+        or max_pixels is None
+        or mean is None
+        or std is None
+    ):
+        return None
     return ImageSpec(
         formats=formats,
         mode=mode,
         size=(size[0], size[1]),
-        resample=_choice(raw, "resample", RESAMPLE_FILTERS),
+        resample=resample,
         invert=invert,
         crop_to_ink=crop,
         divide_by=divide_by if divide_by == "max" else float(divide_by),
-        scale=_number(raw, "scale", 1.0),
+        scale=scale,
         mean=mean,
         std=std,
         layout=layout,
-        max_pixels=int(_number(raw, "max_pixels", DEFAULT_MAX_PIXELS)),
+        max_pixels=int(max_pixels),
     )
 
 
-def _per_channel(raw: dict[str, Any], key: str, default: float, channels: int) -> tuple[float, ...]:
+def _per_channel(
+    reader: _Reader, raw: dict[str, Any], key: str, default: float, channels: int
+) -> tuple[float, ...] | None:
     value = raw.get(key, default)
     values = value if isinstance(value, list) else [value]
     if len(values) not in (1, channels) or not all(
         isinstance(item, int | float) and not isinstance(item, bool) and math.isfinite(item) for item in values
     ):
-        raise MetadataError(f"image {key!r} must be a number or one number per channel ({channels}), got {value!r}")
+        reader.wrong(f"input.image.{key}", f"a number or one number per channel ({channels})", value)
+        return None
     return tuple(float(item) for item in values) * (channels if len(values) == 1 else 1)
 
 
-def _value_range(value: object) -> tuple[float, float] | None:
+def _value_range(reader: _Reader, value: object) -> tuple[float, float] | None:
     if value is None:
         return None
     if (
@@ -549,13 +854,16 @@ def _value_range(value: object) -> tuple[float, float] | None:
         or not all(math.isfinite(bound) for bound in value)
         or value[0] > value[1]
     ):
-        raise MetadataError(f"input 'range' must be [low, high] with finite low <= high, got {value!r}")
+        reader.wrong("input.range", "[low, high] with finite low <= high", value)
+        return None
     return float(value[0]), float(value[1])
 
 
-def _samples(data: dict[str, Any]) -> tuple[dict[str, Any], ...]:
-    samples = _field(data, "samples", list, [])
+def _samples(reader: _Reader, data: dict[str, Any]) -> tuple[dict[str, Any], ...] | None:
+    samples = reader.get(data, "samples", "samples", list, [])
+    if samples is None:
+        return None
     for index, sample in enumerate(samples):
         if not isinstance(sample, dict) or "input" not in sample or not isinstance(sample.get("label", ""), str):
-            raise MetadataError(f"samples[{index}] must be an object with an 'input' and an optional string 'label'")
+            reader.wrong(f"samples[{index}]", 'an object {"input": ..., "label": "..."} (label optional)', sample)
     return tuple(samples)

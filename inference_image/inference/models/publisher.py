@@ -1,10 +1,16 @@
 """Lambda handler (same image, ``image_config.command = ["inference.models.publisher.handler"]``) that copies
-a model version from S3 onto EFS through ``inference.models.publishing``, so it lands atomically.
+a model version from S3 onto EFS through ``inference.models.publishing``, so it lands atomically, checked.
 
-Event: ``{"bucket": str, "prefix": str, "name": str, "version": str}``, where the objects directly
-under ``prefix`` are the model folder's files (model.onnx, metadata.json, ...).
-Result: ``{"name", "version", "path", "files"}``. Invoking it again for a version that is already
-there with the same model changes nothing but re-points LATEST at it."""
+Event: ``{"bucket": str, "prefix": str, "name": str, "version": str, "content_sha256"?: str}``, where the
+objects directly under ``prefix`` are the model folder's files (model.onnx, metadata.json, ...) and
+``content_sha256``, when given, is their content checksum (``inference.models.integrity``): files that changed
+in the bucket meanwhile are refused. `pulumi up` and `efs-models publish` send this very event.
+Result: ``{"name", "version", "path", "files", "content_sha256"}``. Invoking it again for a version that is
+already there with the same files changes nothing but re-points LATEST at it: that is a rollback. A version
+that fails the checks raises PublishError listing every problem, and LATEST does not move.
+
+Once LATEST has moved on EFS, the publisher writes the version to ``models/<name>/LATEST`` in the bucket
+(``inference.models.bucket_layout``), where the jobs' model catalog reads which version a new job runs."""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inference.layout import share_messages_with_group
+from inference.models.bucket_layout import latest_key
+from inference.models.integrity import plain_files, record_checksum
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, is_valid_name
 from inference.models.publishing import PublishError, durable_file, publish_files
 from inference.settings import Settings
@@ -22,6 +30,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
 _EVENT_FIELDS = ("bucket", "prefix", "name", "version")
+# The function's timeout (infra gives it this; `efs-models publish` waits this long for an answer): not behind the
+# API, so not capped at 30 s. Downloading, checking and probing a large model takes a while.
+PUBLISHER_TIMEOUT_SECONDS = 300
 
 
 @functools.cache
@@ -45,6 +56,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
 def publish_from_s3(event: object, s3: Any, models_dir: Path) -> dict[str, Any]:
     """Download every object under the event's prefix into a staged version, then publish it."""
     bucket, prefix, name, version = _event_fields(event)
+    expected = event.get("content_sha256") if isinstance(event, dict) else None
+    if expected is not None and not isinstance(expected, str):
+        raise PublishError(f"the event's 'content_sha256' must be a string, got {expected!r}")
     files = _files_under(s3, bucket, prefix)
 
     def download_all(stage: Path) -> None:
@@ -52,8 +66,9 @@ def publish_from_s3(event: object, s3: Any, models_dir: Path) -> dict[str, Any]:
             with durable_file(stage / filename) as target:
                 s3.download_fileobj(bucket, key, target)
 
-    path = publish_files(models_dir, name, version, download_all)
-    count = sum(1 for entry in path.iterdir() if entry.is_file())
+    path = publish_files(models_dir, name, version, download_all, content_sha256=expected)
+    s3.put_object(Bucket=bucket, Key=latest_key(name), Body=version.encode("ascii"), ContentType="text/plain")
+    count = len(plain_files(path))
     logger().info(
         "published model %s version %s from s3://%s/%s (%d files)",
         name,
@@ -63,7 +78,8 @@ def publish_from_s3(event: object, s3: Any, models_dir: Path) -> dict[str, Any]:
         count,
         extra={"model": name, "version": version, "files": count},
     )
-    return {"name": name, "version": version, "path": str(path), "files": count}
+    checksum = record_checksum(path)
+    return {"name": name, "version": version, "path": str(path), "files": count, "content_sha256": checksum}
 
 
 def _event_fields(event: object) -> tuple[str, str, str, str]:

@@ -1,33 +1,46 @@
-"""Atomic publishing of a model version into a models folder (local data folder or EFS).
+"""Atomic, checked publishing of a model version into a models folder (local data folder or EFS).
 
-A version is written into ``models/<name>/.tmp-<version>-<random>/``, every file fsynced, checked
-against its metadata's sha256, then renamed to ``models/<name>/<version>/`` in one step, and finally
-``models/<name>/LATEST`` is pointed at it. Readers never see a half-written version under its final
-name, and ignore ``.tmp-*`` folders. Publishing a version that already exists with the same model is
-a no-op apart from LATEST; with a different model it is refused (versions are immutable).
+A version is written into ``models/<name>/.tmp-<version>-<random>/``, every file fsynced and checked against
+its metadata's sha256; then, unless the version exists already, the checks of ``inference.models.checks`` run on
+it (ONNX Runtime loads it, the graph agrees with the metadata, a probe batch runs); then the publish record is
+written (``inference.models.integrity``), the folder renamed to ``models/<name>/<version>/`` in one step, and
+finally ``models/<name>/LATEST`` pointed at it. Readers never see a half-written or unchecked version under its
+final name, and ignore ``.tmp-*`` folders. A version that fails a check is refused and LATEST does not move.
 
-Used by the local stack (``publish_version``) and by the Lambda publisher (``publish_files``)."""
+Publishing a version that already exists with the same files (``metadata.json`` included) only points LATEST at
+it again, which is how to roll back; with any file different it is refused (versions are immutable).
+
+Used by the local stack and `efs-models` (``publish_version``) and by the Lambda publisher (``publish_files``)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
-import hashlib
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib import metadata as package_metadata
 from pathlib import Path
 from typing import BinaryIO
 
+from inference.models.integrity import (
+    damage,
+    file_sha256,
+    folder_content_sha256,
+    plain_files,
+    record_checksum,
+    write_record,
+)
 from inference.models.metadata import (
     METADATA_FILE,
     MetadataError,
     ModelMetadata,
+    ModelProblems,
     check_name,
     check_version,
-    is_valid_name,
 )
 from inference.models.pointer import write_latest
 
@@ -36,8 +49,9 @@ TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600.0
 
 
-class PublishError(Exception):
-    """The version cannot be published: incomplete or corrupt files, or another model under that version."""
+class PublishError(ModelProblems):
+    """The version cannot be published: incomplete, corrupt or broken files (every problem listed), or another
+    model under that version."""
 
 
 def publish_version(source_dir: Path, models_dir: Path, name: str, version: str | None = None) -> Path:
@@ -45,29 +59,58 @@ def publish_version(source_dir: Path, models_dir: Path, name: str, version: str 
     metadata's) and point LATEST at it. Returns the version's folder."""
     source = Path(source_dir)
     metadata = verify_version_dir(source)
-    files = [path for path in sorted(source.iterdir()) if is_valid_name(path.name) and path.is_file()]
+    version = check_version(version or metadata.version)
+    final = Path(models_dir) / check_name(name) / version
+    if final.is_dir() and _same_files(source, final):
+        return repoint(models_dir, name, version)  # nothing to copy: the version is there already
 
     def copy_all(stage: Path) -> None:
-        for path in files:
+        for path in plain_files(source):
             copy_file(path, stage / path.name)
 
-    return publish_files(models_dir, name, version or metadata.version, copy_all)
+    return publish_files(models_dir, name, version, copy_all)
 
 
-def publish_files(models_dir: Path, name: str, version: str, fill: Callable[[Path], None]) -> Path:
+def publish_files(
+    models_dir: Path, name: str, version: str, fill: Callable[[Path], None], *, content_sha256: str | None = None
+) -> Path:
     """Publish whatever ``fill`` writes into the empty temporary folder it is given (use ``copy_file``
-    or ``durable_file`` so each file is fsynced). Returns the version's folder."""
+    or ``durable_file`` so each file is fsynced); ``content_sha256``, when given, is the content checksum the
+    files must have. Returns the version's folder."""
     name_dir = Path(models_dir) / check_name(name)
     version = check_version(version)
+    first = not name_dir.exists()
     name_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_stages(name_dir)
     stage = name_dir / f"{TEMP_PREFIX}{version}-{secrets.token_hex(6)}"
     stage.mkdir()
     try:
         fill(stage)
-        return _commit(stage, name_dir, version)
+        return _commit(stage, name_dir, version, content_sha256)
+    except BaseException:
+        if first:  # a refused first version leaves no empty model behind (GET /models would list it)
+            shutil.rmtree(stage, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                name_dir.rmdir()  # only if empty: another publisher may have landed a version meanwhile
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)  # gone already after a successful rename
+
+
+def repoint(models_dir: Path, name: str, version: str) -> Path:
+    """Point LATEST at an existing version (a rollback), once it is confirmed intact. Returns its folder."""
+    name_dir = Path(models_dir) / check_name(name)
+    final = name_dir / check_version(version)
+    if not final.is_dir():
+        raise PublishError(f"model {name!r} has no version {version!r} in {name_dir}")
+    try:
+        verify_version_dir(final)
+    except PublishError as error:
+        raise PublishError(
+            [f"{final} is damaged and cannot be served; publish a new version", *error.problems]
+        ) from None
+    write_latest(name_dir, version)
+    return final
 
 
 @contextmanager
@@ -85,44 +128,83 @@ def copy_file(source: Path, target: Path) -> None:
 
 
 def verify_version_dir(folder: Path) -> ModelMetadata:
-    """The folder's metadata, once every file it lists is confirmed to match the recorded size and sha256."""
+    """The folder's metadata, once every file it lists is confirmed to match the recorded size and sha256;
+    PublishError listing every problem otherwise."""
+    folder = Path(folder)
     try:
         metadata = ModelMetadata.read(folder)
-        for file, entry in metadata.files.items():
-            with open(folder / file, "rb") as stream:
-                digest = hashlib.file_digest(stream, "sha256").hexdigest()
-                size = stream.tell()
-            if size != entry.size or digest != entry.sha256:
-                raise PublishError(f"{folder / file} does not match the size and sha256 in its metadata")
     except FileNotFoundError as error:
         raise PublishError(f"{folder} lacks {Path(str(error.filename)).name}") from error
     except MetadataError as error:
-        raise PublishError(f"{folder / METADATA_FILE} is invalid: {error}") from error
+        raise PublishError([f"{folder / METADATA_FILE}: {problem}" for problem in error.problems]) from error
+    problems = damage(folder, metadata)
+    if problems:
+        raise PublishError(problems)
     return metadata
 
 
-def _commit(stage: Path, name_dir: Path, version: str) -> Path:
-    staged = verify_version_dir(stage)
-    _fsync_dir(stage)
+def _commit(stage: Path, name_dir: Path, version: str, content_sha256: str | None) -> Path:
+    verify_version_dir(stage)
+    if content_sha256 is not None and folder_content_sha256(stage) != content_sha256:
+        raise PublishError(
+            f"the files of {name_dir.name} version {version} are not the ones announced (content checksum "
+            f"{content_sha256[:12]}...): they changed while being published; publish again"
+        )
     final = name_dir / version
-    try:
-        os.rename(stage, final)  # atomic; fails if a non-empty folder already holds this version
-    except OSError as error:
-        if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-            raise
-        _require_same_model(final, staged)
+    if not final.is_dir():
+        _check_before_publishing(stage)
+        write_record(stage, _checked_with())
+        _fsync_dir(stage)
+        try:
+            os.rename(stage, final)  # atomic; fails if a non-empty folder already holds this version
+        except OSError as error:
+            if error.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+    _require_same_files(final, stage)  # another publisher may have won the race: same files, or refused
     _fsync_dir(name_dir)
     write_latest(name_dir, version)
     return final
 
 
-def _require_same_model(final: Path, staged: ModelMetadata) -> None:
+def _check_before_publishing(stage: Path) -> None:
+    from inference.models.checks import check_version_dir  # loads onnxruntime: only when publishing a new version
+
     try:
-        existing = verify_version_dir(final)
+        check_version_dir(stage)
+    except ModelProblems as problems:
+        raise PublishError(problems.problems) from None
+
+
+def _checked_with() -> dict[str, str]:
+    return {"onnxruntime": package_metadata.version("onnxruntime")}
+
+
+def _same_files(source: Path, final: Path) -> bool:
+    """Whether two version folders hold the same files, by their content checksums."""
+    published = record_checksum(final) or folder_content_sha256(final)
+    return folder_content_sha256(source) == published
+
+
+def _require_same_files(final: Path, stage: Path) -> None:
+    if not final.exists():  # the stage was renamed into place: it is the version
+        return
+    try:
+        verify_version_dir(final)
     except PublishError as error:
-        raise PublishError(f"{final} already exists but is incomplete or corrupt; remove it first ({error})") from error
-    if existing.files != staged.files:
-        raise PublishError(f"{final} already holds a different model; versions are immutable, publish a new one")
+        raise PublishError(
+            [
+                f"{final} already exists but is incomplete or damaged; remove it first, or publish a new version",
+                *error.problems,
+            ]
+        ) from None
+    if stage.exists() and not _same_files(stage, final):
+        published = {path.name: file_sha256(path) for path in plain_files(final)}
+        staged = {path.name: file_sha256(path) for path in plain_files(stage)}
+        differing = sorted(name for name in published.keys() | staged.keys() if published.get(name) != staged.get(name))
+        raise PublishError(
+            f"{final} already holds a different model ({', '.join(differing)} differ); versions are immutable: "
+            "publish this one as a new version"
+        )
 
 
 def _remove_stale_stages(name_dir: Path) -> None:

@@ -1,9 +1,18 @@
 """The model registry: which versions exist under ``$DATA_DIR/models``, which one each model serves,
 and a bounded cache of loaded sessions. Layout and formats: docs/MODELS.md.
 
+**One truth across workers.** Which version a model serves is derived from the file system alone, so every
+worker (Lambda execution environment, local worker process) reaches the same answer and reports it alike in
+``GET /models`` and ``/health``: LATEST's version if it is intact, else the newest intact version before it, else
+the newest intact one. Intact means complete, every file as published (``inference.models.integrity``: cheap
+when the publish record vouches for the files, hashed otherwise) and, once a worker has tried, loadable by ONNX
+Runtime. A LATEST that is not intact (a file damaged after publishing) is reported with its reason, in the listing
+and as a degraded ``/health``, logged, and counted in the ``latest_unavailable`` metric, whatever is served
+meanwhile. An answer's ``version`` is always the version that ran.
+
 Version directories are immutable once renamed into place (see ``inference.models.publishing``), so a loaded
-session and a parsed metadata file stay valid for the life of the process. Only the choice of version
-changes: it is re-checked at most every ``refresh_seconds`` by reading the small LATEST file."""
+session and a parsed metadata file stay valid for the life of the process. The choice of version is re-checked
+at most every ``refresh_seconds``: LATEST, the version listing, and the sizes and times of the chosen files."""
 
 from __future__ import annotations
 
@@ -14,12 +23,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from inference.errors import BadRequest, ModelUnavailable, NotFound
+from inference.models.integrity import damage, record_checksum, signature
 from inference.models.metadata import (
+    METADATA_FILE,
     MetadataError,
     ModelMetadata,
     check_name,
@@ -33,7 +44,8 @@ from inference.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-MetricSink = Callable[[str, float, str, str], None]  # (metric, milliseconds, model, version)
+MetricSink = Callable[[str, float, str, str], None]  # (metric, value: milliseconds or a count, model, version)
+LATEST_UNAVAILABLE_METRIC = "latest_unavailable"  # a count: LATEST could not be served when the choice was made
 
 
 def natural_key(version: str) -> tuple[tuple[int, int, str], ...]:
@@ -48,9 +60,29 @@ def _subdirectories(folder: Path) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Choice:
+    """What the file system says about one model, the same in every worker."""
+
+    latest: str | None  # the version LATEST names, if any
+    serving: str | None  # the version requests get, None when no version can be served
+    versions: list[str]  # complete versions, newest first, less those found unavailable
+    unavailable: dict[str, str] = field(default_factory=dict)  # version -> why it cannot be served
+
+    @property
+    def latest_problem(self) -> str | None:
+        return self.unavailable.get(self.latest) if self.latest is not None else None
+
+
+@dataclass(frozen=True)
 class _Serving:
     version: str
     checked_at: float
+
+
+@dataclass(frozen=True)
+class _Verdict:
+    signature: tuple[tuple[str, int, int], ...]
+    problem: str | None
 
 
 class ModelRegistry:
@@ -80,7 +112,10 @@ class ModelRegistry:
         self._lock = threading.RLock()
         self._sessions: OrderedDict[tuple[str, str], LoadedModel] = OrderedDict()
         self._metadata: dict[tuple[str, str], ModelMetadata] = {}
-        self._broken: dict[tuple[str, str], str] = {}  # versions found corrupt, with the reason
+        # Versions ONNX Runtime could not load here though their files are intact (checked once: they cannot heal).
+        self._broken: dict[tuple[str, str], str] = {}
+        self._verdicts: dict[tuple[str, str], _Verdict] = {}  # the file check, by the files' sizes and times
+        self._reported: set[tuple[str, str, str]] = set()  # LATEST problems already logged
         self._serving: dict[str, _Serving] = {}
 
     @classmethod
@@ -126,24 +161,38 @@ class ModelRegistry:
     def list_models(self) -> dict[str, Any]:
         with self._lock:
             try:
-                names = sorted(_subdirectories(self._models_dir)) if self._models_dir.is_dir() else []
+                names = self._names()
                 return {"default_model": self._default_model, "models": [self._describe(name) for name in names]}
             except OSError as error:
                 raise ModelUnavailable(f"the models folder cannot be read: {error.strerror or error}") from error
 
     def status(self) -> dict[str, Any]:
+        """The models' part of /health: the same in every worker but for ``loaded`` (this worker's sessions)."""
         with self._lock:
-            try:
-                default_versions = self._complete_versions(self._default_model)
-            except NotFound:
-                default_versions = []
+            choices = {name: self._choose(name) for name in self._names()}
+            default = choices.get(self._default_model)
+            problems = [
+                {"model": name, "version": choice.latest, "reason": choice.latest_problem, "serving": choice.serving}
+                for name, choice in choices.items()
+                if choice.latest_problem is not None
+            ]
             return {
-                "ok": bool(default_versions),
+                "ok": default is not None and default.serving is not None and not problems,
                 "default_model": self._default_model,
-                "default_versions": len(default_versions),
-                "serving": {name: state.version for name, state in self._serving.items()},
+                "default_versions": len(default.versions) if default else 0,
+                "serving": {name: choice.serving for name, choice in choices.items()},
+                "problems": problems,
                 "loaded": [{"name": name, "version": version} for name, version in self._sessions],
             }
+
+    def serving_version(self, name: str) -> str:
+        """The version ``name`` serves, as ``GET /models`` reports it (nothing is loaded): NotFound for an unknown
+        model, ModelUnavailable when no version can be served."""
+        with self._lock:
+            choice = self._choose(check_name(name))
+        if choice.serving is None:
+            raise ModelUnavailable(f"model {name!r} has no complete, loadable version")
+        return choice.serving
 
     def predict_outputs(self, name: str, version: str, inputs: list[Any]) -> list[Any]:
         """The outputs for any number of inputs to one version, predicted in batches of that model's own
@@ -162,38 +211,94 @@ class ModelRegistry:
         state = self._serving.get(name)
         now = self._clock()
         if (
-            state is None
-            or (name, state.version) not in self._sessions
-            or now - state.checked_at >= self._refresh_seconds
+            state is not None
+            and (name, state.version) in self._sessions
+            and now - state.checked_at < self._refresh_seconds
         ):
-            # Recorded only once a version loads, so requests for unknown names leave no trace.
-            state = _Serving(self._refresh(name, state.version if state else None), now)
-            self._serving[name] = state
-        return self._loaded(name, state.version)
+            return self._loaded(name, state.version)
+        while True:
+            choice = self._choose(name, report=True)
+            if choice.serving is None:
+                detail = next(iter(choice.unavailable.values()), None)
+                raise ModelUnavailable(
+                    f"model {name!r} has no complete, loadable version" + (f": {detail}" if detail else "")
+                )
+            try:
+                model = self._loaded(name, choice.serving)
+            except ModelUnavailable:
+                if (name, choice.serving) in self._broken:
+                    continue  # now known not to load: choose again without it
+                raise  # a read error: the next request tries again
+            if state is None or state.version != choice.serving:
+                logger.info("serving model %s version %s (was %s)", name, choice.serving, state and state.version)
+            self._serving[name] = _Serving(choice.serving, now)
+            return model
 
-    def _refresh(self, name: str, current: str | None) -> str:
-        """LATEST's version if it loads, else the current one, else the newest that loads."""
+    def _choose(self, name: str, *, report: bool = False) -> Choice:
+        """LATEST's version if it is intact, else the newest intact version before it, else the newest intact one;
+        with ``report``, a LATEST that cannot be served is logged (once) and counted."""
         name_dir = self._name_dir(name)
         try:
-            pointer = read_latest(name_dir)
-            if pointer is not None and pointer == current and (name, pointer) in self._sessions:
-                return current  # the usual case: one small file read
-            newest = self._complete_versions(name)
+            latest = read_latest(name_dir)
+            complete = self._complete_versions(name)
         except OSError as error:
             raise ModelUnavailable(f"model {name!r} cannot be read: {error.strerror or error}") from error
-        candidates = dict.fromkeys(v for v in (pointer, current, *newest) if v is not None)
-        failures: list[str] = []
-        for version in candidates:
-            try:
-                self._loaded(name, version)
-            except ModelUnavailable as error:
-                failures.append(error.message)  # already logged where it was found
+        unavailable: dict[str, str] = {}
+        if latest is not None and latest not in complete:
+            unavailable[latest] = self._incomplete_reason(name, latest)
+        if latest is None:
+            candidates = complete
+        else:
+            older = [version for version in complete if natural_key(version) < natural_key(latest)]
+            candidates = [latest, *older, *(version for version in complete if version not in older)]
+        serving = None
+        for version in dict.fromkeys(candidates):
+            if version in unavailable:
                 continue
-            if version != current:
-                logger.info("serving model %s version %s (was %s)", name, version, current)
-            return version
-        detail = f": {failures[0]}" if failures else ""
-        raise ModelUnavailable(f"model {name!r} has no complete, loadable version{detail}")
+            problem = self._problem(name, version)
+            if problem is None:
+                serving = version
+                break
+            unavailable[version] = problem
+        choice = Choice(latest, serving, [v for v in complete if v not in unavailable], unavailable)
+        if report and choice.latest_problem is not None:
+            self._report_latest(name, choice)
+        return choice
+
+    def _report_latest(self, name: str, choice: Choice) -> None:
+        key = (name, str(choice.latest), str(choice.latest_problem))
+        if key not in self._reported:
+            self._reported.add(key)
+            logger.error(
+                "model %s: LATEST names version %s, which cannot be served (%s); serving %s instead",
+                name,
+                choice.latest,
+                choice.latest_problem,
+                choice.serving or "nothing",
+            )
+        self._metric(LATEST_UNAVAILABLE_METRIC, 1, name, str(choice.latest))
+
+    def _problem(self, name: str, version: str) -> str | None:
+        """Why a complete version cannot be served (damaged files, or ONNX Runtime could not load it here), or None.
+        The file check is redone only when a file's size or time changes."""
+        key = (name, version)
+        if key in self._broken:
+            return self._broken[key]
+        metadata = self._metadata[key]
+        version_dir = self._models_dir / name / version
+        try:
+            current = signature(version_dir, metadata)
+        except OSError as error:
+            return f"a file of version {version!r} cannot be read: {error.strerror or error}"
+        verdict = self._verdicts.get(key)
+        if verdict is None or verdict.signature != current:
+            try:
+                problems = damage(version_dir, metadata)
+            except OSError as error:
+                return f"a file of version {version!r} cannot be read: {error.strerror or error}"
+            problem = f"version {version!r} is damaged: {'; '.join(problems)}" if problems else None
+            verdict = self._verdicts[key] = _Verdict(current, problem)
+        return verdict.problem
 
     def _pinned_model(self, name: str, version: str) -> LoadedModel:
         if not (self._name_dir(name) / version).is_dir():
@@ -206,13 +311,15 @@ class ModelRegistry:
             raise NotFound(f"unknown model {name!r}", "model_not_found")
         return name_dir
 
+    def _names(self) -> list[str]:
+        return sorted(_subdirectories(self._models_dir)) if self._models_dir.is_dir() else []
+
     # --- what is on disk ----------------------------------------------------------------------
 
     def _complete_versions(self, name: str) -> list[str]:
-        """Versions, newest first, whose metadata parses and whose model file has the declared size, less
-        those found corrupt when loaded (the sha256 is checked then: too costly for every listing)."""
+        """Versions, newest first, whose metadata parses and whose listed files have their declared sizes."""
         versions = _subdirectories(self._name_dir(name))
-        complete = (v for v in versions if (name, v) not in self._broken and self._version_metadata(name, v))
+        complete = (version for version in versions if self._version_metadata(name, version))
         return sorted(complete, key=natural_key, reverse=True)
 
     def _version_metadata(self, name: str, version: str) -> ModelMetadata | None:
@@ -232,14 +339,39 @@ class ModelRegistry:
             self._metadata[key] = metadata  # only complete versions: an incomplete one is re-checked next time
         return self._metadata[key]
 
+    def _incomplete_reason(self, name: str, version: str) -> str:
+        """Why a version LATEST names is not complete, in words."""
+        version_dir = self._models_dir / name / version
+        if not version_dir.is_dir():
+            return f"there is no version {version!r} in {version_dir.parent}"
+        try:
+            metadata = ModelMetadata.read(version_dir)
+        except FileNotFoundError:
+            return f"version {version!r} has no {METADATA_FILE}"
+        except MetadataError as error:
+            return f"the {METADATA_FILE} of version {version!r} is invalid: {error}"
+        except OSError as error:
+            return f"the {METADATA_FILE} of version {version!r} cannot be read: {error.strerror or error}"
+        for file, entry in metadata.files.items():
+            try:
+                size = (version_dir / file).stat().st_size
+            except OSError:
+                return f"version {version!r} lacks {file}, which its metadata lists"
+            if size != entry.size:
+                return f"{file} of version {version!r} has {size} bytes, but its metadata says {entry.size}"
+        return f"version {version!r} is incomplete"
+
     def _describe(self, name: str) -> dict[str, Any]:
-        versions = self._complete_versions(name)
-        serving = self._serving_version(name, versions)
-        metadata = self._version_metadata(name, serving) if serving else None
+        choice = self._choose(name)
+        serving = choice.serving
+        metadata = self._metadata.get((name, serving)) if serving else None
         return {
             "name": name,
-            "versions": versions,
+            "versions": choice.versions,
+            "latest": choice.latest,
             "serving": serving,
+            "unavailable": [{"version": version, "reason": reason} for version, reason in choice.unavailable.items()],
+            "content_sha256": record_checksum(self._models_dir / name / serving) if serving else None,
             "task": metadata.task if metadata else None,
             "input": metadata.describe_input() if metadata else None,
             "dimension": metadata.embedding.dimension if metadata and metadata.embedding else None,
@@ -247,16 +379,6 @@ class ModelRegistry:
             "description": metadata.description if metadata else "",
             "samples": list(metadata.samples) if metadata else [],
         }
-
-    def _serving_version(self, name: str, versions: list[str]) -> str | None:
-        """The version being served, or for a model not used yet, the one that would be (without loading it)."""
-        state = self._serving.get(name)
-        if state is not None:
-            return state.version
-        pointer = read_latest(self._models_dir / name)
-        if pointer in versions:
-            return pointer
-        return versions[0] if versions else None
 
     # --- loaded sessions ----------------------------------------------------------------------
 

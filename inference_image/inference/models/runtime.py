@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from inference.errors import BadRequest
+from inference.errors import BadModelOutput, BadRequest, ModelCannotRun
 from inference.models import outputs
 from inference.models.images import image_array, is_image_input
 from inference.models.inputs import InputChecker, json_kind
@@ -23,6 +23,7 @@ from inference.models.metadata import (
     TASK_CLASSIFICATION,
     TASK_EMBEDDING,
     ModelMetadata,
+    ModelProblems,
     sha256_hex,
 )
 from inference.models.text import TextEncoder, TokenizerError
@@ -42,8 +43,8 @@ TEXT_RUN = 8
 _BATCH_PIXEL_FACTOR = 4
 
 
-class ModelLoadError(Exception):
-    """A version directory that is incomplete, corrupt, or disagrees with its metadata."""
+class ModelLoadError(ModelProblems):
+    """A version directory that is incomplete, corrupt, or disagrees with its metadata: every problem found."""
 
 
 def intra_op_threads(configured: int | None = None) -> int:
@@ -70,6 +71,8 @@ class LoadedModel:
     metadata: ModelMetadata
     session: Any  # onnxruntime.InferenceSession
     text: TextEncoder | None = None
+    # The graph's batch dimension is fixed at 1 (torch exports so by default): it runs one input at a time.
+    one_at_a_time: bool = False
 
     @cached_property
     def inputs(self) -> InputChecker:
@@ -119,7 +122,16 @@ class LoadedModel:
         return np.stack([row.reshape(spec.row_shape) for row in rows]).astype(spec.dtype, copy=False)
 
     def run(self, batch: PreparedBatch, encoding: str = outputs.ENCODING_FLOAT) -> tuple[list[dict[str, Any]], float]:
-        """Outputs, one per input, and the milliseconds spent inside ONNX Runtime."""
+        """Outputs, one per input, and the milliseconds spent inside ONNX Runtime. ModelCannotRun (422) when the
+        graph fails on these inputs; BadModelOutput (502) when its outputs are not what the metadata says."""
+        try:
+            return self._run(batch, encoding)
+        except outputs.OutputProblem as problem:
+            raise BadModelOutput(
+                f"model {self.name!r} version {self.version!r} gave an output its metadata does not describe: {problem}"
+            ) from None
+
+    def _run(self, batch: PreparedBatch, encoding: str) -> tuple[list[dict[str, Any]], float]:
         metadata = self.metadata
         if self.text is not None and self.text.pads_right and metadata.embedding is not None:
             vectors, inference_ms = self._text_embeddings(batch)
@@ -130,15 +142,35 @@ class LoadedModel:
             wanted = [metadata.embedding.output]
         else:
             wanted = list(metadata.outputs)
-        started = time.perf_counter()
-        results = self.session.run(wanted, batch.feeds)
-        inference_ms = (time.perf_counter() - started) * 1000
+        count = batch_size(batch)
+        results, inference_ms = self.run_graph(wanted, batch.feeds)
         if metadata.task == TASK_CLASSIFICATION:
-            return outputs.classes(results[0], metadata.labels or ()), inference_ms
+            labels = metadata.labels or ()
+            rows = outputs.probability_rows(results[0], labels, metadata.classes, count, softmax=metadata.softmax)
+            return outputs.classes(rows, labels), inference_ms
         if metadata.embedding is not None:
             vectors = outputs.pooled(results[0], _mask_for(results[0], batch.attention_mask), metadata.embedding)
             return outputs.embeddings(vectors, encoding), inference_ms
-        return outputs.tensors(wanted, results), inference_ms
+        return outputs.tensors(wanted, results, count), inference_ms
+
+    def run_graph(self, wanted: list[str], feeds: dict[str, Any]) -> tuple[list[Any], float]:
+        """The graph's ``wanted`` outputs for ``feeds`` (one input at a time when the graph takes no more), and the
+        milliseconds inside ONNX Runtime; ModelCannotRun when it fails."""
+        started = time.perf_counter()
+        try:
+            if not self.one_at_a_time:
+                results = self.session.run(wanted, feeds)
+            else:
+                count = len(next(iter(feeds.values())))
+                runs = [self.session.run(wanted, {k: v[i : i + 1] for k, v in feeds.items()}) for i in range(count)]
+                results = [_joined([run[index] for run in runs]) for index in range(len(wanted))]
+        except outputs.OutputProblem:
+            raise
+        except Exception as error:  # onnxruntime raises several unrelated pybind11 exception types
+            raise ModelCannotRun(
+                f"model {self.name!r} version {self.version!r} could not run on these inputs: {_first_line(error)}"
+            ) from None
+        return results, (time.perf_counter() - started) * 1000
 
     def _text_embeddings(self, batch: PreparedBatch) -> tuple[Any, float]:
         """Embeddings of a text batch run in runs of similar length, each cut to its longest text, in the
@@ -156,9 +188,8 @@ class LoadedModel:
             rows = order[start : start + TEXT_RUN]
             width = int(lengths[rows].max())
             feeds = {name: array[rows, :width] for name, array in batch.feeds.items()}
-            started = time.perf_counter()
-            (hidden,) = self.session.run([spec.output], feeds)
-            inference_ms += (time.perf_counter() - started) * 1000
+            (hidden,), run_ms = self.run_graph([spec.output], feeds)
+            inference_ms += run_ms
             vectors[rows] = outputs.pooled(hidden, mask[rows, :width], spec)
         return vectors, inference_ms
 
@@ -184,6 +215,26 @@ def _refuse_other_kinds(inputs: list[Any], takes: str, *, allow_images: bool = F
         return  # the tensor checks name anything else precisely
 
 
+def batch_size(batch: PreparedBatch) -> int:
+    return len(next(iter(batch.feeds.values())))
+
+
+def _joined(parts: list[Any]) -> Any:
+    """One output from the runs of single inputs: tensors stacked on their batch dimension, sequences chained."""
+    import numpy as np
+
+    if all(isinstance(part, list) for part in parts):
+        return [item for part in parts for item in part]
+    if not all(getattr(part, "ndim", 0) >= 1 for part in parts):
+        raise outputs.OutputProblem(f"an output is {outputs.describe(parts[0])} for one input: not one value per input")
+    return np.concatenate(parts, axis=0)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:500] if text else type(error).__name__
+
+
 def _mask_for(hidden: Any, attention_mask: Any | None) -> Any:
     import numpy as np
 
@@ -192,33 +243,49 @@ def _mask_for(hidden: Any, attention_mask: Any | None) -> Any:
 
 def load_model(version_dir: Path, name: str, version: str, threads: int | None = None) -> LoadedModel:
     """Load a version only if it is complete: metadata parses, every listed file's sha256 matches, the graph's
-    inputs and outputs are the ones the metadata describes, and a text model's tokenizer fits the graph."""
+    inputs and outputs are the ones the metadata describes, and a text model's tokenizer fits the graph.
+    ModelLoadError (or MetadataError) lists every problem found."""
     metadata = ModelMetadata.read(version_dir)
     # Sessions and tokenizers are built from these very bytes, so what was checked is what runs.
-    blobs = {file: _checked_file(version_dir, file, entry.sha256) for file, entry in metadata.files.items()}
+    blobs: dict[str, bytes] = {}
+    problems: list[str] = []
+    for file, entry in metadata.files.items():
+        data, problem = _checked_file(version_dir, file, entry.sha256)
+        if problem:
+            problems.append(problem)
+        else:
+            blobs[file] = data
+    if problems:
+        raise ModelLoadError(problems)
     session = _session(blobs[MODEL_FILE], intra_op_threads(threads))
-    _check_graph(session, metadata)
+    problems = graph_problems(session, metadata)
     text = None
     if metadata.kind == KIND_TEXT and metadata.text is not None:
         dtypes = {item.name: item.dtype for item in metadata.graph_inputs}
         try:
             text = TextEncoder(blobs[metadata.text.tokenizer], metadata.text, dtypes)
         except TokenizerError as error:
-            raise ModelLoadError(str(error)) from error
-    model = LoadedModel(name=name, version=version, metadata=metadata, session=session, text=text)
+            problems.append(str(error))
+    if problems:
+        raise ModelLoadError(problems)
+    one_at_a_time = any(node.shape and node.shape[0] == 1 for node in session.get_inputs())
+    model = LoadedModel(
+        name=name, version=version, metadata=metadata, session=session, text=text, one_at_a_time=one_at_a_time
+    )
     if text is not None:
         _probe_text_model(model, text)
     return model
 
 
-def _checked_file(version_dir: Path, file: str, sha256: str) -> bytes:
+def _checked_file(version_dir: Path, file: str, sha256: str) -> tuple[bytes, str | None]:
+    """The file's bytes, or why they cannot be used."""
     try:
         data = (version_dir / file).read_bytes()
-    except FileNotFoundError as error:
-        raise ModelLoadError(f"{version_dir / file} is missing, but the metadata lists it") from error
+    except FileNotFoundError:
+        return b"", f"{version_dir / file} is missing, but the metadata lists it"
     if sha256_hex(data) != sha256:
-        raise ModelLoadError(f"{version_dir / file} does not match the sha256 in its metadata")
-    return data
+        return b"", f"{version_dir / file} does not match the sha256 in its metadata"
+    return data, None
 
 
 def _probe_text_model(model: LoadedModel, text: TextEncoder) -> None:
@@ -252,36 +319,72 @@ def _session(model_bytes: bytes, threads: int) -> Any:
         raise ModelLoadError(f"ONNX Runtime cannot load the model: {error}") from error
 
 
-def _check_graph(session: Any, metadata: ModelMetadata) -> None:
+def graph_problems(session: Any, metadata: ModelMetadata) -> list[str]:
+    """Where the graph and its metadata disagree: inputs (names, element types, fixed sizes), outputs, the kind
+    of output a classifier's probabilities or an embedding's vectors come in, and their sizes."""
+    problems: list[str] = []
     inputs = {node.name: node for node in session.get_inputs()}
     for declared in metadata.graph_inputs:
         node = inputs.get(declared.name)
         if node is None:
-            raise ModelLoadError(f"the model has no input {declared.name!r}; it has {sorted(inputs)}")
+            problems.append(f"the model has no input {declared.name!r}; its inputs are {sorted(inputs)}")
+            continue
         if node.type != _ORT_TYPES[declared.dtype]:
-            raise ModelLoadError(f"input {declared.name!r} is {node.type}, but the metadata says {declared.dtype}")
+            problems.append(
+                f"input {declared.name!r} is {node.type} in the graph, but the metadata says {declared.dtype}"
+            )
         graph_shape = list(node.shape)
         if len(graph_shape) != len(declared.shape) or any(
             isinstance(dim, int) and want is not None and dim != want
             for dim, want in zip(graph_shape[1:], declared.shape[1:], strict=True)
         ):
-            raise ModelLoadError(
-                f"input {declared.name!r} has shape {node.shape}, but the metadata says {list(declared.shape)}"
+            problems.append(
+                f"input {declared.name!r} has shape {_shape_words(node.shape)} in the graph, but the metadata says "
+                f"{list(declared.shape)}"
             )
-    undeclared = set(inputs) - {item.name for item in metadata.graph_inputs}
+    undeclared = sorted(set(inputs) - {item.name for item in metadata.graph_inputs})
     if undeclared:
-        raise ModelLoadError(f"the model needs the inputs {sorted(undeclared)}, which its metadata does not describe")
+        problems.append(f"the model needs the inputs {undeclared}, which its metadata does not describe")
     outputs_by_name = {node.name: node for node in session.get_outputs()}
-    missing = set(metadata.outputs) - set(outputs_by_name)
+    missing = [name for name in metadata.outputs if name not in outputs_by_name]
     if missing:
-        raise ModelLoadError(f"the model lacks the outputs {sorted(missing)} named in its metadata")
-    if metadata.probabilities_output and metadata.labels:
-        columns = outputs_by_name[metadata.probabilities_output].shape[-1]
-        if isinstance(columns, int) and columns != len(metadata.labels):
-            raise ModelLoadError(f"the model gives {columns} probabilities for {len(metadata.labels)} labels")
-    if metadata.embedding is not None:
-        width = outputs_by_name[metadata.embedding.output].shape[-1]
-        if isinstance(width, int) and width != metadata.embedding.dimension:
-            raise ModelLoadError(
-                f"the model's vectors have {width} values, but the metadata says {metadata.embedding.dimension}"
+        problems.append(
+            f"the model lacks the outputs {missing} named in its metadata; its outputs are {sorted(outputs_by_name)}"
+        )
+    probabilities = outputs_by_name.get(metadata.probabilities_output or "")
+    if probabilities is not None:
+        problems.extend(_probability_problems(probabilities, metadata))
+    vectors = outputs_by_name.get(metadata.embedding.output if metadata.embedding else "")
+    if vectors is not None and metadata.embedding is not None:
+        if not vectors.type.startswith("tensor("):
+            problems.append(f"the embedding output {vectors.name!r} is {vectors.type}, not a tensor of vectors")
+        elif vectors.shape and isinstance(vectors.shape[-1], int) and vectors.shape[-1] != metadata.embedding.dimension:
+            problems.append(
+                f"the model's vectors have {vectors.shape[-1]} values, but the metadata says "
+                f"{metadata.embedding.dimension}"
             )
+    return problems
+
+
+def _probability_problems(node: Any, metadata: ModelMetadata) -> list[str]:
+    labels = metadata.labels or ()
+    if node.type.startswith("tensor("):
+        columns = node.shape[-1] if node.shape else None
+        if isinstance(columns, int) and columns != len(labels):
+            return [f"the model gives {columns} probabilities for {len(labels)} labels"]
+        return []
+    if node.type.startswith("seq(map("):
+        # skl2onnx's ZipMap: one {class: probability} map per input, keyed by int64 or string class values.
+        keyed_by_ints = node.type.startswith("seq(map(int64")
+        if metadata.classes is not None and keyed_by_ints != isinstance(metadata.classes[0], int):
+            kind = "int64" if keyed_by_ints else "string"
+            return [f"the probabilities output {node.name!r} maps {kind} classes, but 'classes' holds other values"]
+        return []
+    return [
+        f"the probabilities output {node.name!r} is {node.type}: a classifier's probabilities must be a float "
+        "tensor [inputs, classes] or one map of class to probability per input"
+    ]
+
+
+def _shape_words(shape: list[Any]) -> str:
+    return "[" + ", ".join("null" if not isinstance(dim, int) else str(dim) for dim in shape) + "]"

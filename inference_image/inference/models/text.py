@@ -18,7 +18,7 @@ from typing import Any
 
 from inference.errors import BadRequest
 from inference.models.images import is_image_input
-from inference.models.inputs import json_kind
+from inference.models.inputs import TO_JOBS, json_kind
 from inference.models.metadata import TextSpec
 
 # A text longer than this many characters per token the model reads is probed before it is tokenised
@@ -147,7 +147,7 @@ def checked_texts(inputs: object, max_batch: int, max_text_bytes: int) -> list[s
     if not inputs:
         raise _invalid('"inputs" is empty: send at least one text')
     if len(inputs) > max_batch:
-        raise _invalid(f'"inputs" holds {len(inputs)} texts; at most {max_batch} are allowed per request')
+        raise _invalid(f'"inputs" holds {len(inputs)} texts; at most {max_batch} are allowed per request{TO_JOBS}')
     for index, text in enumerate(inputs):
         if not isinstance(text, str):
             got = "an image: this model takes text, not images" if is_image_input(text) else json_kind(text)

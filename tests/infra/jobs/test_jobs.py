@@ -203,7 +203,10 @@ def test_the_jobs_function_may_only_put_and_read_job_objects_read_model_metadata
         "arn:aws:s3:::jobs-bucket/jobs/*",
         "arn:aws:s3:::jobs-bucket/uploads/*",
     ]
-    assert by_sid["ReadModelMetadata"]["Resource"] == "arn:aws:s3:::model-bucket/models/*/metadata.json"
+    assert by_sid["ReadModelMetadata"]["Resource"] == [
+        "arn:aws:s3:::model-bucket/models/*/metadata.json",
+        "arn:aws:s3:::model-bucket/models/*/LATEST",  # the version a new job runs, which the publisher writes
+    ]
     # Listing uploads/ too, so that S3 may answer a HEAD on an upload never sent with 404 (without it, 403)
     assert by_sid["ListJobObjectsAndUploads"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*", "uploads/*"]}}
     assert by_sid["SendToJobQueue"]["Resource"].endswith(":jobs")

@@ -93,9 +93,14 @@ def test_each_model_is_uploaded_and_published_by_its_own_invocation_keyed_on_con
     sids = [statement["Sid"] for statement in found]
     assert len(sids) == len(set(sids)), f"IAM refuses a policy that repeats a statement id: {sids}"
     reads = [statement["Resource"] for statement in found if statement["Sid"] == "ReadPrefixes"]
-    assert reads == [[f"arn:aws:s3:::model-bucket/{first}*", f"arn:aws:s3:::model-bucket/{second}*"]]
+    # Every model's files: `efs-models publish --stack` brings models that modelDirs does not list.
+    assert reads == [["arn:aws:s3:::model-bucket/models/*"]]
+    writes = [statement for statement in found if "s3:PutObject" in statement["Action"]]
+    assert [(write["Sid"], write["Resource"]) for write in writes] == [
+        ("WriteLatestVersions", "arn:aws:s3:::model-bucket/models/*/LATEST")  # where the jobs' catalog reads it
+    ]
     lists = [statement["Condition"] for statement in found if statement["Sid"] == "ListPrefixes"]
-    assert lists == [{"StringLike": {"s3:prefix": [f"{first}*", f"{second}*"]}}]
+    assert lists == [{"StringLike": {"s3:prefix": ["models/*"]}}]
 
 
 def test_fix_2_first_publish_waits_for_the_mount_targets_dns(any_run: StackRun) -> None:

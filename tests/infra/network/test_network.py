@@ -34,15 +34,21 @@ ENDPOINT_POLICY = "aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy"
 
 
 def test_fix_7_s3_endpoint_lets_through_only_the_stacks_buckets(dev_run: StackRun, prod_run: StackRun) -> None:
-    """Fix 7: the gateway endpoint's policy allows list/read of the model bucket, and (UI on) reads of ECR's layers."""
+    """Fix 7: the gateway endpoint's policy allows list/read of the model bucket, writes of each model's LATEST
+    object (the publisher's), and (UI on) reads of ECR's layers."""
     for run, ecr in ((dev_run, False), (prod_run, True)):
         policy = run.one("aws:ec2/vpcEndpointPolicy:VpcEndpointPolicy", "network-s3")
         assert policy.inputs["vpcEndpointId"] == "network-s3-id"
         statements = document(policy)["Statement"]
         assert statements[0]["Resource"] == ["arn:aws:s3:::model-bucket", "arn:aws:s3:::model-bucket/*"]
         assert statements[0]["Action"] == ["s3:ListBucket", "s3:GetObject"]
-        layers = [statement["Resource"] for statement in statements[1:]]
+        layers = [statement["Resource"] for statement in statements if statement["Sid"] == "ReadTheseObjects"]
         assert layers == ([[f"arn:aws:s3:::prod-{REGION}-starport-layer-bucket/*"]] if ecr else []), run.stack
+        (writes,) = [statement for statement in statements if statement["Sid"] == "WriteTheseObjects"]
+        assert (writes["Action"], writes["Resource"]) == (
+            ["s3:PutObject"],
+            ["arn:aws:s3:::model-bucket/models/*/LATEST"],
+        )
         for statement in statements:
             assert "*" not in statement["Resource"] and not any("*" in action for action in statement["Action"])
 

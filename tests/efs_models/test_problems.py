@@ -1,0 +1,144 @@
+"""Bad flags, bad graphs and bad metadata: one message listing every problem in plain words, never a traceback;
+exit status 2 for flags, 1 for the model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import onnx
+from onnx import TensorProto, helper
+
+from tests.efs_models.conftest import Efs, iris_source
+
+
+def test_every_bad_flag_is_listed_at_once(efs: Efs, tmp_path: Path) -> None:
+    """Unknown flags, missing ones, bad numbers and choices, a missing source: all in one message, status 2."""
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "notes.txt").write_text("something of the user's")
+    out = tmp_path / "out"
+    ran = efs("init", tmp_path / "missing.onnx", "--out", out, "--max-tokens", "many", "--pooling", "max", "--bogus")
+    assert ran.code == 2
+    problems = ran.problems()
+    assert len(problems) == 6, ran.err
+    assert any("unknown argument '--bogus'" in problem for problem in problems)
+    assert any(problem.startswith("missing --name: the model's name") for problem in problems)
+    assert any("--max-tokens must be a positive whole number, got 'many'" in problem for problem in problems)
+    assert any("--pooling must be one of mean, cls, none, got 'max'" in problem for problem in problems)
+    assert any("missing.onnx does not exist" in problem for problem in problems)
+    assert any("exists and is not empty" in problem for problem in problems)
+    assert ran.err.startswith("efs-models init: 6 problems:")
+
+
+def test_publish_without_a_target_says_where_to(efs: Efs, tmp_path: Path) -> None:
+    """publish needs --data-dir or a stack, and not both."""
+    assert "missing --data-dir" in efs("publish", tmp_path).err
+    both = efs("publish", tmp_path, "--data-dir", tmp_path, "--bucket", "b")
+    assert both.code == 2 and "give either --data-dir" in both.err
+
+
+def test_a_file_that_is_not_onnx_is_named(efs: Efs, tmp_path: Path) -> None:
+    """Not a graph at all: one plain sentence, status 1."""
+    source = tmp_path / "model.onnx"
+    source.write_text("not a graph")
+    ran = efs("init", source, "--name", "junk", "--out", tmp_path / "out")
+    assert ran.code == 1
+    (problem,) = ran.problems()
+    assert "is not an ONNX model that ONNX Runtime can load" in problem
+
+
+def test_a_graph_of_two_tensor_inputs_is_explained(efs: Efs, tmp_path: Path) -> None:
+    """A graph init cannot describe says what it takes and what it got."""
+    graph = helper.make_graph(
+        [helper.make_node("Add", ["a", "b"], ["sum"])],
+        "two-inputs",
+        [helper.make_tensor_value_info(name, TensorProto.FLOAT, ["n", 3]) for name in ("a", "b")],
+        [helper.make_tensor_value_info("sum", TensorProto.FLOAT, ["n", 3])],
+    )
+    source = tmp_path / "add.onnx"
+    source.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    ran = efs("init", source, "--name", "add", "--out", tmp_path / "out")
+    assert ran.code == 2
+    assert any("the graph takes 2 inputs" in problem for problem in ran.problems())
+
+
+def _refused(efs: Efs, tmp_path: Path, model: onnx.ModelProto, *flags: str) -> list[str]:
+    """The problems `efs-models init` lists for ``model`` with ``flags`` (it must refuse, status 2)."""
+    source = tmp_path / "model.onnx"
+    source.write_bytes(model.SerializeToString())
+    ran = efs("init", source, "--name", "mine", "--out", tmp_path / "out", *flags)
+    assert ran.code == 2, ran.out
+    return ran.problems()
+
+
+def test_a_text_model_without_its_tokenizer_or_length(efs: Efs, tmp_path: Path) -> None:
+    """A token-input graph with no tokenizer and nothing saying its length: both said, with what to give."""
+    from scripts.example_exports import sentence_embedding
+
+    problems = _refused(efs, tmp_path, sentence_embedding())
+    assert any("a text model needs its tokenizer: --tokenizer tokenizer.json" in problem for problem in problems)
+    assert "missing --max-tokens: the longest token sequence the model takes, e.g. 256" in problems
+
+
+def test_scores_without_softmax_are_refused(efs: Efs, tmp_path: Path) -> None:
+    """Logits declared as probabilities would answer nonsense: init asks for --softmax."""
+    from scripts.example_exports import image_classifier
+
+    problems = _refused(efs, tmp_path, image_classifier(), "--image-preset", "imagenet", "--labels", "a,b")
+    assert any("2 labels for the 5 probabilities of logits" in problem for problem in problems)
+    assert any("holds scores (logits), not probabilities: add --softmax" in problem for problem in problems)
+
+
+def test_check_lists_every_problem_of_hand_written_metadata(efs: Efs, tmp_path: Path) -> None:
+    """A text model's metadata missing three fields, and a second mistake elsewhere: all named, with what each
+    field means, in one run."""
+    folder = tmp_path / "broken"
+    assert efs("init", iris_source(tmp_path), "--name", "broken", "--out", folder).code == 0
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["input"] = {"kind": "text", "tokenizer": "model.onnx", "graph_inputs": {}}
+    metadata["task"] = "ranking"
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    ran = efs("check", folder)
+    assert ran.code == 1
+    problems = ran.problems()
+    assert "missing field input.max_tokens: the longest token sequence the model takes, e.g. 256" in problems
+    assert any(problem.startswith("missing field input.max_text_bytes: the longest text") for problem in problems)
+    assert any(problem.startswith("missing field input.vocab_size") for problem in problems)
+    assert any("field task must be one of classification, embedding, tensor" in problem for problem in problems)
+
+
+def test_check_lists_where_graph_and_metadata_disagree(efs: Efs, tmp_path: Path) -> None:
+    """Outputs the graph lacks and an input of another type: both named at once."""
+    folder = tmp_path / "iris"
+    assert efs("init", iris_source(tmp_path), "--name", "iris", "--out", folder).code == 0
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata["graph"]["outputs"].append("scores")
+    metadata["graph"]["inputs"][0]["dtype"] = "float64"
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    ran = efs("check", folder)
+    assert ran.code == 1
+    problems = ran.problems()
+    assert any("input 'X' is tensor(float) in the graph, but the metadata says float64" in p for p in problems)
+    assert any("the model lacks the outputs ['scores']" in problem for problem in problems)
+
+
+def test_check_says_when_a_file_does_not_match(efs: Efs, tmp_path: Path) -> None:
+    """A model file changed after init: its checksum is named, nothing is loaded."""
+    folder = tmp_path / "iris"
+    assert efs("init", iris_source(tmp_path), "--name", "iris", "--out", folder).code == 0
+    model = onnx.load(str(folder / "model.onnx"))
+    model.doc_string = "edited"
+    (folder / "model.onnx").write_bytes(model.SerializeToString())
+    ran = efs("check", folder)
+    assert ran.code == 1
+    assert any("model.onnx does not match the sha256 in its metadata" in problem for problem in ran.problems())
+
+
+def test_check_refuses_a_folder_named_unlike_its_model(efs: Efs, tmp_path: Path) -> None:
+    """A folder `flowers` whose metadata says `iris` is a mistake until a name is given."""
+    folder = tmp_path / "flowers"
+    assert efs("init", iris_source(tmp_path), "--name", "iris", "--out", folder).code == 0
+    ran = efs("check", folder)
+    assert ran.code == 1
+    assert "holds a model whose metadata names it 'iris'" in ran.err
+    assert efs("check", folder, "--name", "flowers").code == 0

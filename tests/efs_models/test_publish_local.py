@@ -1,0 +1,108 @@
+"""`efs-models publish`, `list` and `rollback` against the local stack's data folder: checks before LATEST moves,
+immutable versions (metadata included), and rollbacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from inference.models.pointer import read_latest
+from inference.models.registry import ModelRegistry
+from tests.efs_models.conftest import Efs
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _version(folder: Path, version: str, **changes: object) -> Path:
+    """The folder's metadata with another version (and ``changes``), in place."""
+    metadata = json.loads((folder / "metadata.json").read_text())
+    metadata.update(version=version, **changes)
+    (folder / "metadata.json").write_text(json.dumps(metadata))
+    return folder
+
+
+def test_publish_list_and_rollback(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """Two versions published, listed with the served one, then rolled back; the answers follow."""
+    data = tmp_path / "data"
+    assert efs("publish", iris_folder, "--data-dir", data).code == 0
+    assert efs("publish", _version(iris_folder, "2"), "--data-dir", data).code == 0
+    listed = efs("list", "--data-dir", data, "--json")
+    (model,) = json.loads(listed.out)
+    assert (model["name"], model["latest"], model["serving"], model["versions"]) == ("iris", "2", "2", ["2", "1"])
+    table = efs("list", "--data-dir", data).out.splitlines()
+    assert table[0].split() == ["MODEL", "LATEST", "SERVING", "VERSIONS"]
+    assert table[1].split() == ["iris", "2", "2", "2", "1"]
+    rolled = efs("rollback", "iris", "1", "--data-dir", data)
+    assert rolled.code == 0, rolled.err
+    assert read_latest(data / "models" / "iris") == "1"
+    assert ModelRegistry(data / "models", "iris").predict(None, [[5.1, 3.5, 1.4, 0.2]])["version"] == "1"
+    missing = efs("rollback", "iris", "7", "--data-dir", data)
+    assert missing.code == 1 and "has no version '7'" in missing.err
+
+
+def test_a_broken_version_never_becomes_latest(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """A version whose metadata names an output the graph lacks is refused at publish: nothing lands, LATEST and
+    the served version stay."""
+    data = tmp_path / "data"
+    assert efs("publish", iris_folder, "--data-dir", data).code == 0
+    metadata = json.loads((iris_folder / "metadata.json").read_text())
+    broken = _version(
+        iris_folder, "2", graph={**metadata["graph"], "outputs": [*metadata["graph"]["outputs"], "scores"]}
+    )
+    ran = efs("publish", broken, "--data-dir", data)
+    assert ran.code == 1
+    assert any("the model lacks the outputs ['scores']" in problem for problem in ran.problems())
+    assert read_latest(data / "models" / "iris") == "1"
+    assert sorted(path.name for path in (data / "models" / "iris").iterdir()) == ["1", "LATEST"]
+
+
+def test_the_same_version_with_other_metadata_is_refused(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """metadata.json is part of the version: labels reversed under the same version is refused like another model,
+    and the published metadata is unchanged."""
+    data = tmp_path / "data"
+    assert efs("publish", iris_folder, "--data-dir", data).code == 0
+    published = (data / "models" / "iris" / "1" / "metadata.json").read_bytes()
+    _version(iris_folder, "1", labels=["virginica", "versicolor", "setosa"])
+    ran = efs("publish", iris_folder, "--data-dir", data)
+    assert ran.code == 1
+    assert "already holds a different model (metadata.json differ)" in ran.err
+    assert (data / "models" / "iris" / "1" / "metadata.json").read_bytes() == published
+
+
+def test_the_name_comes_from_the_metadata_or_the_flag(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """A folder renamed `flowers` holding `iris` is refused without --name, and published under --name with it."""
+    flowers = iris_folder.rename(tmp_path / "flowers")
+    data = tmp_path / "data"
+    refused = efs("publish", flowers, "--data-dir", data)
+    assert refused.code == 1 and "or give the name to publish under (--name flowers)" in refused.err
+    assert efs("publish", flowers, "--data-dir", data, "--name", "flowers").code == 0
+    assert read_latest(data / "models" / "flowers") == "1"
+
+
+def test_list_says_when_latest_is_damaged(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """A file damaged after publishing: the listing names LATEST's problem and what is served instead."""
+    data = tmp_path / "data"
+    assert efs("publish", iris_folder, "--data-dir", data).code == 0
+    assert efs("publish", _version(iris_folder, "2"), "--data-dir", data).code == 0
+    (data / "models" / "iris" / "2" / "metadata.json").write_text("{}")
+    (model,) = json.loads(efs("list", "--data-dir", data, "--json").out)
+    assert (model["latest"], model["serving"]) == ("2", "1")
+    assert any("version 2" in problem and "invalid" in problem for problem in model["problems"])
+
+
+@pytest.mark.parametrize("command", [["-m", "efs_models"], ["efs-models"]])
+def test_the_command_runs_as_a_module_and_as_a_console_script(command: list[str]) -> None:
+    """`python -m efs_models` and the `efs-models` script that the editable install puts beside this Python."""
+    if command == ["efs-models"]:
+        script = Path(sys.executable).parent / "efs-models"
+        assert script.is_file(), "pip install -e . (make venv) installs the efs-models console script"
+        argv = [str(script), "--help"]
+    else:
+        argv = [sys.executable, *command, "--help"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert all(word in done.stdout for word in ("init", "check", "publish", "list", "rollback"))

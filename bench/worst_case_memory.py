@@ -22,7 +22,7 @@ from pathlib import Path
 from bench.report import REPO, publish, table, target_line
 from infra.config.schema import FunctionConfig, UiConfig
 from testing.peak_memory import Peak, measure
-from testing.worst_inputs import IMAGE, KINDS, REFERENCE, TEXT, UPLOAD, Case, cases
+from testing.worst_inputs import IMAGE, KINDS, PREDICT_JSON, REFERENCE, TEXT, UPLOAD, Case, cases
 
 BEFORE_ISSUE_19 = "06c105143a59f3d78af27e213aa298059641d1ca"
 BEFORE_LIMIT_MB = 6144
@@ -32,6 +32,7 @@ WHERE = {
     IMAGE: ("the API function", FunctionConfig().memory_mb),
     TEXT: ("the API function", FunctionConfig().memory_mb),
     UPLOAD: ("a UI task", UiConfig().memory_mb),
+    PREDICT_JSON: ("the API function", FunctionConfig().memory_mb),
 }
 
 
@@ -103,7 +104,8 @@ def main() -> None:
             "the answer, then the process's peak resident set in MB (`ru_maxrss`) and, in brackets, the input's "
             "own peak above the warm worker (the kernel's high-water mark, reset just before it). Images go to "
             "the digits model as the raw body of `POST /models/digits/predict`, texts to MiniLM in one request, "
-            "uploads to the UI's Predictions page (AppTest, calling the local API). "
+            "uploads to the UI's Predictions page (AppTest, calling the local API), JSON bodies to the digits "
+            "model's predict route (6 MB is what Lambda's synchronous payload leaves for one). "
             + ("" if args.no_before else f"Before: the code at `{args.before[:12]}`. "),
             table(
                 [

@@ -17,6 +17,7 @@ import json
 import os
 import resource
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,30 @@ def upload_picture(data: bytes, work: Path) -> dict[str, Any]:
     return meter.result("shown" if app.image else "not shown")
 
 
-SERVE = {"image": serve_image, "text": serve_texts, "upload": upload_picture}
+def serve_json(path: str, warm_body: object) -> Callable[[bytes, Path], dict[str, Any]]:
+    """A JSON body POSTed to ``path``, after an honest request ``warm_body`` to it."""
+
+    def serve(data: bytes, work: Path) -> dict[str, Any]:
+        from inference.api import handler
+        from testing.api_events import http_event, json_event
+        from testing.lambda_context import FakeLambdaContext
+
+        assert handler.lambda_handler(json_event("POST", path, warm_body), FakeLambdaContext())["statusCode"] < 300
+        event = http_event("POST", path, data, headers={"content-type": "application/json"})
+        event["body"], event["isBase64Encoded"] = data.decode(), False
+        with Meter() as meter:
+            status = handler.lambda_handler(event, FakeLambdaContext())["statusCode"]
+        return meter.result(status)
+
+    return serve
+
+
+SERVE = {
+    "image": serve_image,
+    "text": serve_texts,
+    "upload": upload_picture,
+    "predict-json": serve_json("/models/digits/predict", {"inputs": [[0.0] * 64]}),
+}
 
 
 def main(kind: str, input_file: str, work_dir: str) -> None:

@@ -5,6 +5,7 @@ Each kind names the honest case its worst cases are judged against: the largest 
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 from collections.abc import Callable
@@ -18,10 +19,13 @@ from PIL import Image, ImageDraw
 IMAGE = "image"  # a PNG for the digits model, the raw body of POST /models/digits/predict
 TEXT = "text"  # a batch of texts for the MiniLM model, POST /models/minilm/predict
 UPLOAD = "upload"  # a picture uploaded on the UI's Predictions page (Upload mode)
-KINDS = (IMAGE, TEXT, UPLOAD)
+PREDICT_JSON = "predict-json"  # a JSON body for the digits model, POST /models/digits/predict
+KINDS = (IMAGE, TEXT, UPLOAD, PREDICT_JSON)
 
 TEXT_BATCH = 128  # MiniLM's max_batch
 TEXT_BYTES = 16 * 1024  # MiniLM's max_text_bytes
+DIGITS_BATCH, DIGITS_VALUES = 256, 64  # the server's max batch, and the digits model's 8x8 values
+SYNC_BODY_BYTES = 6 * 1024 * 1024 - 1024  # what Lambda's 6 MB synchronous payload leaves for a request's body
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,19 @@ PATHOLOGICAL_TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
+def digits_rows_body() -> bytes:
+    """The largest honest JSON predict body for the digits model: a full batch of rows of pixel values."""
+    rng = np.random.default_rng(0)
+    rows = np.round(rng.uniform(0, 16, (DIGITS_BATCH, DIGITS_VALUES)), 4).tolist()
+    return json.dumps({"inputs": rows}).encode()
+
+
+def filled(prefix: str, unit: str, suffix: str, size: int = SYNC_BODY_BYTES) -> bytes:
+    """``prefix``, then ``unit`` repeated (joined by commas) to fill ``size`` bytes, then ``suffix``."""
+    count = (size - len(prefix) - len(suffix)) // (len(unit) + 1)
+    return (prefix + ",".join([unit] * count) + suffix).encode()
+
+
 def cases() -> list[Case]:
     found = [
         Case(IMAGE, "digit_28", "a 28x28 PNG of one digit", small_digit_png, honest=True),
@@ -152,7 +169,39 @@ def cases() -> list[Case]:
             lambda: line_png(12000, 12000, "RGB"),
         ),
     ]
+    found += [
+        Case(
+            PREDICT_JSON,
+            "rows",
+            f"{DIGITS_BATCH} rows of {DIGITS_VALUES} pixel values (the largest honest batch)",
+            digits_rows_body,
+            honest=True,
+        ),
+        Case(
+            PREDICT_JSON,
+            "photo_base64",
+            "a 4096x4096 photo of one digit as base64 JSON (the largest honest JSON body)",
+            lambda: json.dumps({"inputs": [{"image": base64.b64encode(digit_photo_jpeg(4096)).decode()}]}).encode(),
+            honest=True,
+        ),
+        Case(PREDICT_JSON, "empty_lists", "6 MB of [[]], as inputs", lambda: filled('{"inputs": [', "[[]]", "]}")),
+        Case(PREDICT_JSON, "nested", "6 MB of nested lists", nested),
+        Case(PREDICT_JSON, "strings", '6 MB of "ab", as inputs', lambda: filled('{"inputs": [', '"ab"', "]}")),
+        Case(PREDICT_JSON, "numbers", "6 MB of 1.5, in one input", lambda: filled('{"inputs": [[', "1.5", "]]}")),
+        Case(
+            PREDICT_JSON,
+            "padding",
+            "a valid batch beside 6 MB of [], in an unknown field",
+            lambda: filled('{"inputs": [[0]], "x": [', "[]", "]}"),
+        ),
+    ]
     return found
+
+
+def nested() -> bytes:
+    """6 MB of ever deeper lists around one input."""
+    depth = (SYNC_BODY_BYTES - 16) // 2
+    return ('{"inputs": ' + "[" * depth + "]" * depth + "}").encode()
 
 
 def case(kind: str, name: str) -> Case:
@@ -160,7 +209,7 @@ def case(kind: str, name: str) -> Case:
 
 
 # The largest honest input of each kind: what its worst cases are measured against.
-REFERENCE = {IMAGE: "photo_4096", TEXT: "prose", UPLOAD: "drawing_4096"}
+REFERENCE = {IMAGE: "photo_4096", TEXT: "prose", UPLOAD: "drawing_4096", PREDICT_JSON: "photo_base64"}
 
 
 def reference_case(kind: str) -> Case:

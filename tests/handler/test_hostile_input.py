@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 import pytest
+from sklearn.datasets import load_digits
 
+from inference.api import http_io
+from inference.models.json_bounds import CHEAP_TO_PARSE_BYTES
 from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke, body_json
+from tests.models.factory import digit_png
 
 
 def _post_json(invoke: Invoke, path: str, raw: str) -> dict[str, Any]:
@@ -108,3 +113,44 @@ def test_old_listing_keeps_the_newest_lines_within_the_budget(
     assert 1 <= len(lines) < 5
     assert lines[-1].split(": ", 1)[1].startswith("line 4 ")
     assert len(json.dumps(json.dumps("\n".join(lines)))) <= 250
+
+
+def _refuse_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(http_io, "parse_json_object", refuse)
+
+
+def test_a_message_body_too_large_for_any_acceptable_text_is_413_unparsed(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JSON message body longer than its text could be, escaped, is refused before parsing: 6 MB of [[]], beside
+    a short text cost some 200 MB to parse."""
+    _refuse_parsing(monkeypatch)
+    body = '{"text": "hi", "x": [' + "[[]]," * 20_000 + "[]]}"
+    response = _post_json(invoke, "/messages", body)
+    assert response["statusCode"] == 413 and body_json(response)["error"]["code"] == "text_too_large"
+
+
+def test_a_predict_body_holding_more_than_a_batch_can_is_refused_unparsed(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lists, strings or values beyond what the model's largest batch holds are counted on the raw bytes and refused
+    with the bound named, before json.loads builds an object for each of them."""
+    _refuse_parsing(monkeypatch)
+    for body in ('{"inputs": [' + "[[]]," * 20_000 + "[]]}", '{"inputs": [' + '"ab",' * 20_000 + '"ab"]}'):
+        response = _post_json(invoke, "/models/digits/predict", body)
+        assert response["statusCode"] == 400, response["body"]
+        error = body_json(response)["error"]
+        assert error["code"] == "invalid_input" and "a batch for model 'digits' holds at most" in error["message"]
+
+
+def test_honest_predict_bodies_over_the_cheap_size_pass_the_bound(invoke: Invoke) -> None:
+    """A full batch of rows, and a picture as base64, are larger than what is parsed unchecked and still answered."""
+    rows = json.dumps({"inputs": [[float(value % 17) for value in range(64)]] * 256})
+    picture = base64.b64encode(digit_png(load_digits().images[0], side=1000, image_format="JPEG")).decode()
+    for body in (rows, json.dumps({"inputs": [{"image": picture}] * 2})):
+        assert len(body) > CHEAP_TO_PARSE_BYTES
+        response = _post_json(invoke, "/models/digits/predict", body)
+        assert response["statusCode"] == 200, response["body"][:300]

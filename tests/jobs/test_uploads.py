@@ -20,6 +20,7 @@ from inference.jobs.layout import JOBS_PREFIX, upload_key
 from inference.jobs.service import Conflict, JobService
 from inference.jobs.settings import JobSettings
 from inference.jobs.store import JobStore, ObjectHead, s3_client
+from inference.models.json_bounds import CHEAP_TO_PARSE_BYTES
 from tests.jobs.conftest import MakeStack
 from tests.jobs.helpers import digit_batch, post_upload
 
@@ -153,8 +154,9 @@ def test_an_upload_swapped_after_its_head_is_never_read(make_stack: MakeStack) -
     ("body", "refused"),
     [
         (b"[" + b"[[]]," * 200_000 + b"[[]]]", "400,003 lists and objects"),  # [[[]],...]: 2 lists per input
-        (b"[" + b'"ab",' * 1000 + b'"ab"]', "1,001 strings"),  # strings, for a model of numbers
-        (b"[" + b"0," * 10_000 + b"0]", "up to 10,002 values"),  # a job of 100 inputs of 8x8 holds 7,301
+        # Each over the 64 KiB that are parsed whatever they hold (CHEAP_TO_PARSE_BYTES):
+        (b"[" + b'"ab",' * 20_000 + b'"ab"]', "20,001 strings"),  # strings, for a model of numbers
+        (b"[" + b"0," * 40_000 + b"0]", "up to 40,002 values"),  # a job of 100 inputs of 8x8 holds 7,301
     ],
     ids=["nested-empty-lists", "strings", "numbers"],
 )
@@ -170,3 +172,20 @@ def test_an_upload_holding_more_structure_than_a_job_can_is_refused_unparsed(
     assert raised.value.code == "invalid_input"
     assert f"upload {upload_id} holds {refused}" in raised.value.message
     assert "'digits' (at most 100 inputs)" in raised.value.message
+
+
+def test_an_inline_body_holding_more_structure_than_any_job_can_is_refused_unparsed(
+    make_stack: MakeStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model is named inside the body, so an inline body is bounded by what jobsMaxInputs inputs of any model
+    hold (a list or two and a string each) before it is parsed; an honest inline job of that size passes."""
+    stack = make_stack(max_inputs=1000)
+    service = stack.service()
+    hostile = b'{"model": "digits", "inputs": [' + b"[[]]," * 100_000 + b"[[]]]}"
+    with pytest.raises(BadRequest) as raised:
+        service.check_inline_body(hostile)
+    assert raised.value.code == "invalid_input" and "200,004 lists and objects" in raised.value.message
+    assert "(upload them)" in raised.value.message
+    honest = json.dumps({"model": "digits", "inputs": digit_batch(1000)}).encode()
+    assert len(honest) > CHEAP_TO_PARSE_BYTES
+    service.check_inline_body(honest)

@@ -142,10 +142,14 @@ def predict(request: Request, name: str) -> Response:
 
 
 def _predict(http_request: Request, name: str | None) -> Response:
-    request = http_io.predict_request(http_request.headers, http_request.body(), http_request.query)
-    answer = model_registry().predict(
-        name, request.inputs, version=request.version, encoding_format=request.encoding_format
+    registry = model_registry()
+    request = http_io.predict_request(
+        http_request.headers,
+        http_request.body(),
+        http_request.query,
+        check_json=lambda body: registry.check_predict_body(name, body),
     )
+    answer = registry.predict(name, request.inputs, version=request.version, encoding_format=request.encoding_format)
     return json_response(200, answer)
 
 

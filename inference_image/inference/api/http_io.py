@@ -6,14 +6,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from inference.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from inference.models.images import ImageBytes, image_content_types
+from inference.models.json_bounds import CHEAP_TO_PARSE_BYTES
 
 JSON_TYPE = "application/json"
+# A JSON string escapes a character in at most 6 bytes (\u0000); an object around one field needs a few more.
+JSON_ESCAPE_FACTOR = 6
+JSON_ENVELOPE_BYTES = 1024
 TEXT_TYPE = "text/plain"
 _UTF8_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
 _CURSOR_PREFIX = "v1:"
@@ -96,9 +100,14 @@ class PredictRequest:
     encoding_format: str
 
 
-def predict_request(headers: Mapping[str, str], data: bytes, params: Mapping[str, str] | None) -> PredictRequest:
+def predict_request(
+    headers: Mapping[str, str],
+    data: bytes,
+    params: Mapping[str, str] | None,
+    check_json: Callable[[bytes], None],
+) -> PredictRequest:
     """A predict call from a JSON body ``{"inputs", "version"?, "encoding_format"?}`` or from a raw PNG/JPEG
-    body (one image; ``?version=`` pins a version)."""
+    body (one image; ``?version=`` pins a version). ``check_json`` sees a JSON body before it is parsed."""
     from inference.models.outputs import ENCODING_FLOAT, check_encoding
 
     kind, charset = media_type(headers)
@@ -113,6 +122,7 @@ def predict_request(headers: Mapping[str, str], data: bytes, params: Mapping[str
             f"content-type must be one of {accepted}, got {kind[:80] or 'none'!r}", "unsupported_media_type"
         )
     check_charset(charset)
+    check_json(data)
     request = parse_json_object(data)
     unknown = [key for key in request if key not in PREDICT_FIELDS]
     if unknown:
@@ -147,6 +157,10 @@ def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str
     """The text of a new message from a JSON ``{"text": ...}`` or a text/plain body."""
     kind, charset = media_type(headers)
     if kind == JSON_TYPE:
+        # Every character of the text escaped at worst as \u0000 (6 bytes each), and room for the object around it:
+        # anything longer cannot hold an acceptable text, and parsing it could cost far more than its size.
+        if len(data) > max(CHEAP_TO_PARSE_BYTES, JSON_ESCAPE_FACTOR * max_bytes + JSON_ENVELOPE_BYTES):
+            raise PayloadTooLarge(f"the message text is over the limit of {max_bytes} bytes", "text_too_large")
         text = parse_json_object(data).get("text")
         if not isinstance(text, str):
             raise BadRequest('the JSON body needs a "text" field that is a string', "invalid_text")

@@ -44,6 +44,7 @@ def create_upload() -> Answer:
 def submit(headers: Mapping[str, str], body: bytes) -> Answer:
     service = job_service()  # first, so that a stack without jobs says so whatever the body
     http_io.require_json(headers)
+    service.check_inline_body(body)
     accepted = service.submit(http_io.parse_json_object(body))
     return 202, accepted, {"Location": accepted["status_url"]}
 

@@ -16,13 +16,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inference.errors import BadRequest, NotFound, PayloadTooLarge, ServiceError
-from inference.jobs.bounds import JsonBound, check_within
 from inference.jobs.catalog import ModelCatalog
 from inference.jobs.layout import FINISHED_AT_METADATA, JobKeys, is_valid_id, new_id, upload_key
 from inference.jobs.messages import ShardMessage
 from inference.jobs.settings import JobSettings
 from inference.jobs.store import JobStore, ObjectChanged, StoredObject
 from inference.models.inputs import InputChecker
+from inference.models.json_bounds import JsonBound, check_within
 from inference.models.metadata import ModelMetadata
 from inference.models.text import checked_texts
 
@@ -114,6 +114,13 @@ class JobService:
         self._default_model = default_model
         self._clock = clock
 
+    def check_inline_body(self, body: bytes) -> None:
+        """Refuse, unparsed, a submit body holding more lists or strings than ``max_inputs`` inputs of any model
+        can: the model is named inside the body, so its own bound cannot apply yet (an upload's does)."""
+        limit = self._settings.max_inputs
+        bound = JsonBound.for_any_inputs(limit, len(body)).plus(containers=1, strings=8, values=8)
+        check_within(body, bound, "the request body", f"a job of at most {limit:,} inputs sent inline (upload them)")
+
     # --- uploads ------------------------------------------------------------------------------
 
     def create_upload(self) -> dict[str, Any]:
@@ -201,7 +208,7 @@ class JobService:
             raise Conflict(f"upload {upload_id} changed while it was read: submit it again", "upload_changed") from None
         limit = self._settings.max_inputs
         why = f"a job of model {metadata.name!r} (at most {limit:,} inputs)"
-        check_within(body, JsonBound.for_job(metadata, limit), f"upload {upload_id}", why)
+        check_within(body, JsonBound.for_inputs(metadata, limit), f"upload {upload_id}", why)
         try:
             return json.loads(body)
         except (ValueError, RecursionError) as error:  # UnicodeDecodeError and JSONDecodeError are ValueErrors

@@ -16,6 +16,7 @@ at most every ``refresh_seconds``: LATEST, the version listing, and the sizes an
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ from typing import Any
 
 from inference.errors import BadRequest, ModelUnavailable, NotFound
 from inference.models.integrity import damage, record_checksum, signature
+from inference.models.json_bounds import JsonBound, check_within
 from inference.models.metadata import (
     METADATA_FILE,
     MetadataError,
@@ -193,6 +195,26 @@ class ModelRegistry:
         if choice.serving is None:
             raise ModelUnavailable(f"model {name!r} has no complete, loadable version")
         return choice.serving
+
+    def check_predict_body(self, name: str | None, body: bytes) -> None:
+        """Refuse, unparsed, a JSON predict body that holds more lists, strings or values than a batch of this
+        model's inputs can (any of its versions, since the body may pin one): parsing it would cost many times
+        what an honest request costs. NotFound for an unknown model, as predict answers."""
+        name = check_name(self._default_model if name is None else name)
+        with self._lock:
+            bounds = [
+                JsonBound.for_inputs(metadata, self._batch_limit(metadata))
+                for version in self._complete_versions(name)
+                if (metadata := self._version_metadata(name, version)) is not None
+            ]
+        if bounds:
+            # The body's object: its keys and the small fields beside "inputs" (version, encoding_format).
+            bound = functools.reduce(JsonBound.union, bounds).plus(containers=1, strings=6, values=6)
+            check_within(body, bound, "the request body", f"a batch for model {name!r}")
+
+    def _batch_limit(self, metadata: ModelMetadata) -> int:
+        own = metadata.text.max_batch if metadata.text is not None else None
+        return min(self._max_batch, own or self._max_batch)
 
     def predict_outputs(self, name: str, version: str, inputs: list[Any]) -> list[Any]:
         """The outputs for any number of inputs to one version, predicted in batches of that model's own

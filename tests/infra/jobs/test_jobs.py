@@ -207,8 +207,9 @@ def test_the_jobs_function_may_only_put_and_read_job_objects_read_model_metadata
         "arn:aws:s3:::model-bucket/models/*/metadata.json",
         "arn:aws:s3:::model-bucket/models/*/LATEST",  # the version a new job runs, which the publisher writes
     ]
-    # Listing uploads/ too, so that S3 may answer a HEAD on an upload never sent with 404 (without it, 403)
-    assert by_sid["ListJobObjectsAndUploads"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*", "uploads/*"]}}
+    # Listing both buckets whole, without a prefix condition: only then does S3 answer a missing key with 404
+    for sid, bucket in (("ListJobBucket", "jobs-bucket"), ("ListModelBucket", "model-bucket")):
+        assert by_sid[sid]["Resource"] == f"arn:aws:s3:::{bucket}" and "Condition" not in by_sid[sid]
     assert by_sid["SendToJobQueue"]["Resource"].endswith(":jobs")
 
 
@@ -318,7 +319,12 @@ def test_the_dead_letter_consumer_may_only_use_job_objects_and_consume_the_dead_
     by_sid = {statement["Sid"]: statement for statement in found}
     assert by_sid["ReadAndWriteJobObjects"]["Resource"] == "arn:aws:s3:::jobs-bucket/jobs/*"
     assert set(by_sid["ReadAndWriteJobObjects"]["Action"]) == {"s3:GetObject", "s3:PutObject"}
-    assert by_sid["ListJobObjects"]["Condition"] == {"StringLike": {"s3:prefix": ["jobs/*"]}}
+    assert by_sid["ListJobBucket"] == {
+        "Sid": "ListJobBucket",
+        "Effect": "Allow",
+        "Action": ["s3:ListBucket"],
+        "Resource": "arn:aws:s3:::jobs-bucket",
+    }
     assert by_sid["ConsumeDeadLetterQueue"]["Resource"].endswith(":jobs-dlq")
     assert actions(found) == {
         "logs:CreateLogStream",

@@ -1,5 +1,5 @@
 """The stack, in the order of the architecture diagram: config → network → shared file system → images →
-inference function → model publishing → (async jobs) → (message retention) → HTTP API (behind IAM auth by
+inference function → (message retention) → model publishing → (async jobs) → HTTP API (behind IAM auth by
 default) → (UI load balancer and Streamlit UI, which signs its calls to the API, optionally behind a Cognito
 sign-in) → monitoring of all of the above ((alarms) and a dashboard) → outputs.
 Each piece is a component from infra/'s package for its part, whose args read their settings from the config
@@ -65,8 +65,20 @@ placement = FunctionPlacement.in_private_subnets(network, shared_fs)
 # One mount each, as one identity each: the API function writes messages only, the publisher owns the models.
 api_args = EfsFunctionArgs.api_from_config(config, names, inference_image, placement.for_messages(), models)
 api_function = EfsFunction("api", api_args, aws_opts)
+# Message retention (optional): a daily schedule drops the oldest segments, writing as the API function does.
+if config.storage.message_retention_days:
+    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement.for_messages())
+    retention = RetentionSchedule("retention", retention_args, aws_opts)
+message_writers = [api_function, *([retention] if config.storage.message_retention_days else [])]
 publisher_args = ModelPublisherArgs.from_config(
-    config, names, models, image=inference_image, placement=placement, network=network, file_system=shared_fs
+    config,
+    names,
+    models,
+    image=inference_image,
+    placement=placement,
+    network=network,
+    file_system=shared_fs,
+    message_writers=message_writers,
 )
 publisher = ModelPublisher("model", publisher_args, aws_opts)
 # Async jobs (optional): the jobs function outside the VPC accepts them, the worker in it runs them, and the
@@ -116,9 +128,6 @@ network.limit_s3_endpoint(
     writable_buckets,
     [publisher.latest_objects_arn],
 )
-if config.storage.message_retention_days:
-    retention_args = RetentionScheduleArgs.from_config(config, names, inference_image, placement.for_messages())
-    retention = RetentionSchedule("retention", retention_args, aws_opts)
 if config.ui.enabled:
     ui_login = None
     if config.ui_access.login == "cognito":

@@ -16,6 +16,20 @@ DEFAULT_DATA_DIR = "/mnt/data"  # the old app's mount path, kept so existing EFS
 # their owner's alone. On AWS the owner is the model publisher's identity, the group the API function's.
 SHARED_DIR_BITS = stat.S_ISGID | stat.S_IRWXG
 SHARED_FILE_BITS = stat.S_IRGRP | stat.S_IWGRP
+# The file-creation masks that make those modes whatever the process starts with (Lambda documents none): what a
+# message writer (the API function, retention) creates stays writable by its group, the publisher's identity
+# included, so a rollback to the previous stack, which writes as that identity, keeps writing them; what the
+# publisher creates is its own, readable by all.
+MESSAGE_WRITER_UMASK = 0o002
+MODEL_OWNER_UMASK = 0o022
+
+
+def act_as_message_writer() -> None:
+    os.umask(MESSAGE_WRITER_UMASK)
+
+
+def act_as_model_owner() -> None:
+    os.umask(MODEL_OWNER_UMASK)
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from inference.api.logs import JsonLogger
+from inference.layout import act_as_message_writer
 from inference.settings import Settings
 from inference.store.messages import MessageStore
 
 logger = JsonLogger(os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference"), __name__)
+act_as_message_writer()
 
 
 def drop_old_messages(settings: Settings, now: datetime | None = None) -> dict[str, Any]:

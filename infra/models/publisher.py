@@ -55,8 +55,11 @@ class ModelPublisherArgs:
         placement: FunctionPlacement,
         network: Network,
         file_system: SharedFileSystem,
+        message_writers: Sequence[pulumi.Resource] = (),
     ) -> ModelPublisherArgs:
-        """Placed like the API function; publishes again whenever the file system is a new one."""
+        """Placed like the API function; publishes again whenever the file system is a new one. Publishing waits
+        for ``message_writers`` (the functions that write messages): once they write as their new identity, what
+        the old one wrote is shared with it, and nothing written as the old one comes after."""
         return cls(
             bundles=bundles,
             image_uri=image.image_uri,
@@ -74,7 +77,7 @@ class ModelPublisherArgs:
                 "file_system_id": file_system.file_system_id,
                 "messages_access_point": file_system.messages_access_point_arn,
             },
-            invoke_after=[file_system.mount_targets_resolvable],
+            invoke_after=[file_system.mount_targets_resolvable, *message_writers],
         )
 
 

@@ -18,6 +18,7 @@ from inference.api.dispatch import Dispatcher, Request, Response, json_response
 from inference.api.emf import MetricsBuffer
 from inference.api.logs import JsonLogger
 from inference.errors import MethodNotAllowed, NotFound, ServiceError, StorageUnavailable
+from inference.layout import act_as_message_writer
 from inference.metrics import COLD_START, INFERENCE_TIME, LATEST_UNAVAILABLE, MODEL, MODEL_LOAD_TIME, VERSION
 from inference.routes import allowed_methods, nearest_route, under_json_prefix
 from inference.settings import Settings
@@ -36,6 +37,7 @@ RESPONSE_BUDGET_BYTES = 5_000_000
 _METRICS = {"model_load_ms": MODEL_LOAD_TIME, "inference_ms": INFERENCE_TIME, "latest_unavailable": LATEST_UNAVAILABLE}
 
 settings = Settings.from_env()
+act_as_message_writer()
 # The stack sets both variables; the defaults serve local runs and tests.
 service_name = os.environ.get("POWERTOOLS_SERVICE_NAME", "efs-inference")
 logger = JsonLogger(service_name, __name__)

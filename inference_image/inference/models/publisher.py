@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from inference.layout import share_messages_with_group
+from inference.layout import act_as_model_owner, share_messages_with_group
 from inference.models.bucket_layout import latest_key
 from inference.models.integrity import plain_files, record_checksum
 from inference.models.metadata import METADATA_FILE, MODEL_FILE, is_valid_name
@@ -49,6 +49,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     import boto3  # in the Lambda base image; imported here so the API handler never pays for it
 
     layout = Settings.from_env().layout
+    act_as_model_owner()
     share_messages_with_group(layout)  # the API function's identity writes messages/, never models/
     return publish_from_s3(event, boto3.client("s3"), layout.models_dir)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from inference.errors import Gone, StorageUnavailable
 
-FILE_MODE = 0o644
+FILE_MODE = 0o664  # less the process's umask: group-writable for a message writer (inference.layout)
 SEGMENTS_PER_DIR = 1_000
 
 _ERRNO_CODES = {

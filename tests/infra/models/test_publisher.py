@@ -125,3 +125,12 @@ def test_fix_11_old_model_versions_expire(any_run: StackRun) -> None:
     assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 1}
     versioning = any_run.one("aws:s3/bucketVersioning:BucketVersioning", "model")
     assert versioning.urn in lifecycle.dependencies
+
+
+def test_publishing_waits_for_the_functions_that_write_messages(variant_run: StackRun) -> None:
+    """Each publish runs after the API function (and retention) exist as they are now: on the upgrade to one identity
+    per function, what the old identity wrote is shared once nothing writes as it any more."""
+    writers = [item.urn for item in variant_run.of_type(FUNCTION) if item.name in ("api", "retention")]
+    assert writers
+    for invocation in variant_run.of_type("aws:lambda/invocation:Invocation"):
+        assert set(writers) <= set(invocation.dependencies), invocation.urn

@@ -66,6 +66,17 @@ def digit_photo_jpeg(side: int) -> bytes:
     return buffer.getvalue()
 
 
+def many_scans_jpeg(side: int, extra_scans: int) -> bytes:
+    """A blank progressive JPEG with its last scan (a tiny AC scan: its SOS segment and its entropy-coded data)
+    repeated ``extra_scans`` times before its end. A decoder runs every scan over the whole picture: 20,000 at
+    4096x4096 are 759 KB, and took 20 s to decode."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), "white").save(buffer, format="JPEG", progressive=True)
+    data = buffer.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]  # up to the EOI marker
+    return data[:-2] + last_scan * extra_scans + data[-2:]
+
+
 def small_digit_png() -> bytes:
     """A 28x28 drawing of a '1', the size a canvas or a scan of one digit usually is."""
     image = Image.new("L", (28, 28), 255)
@@ -139,6 +150,7 @@ def cases() -> list[Case]:
         Case(IMAGE, "line_32768x512", "a white 32768x512 PNG with one black line", lambda: line_png(32768, 512)),
         Case(IMAGE, "line_65536x256", "a white 65536x256 PNG with one black line", lambda: line_png(65536, 256)),
         Case(IMAGE, "line_262144x64", "a white 262144x64 PNG with one black line", lambda: line_png(262144, 64)),
+        many_scans(IMAGE),
         Case(
             TEXT,
             "prose",
@@ -168,6 +180,7 @@ def cases() -> list[Case]:
             "a white 12000x12000 RGB PNG with one black line",
             lambda: line_png(12000, 12000, "RGB"),
         ),
+        many_scans(UPLOAD),
     ]
     found += [
         Case(
@@ -196,6 +209,15 @@ def cases() -> list[Case]:
         ),
     ]
     return found
+
+
+def many_scans(kind: str) -> Case:
+    return Case(
+        kind,
+        "scans_20000",
+        "a blank 4096x4096 progressive JPEG with 20,000 more tiny scans (759 KB)",
+        partial(many_scans_jpeg, 4096, 20_000),
+    )
 
 
 def nested() -> bytes:

@@ -13,20 +13,12 @@ from sklearn.datasets import load_digits
 from inference.errors import BadRequest
 from inference.models import images
 from inference.models.images import MAX_SIDE, ImageBytes, canvas_side
-from inference.models.metadata import ImageSpec, ModelMetadata
 from inference.models.publishing import publish_version
 from inference.models.registry import ModelRegistry
 from testing.worst_inputs import line_png
-from tests.models.factory import DIGITS_DIR, digit_png
+from tests.models.factory import DIGITS_DIR, digit_png, digits_image_spec
 
-
-def _digits_spec() -> ImageSpec:
-    spec = ModelMetadata.read(DIGITS_DIR).image
-    assert spec is not None
-    return spec
-
-
-SPEC = _digits_spec()
+SPEC = digits_image_spec()
 
 
 def _padded_at_full_size(image: Any, _: int) -> Any:

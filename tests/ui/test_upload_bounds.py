@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from typing import Any
 
-from PIL import Image
+import pytest
+from PIL import Image, ImageFile
 from streamlit.testing.v1 import AppTest
 
-from testing.worst_inputs import line_png
+from inference.models import images
+from testing.worst_inputs import line_png, many_scans_jpeg
+from tests.models.test_jpeg_scans import scan_samples
 from tests.ui.fakes import DIGITS, FakeApi
 from tests.ui.images import digit_png
 from ui import digit_input
@@ -40,6 +44,40 @@ def test_a_file_larger_than_one_request_is_refused_by_its_size(app: AppTest) -> 
     _upload(app, b"\x89PNG" + b"\0" * digit_input.MAX_UPLOAD_BYTES)
     assert app.error[0].value.startswith("This file is 4.4 MB; one request to the API carries at most 4.4 MB")
     assert app.button(key="predict").disabled
+
+
+def test_a_jpeg_of_too_many_scans_is_refused_before_it_is_decoded(
+    app: AppTest, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 759 KB progressive JPEG of 20,010 scans (20 s to decode): an error naming the limit, no preview, nothing
+    to send, and Pillow's decoder never called."""
+    decoded: list[Any] = []
+    load = ImageFile.ImageFile.load
+
+    def recording_load(image: Any) -> Any:
+        decoded.append(image)
+        return load(image)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    _upload(app, many_scans_jpeg(4096, 20_000), "upload.jpg")
+    assert not app.exception
+    assert not app.image
+    assert app.error[0].value == (
+        "This JPEG holds more than 100 scans; no encoder writes so many (a progressive JPEG has about 10). "
+        "Save the picture again and send that."
+    )
+    assert app.button(key="predict").disabled
+    assert not fake_api.predict_calls
+    assert decoded == []
+
+
+def test_the_page_counts_scans_as_the_server_does() -> None:
+    """The UI's copy of the server's scan count (the two images share no package) agrees with it on every
+    sample, and has the same limits."""
+    assert digit_input.MAX_JPEG_SCANS == images.MAX_JPEG_SCANS
+    assert digit_input.MAX_JPEG_SEGMENTS == images.MAX_JPEG_SEGMENTS
+    for name, (data, expected) in scan_samples().items():
+        assert digit_input.jpeg_scans(data) == images.jpeg_scans(data) == expected, name
 
 
 def test_the_models_own_pixel_cap_is_the_one_applied(app: AppTest, fake_api: FakeApi) -> None:

@@ -12,7 +12,7 @@ from PIL import Image, ImageFile
 from streamlit.testing.v1 import AppTest
 
 from inference.models import images
-from testing.worst_inputs import line_png, many_scans_jpeg
+from testing.worst_inputs import line_png, many_scans_jpeg, transparent_drawing_png
 from tests.models.test_jpeg_scans import scan_samples
 from tests.ui.fakes import DIGITS, FakeApi
 from tests.ui.images import digit_png
@@ -96,6 +96,28 @@ def test_the_page_shows_a_small_copy_of_a_large_picture() -> None:
     preview = digit_input.upload_preview(buffer.getvalue())
     assert preview is not None and max(preview.size) <= digit_input.PREVIEW_SIDE
     assert digit_input.upload_preview(b"not a picture") is None
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_a_transparent_picture_is_previewed_without_a_full_size_copy(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """A 2048x2048 drawing with an alpha band is shrunk a band at a time: Pillow's own shrinking would first copy
+    all of it premultiplied by its alpha (RGBa, La); the preview still shows the ink."""
+    premultiplied: list[tuple[int, int]] = []
+    convert = Image.Image.convert
+
+    def recording_convert(image: Any, target: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        if target in ("RGBa", "La"):
+            premultiplied.append(image.size)
+        return convert(image, target, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", recording_convert)
+    preview = digit_input.upload_preview(transparent_drawing_png(2048, mode))
+    assert preview is not None and max(preview.size) <= digit_input.PREVIEW_SIDE
+    assert max(max(size) for size in premultiplied) <= 2 * digit_input.PREVIEW_SIDE
+    opacity = preview.getchannel("A")
+    assert opacity.getextrema() == (0, 255)  # the transparent page and the opaque ink both survive
 
 
 def test_the_api_client_reads_the_models_pixel_cap() -> None:

@@ -60,9 +60,8 @@ def test_scans_are_counted_as_a_decoder_meets_them(name: str, sample: tuple[byte
     assert jpeg_scans(data) == expected, name
 
 
-@pytest.fixture
-def loads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every image the decoder is asked to decode (Pillow's ImageFile.load, which runs libjpeg)."""
+def record_decoding(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every image the decoder is asked to decode from now on (Pillow's ImageFile.load, which runs libjpeg)."""
     called: list[Any] = []
     load = ImageFile.ImageFile.load
 
@@ -72,6 +71,11 @@ def loads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
     return called
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    return record_decoding(monkeypatch)
 
 
 @pytest.mark.parametrize("extra", [MAX_JPEG_SCANS - 9, 20_000])

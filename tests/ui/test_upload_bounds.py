@@ -8,12 +8,12 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from PIL import Image, ImageFile
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from inference.models import images
 from testing.worst_inputs import line_png, many_scans_jpeg, transparent_drawing_png
-from tests.models.test_jpeg_scans import scan_samples
+from tests.models.test_jpeg_scans import record_decoding, scan_samples
 from tests.ui.fakes import DIGITS, FakeApi
 from tests.ui.images import digit_png
 from ui import digit_input
@@ -29,12 +29,19 @@ def _upload(app: AppTest, data: bytes, name: str = "upload.png") -> None:
 def test_a_picture_with_too_many_pixels_is_refused_before_it_is_decoded(app: AppTest, fake_api: FakeApi) -> None:
     """A 445 KB PNG of 12000x12000 pixels: an error naming the size and the limit, no picture, nothing to send."""
     _upload(app, line_png(12000, 12000, "RGB"))
+    _assert_refused(
+        app,
+        fake_api,
+        "This picture is 12000x12000 pixels; the model takes at most 16,777,216 pixels, each side at most 8,192. "
+        "Send a smaller picture.",
+    )
+
+
+def _assert_refused(app: AppTest, fake_api: FakeApi, message: str) -> None:
+    """The page shows ``message`` as an error, no picture, and nothing can be sent."""
     assert not app.exception
     assert not app.image
-    assert app.error[0].value == (
-        "This picture is 12000x12000 pixels; the model takes at most 16,777,216 pixels, each side at most 8,192. "
-        "Send a smaller picture."
-    )
+    assert app.error[0].value == message
     assert app.button(key="predict").disabled
     assert not fake_api.predict_calls
 
@@ -51,23 +58,14 @@ def test_a_jpeg_of_too_many_scans_is_refused_before_it_is_decoded(
 ) -> None:
     """A 759 KB progressive JPEG of 20,010 scans (20 s to decode): an error naming the limit, no preview, nothing
     to send, and Pillow's decoder never called."""
-    decoded: list[Any] = []
-    load = ImageFile.ImageFile.load
-
-    def recording_load(image: Any) -> Any:
-        decoded.append(image)
-        return load(image)
-
-    monkeypatch.setattr(ImageFile.ImageFile, "load", recording_load)
+    decoded = record_decoding(monkeypatch)
     _upload(app, many_scans_jpeg(4096, 20_000), "upload.jpg")
-    assert not app.exception
-    assert not app.image
-    assert app.error[0].value == (
+    _assert_refused(
+        app,
+        fake_api,
         "This JPEG holds more than 100 scans; no encoder writes so many (a progressive JPEG has about 10). "
-        "Save the picture again and send that."
+        "Save the picture again and send that.",
     )
-    assert app.button(key="predict").disabled
-    assert not fake_api.predict_calls
     assert decoded == []
 
 

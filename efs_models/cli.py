@@ -290,7 +290,16 @@ def _target(args: argparse.Namespace, flags: _Flags) -> Any:
         flags.problems.append("give either --data-dir (the local stack) or a stack (--stack, --bucket/--function)")
         return None
     if args.data_dir:
-        return LocalModels(Path(args.data_dir))
+        data_dir = Path(args.data_dir)
+        if not data_dir.is_dir():
+            # Publishing into a folder nothing serves would say "Published" and serve nothing: a typo, most likely.
+            what = "is not a folder" if data_dir.exists() else "does not exist"
+            flags.problems.append(
+                f"--data-dir {data_dir} {what}: give the local stack's data folder (.local/data, which `make dev` "
+                "creates when it starts)"
+            )
+            return None
+        return LocalModels(data_dir)
     if not remote:
         flags.problems.append("missing --data-dir D (the local stack's, e.g. .local/data) or --stack STACK")
         return None

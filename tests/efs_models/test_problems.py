@@ -37,6 +37,25 @@ def test_publish_without_a_target_says_where_to(efs: Efs, tmp_path: Path) -> Non
     assert both.code == 2 and "give either --data-dir" in both.err
 
 
+def test_a_data_dir_that_does_not_exist_is_refused(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """A mistyped --data-dir is listed with the other problems (status 2), and nothing is created: publishing where
+    nothing serves would say "Published" and serve nothing."""
+    missing = tmp_path / "nonexistent" / "dir"
+    ran = efs("publish", iris_folder, "--data-dir", missing, "--bogus")
+    assert ran.code == 2
+    problems = ran.problems()
+    assert len(problems) == 2, ran.err
+    assert f"--data-dir {missing} does not exist" in problems[1]
+    assert "which `make dev` creates" in problems[1]
+    assert not (tmp_path / "nonexistent").exists()
+    for command in (["list"], ["rollback", "iris", "1"]):
+        assert efs(*command, "--data-dir", missing).code == 2
+    assert not (tmp_path / "nonexistent").exists()
+    a_file = tmp_path / "data.txt"
+    a_file.write_text("")
+    assert f"--data-dir {a_file} is not a folder" in efs("publish", iris_folder, "--data-dir", a_file).err
+
+
 def test_a_file_that_is_not_onnx_is_named(efs: Efs, tmp_path: Path) -> None:
     """Not a graph at all: one plain sentence, status 1."""
     source = tmp_path / "model.onnx"

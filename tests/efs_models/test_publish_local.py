@@ -12,7 +12,7 @@ import pytest
 
 from inference.models.pointer import read_latest
 from inference.models.registry import ModelRegistry
-from tests.efs_models.conftest import Efs
+from tests.efs_models.conftest import Efs, data_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def _version(folder: Path, version: str, **changes: object) -> Path:
 
 def test_publish_list_and_rollback(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
     """Two versions published, listed with the served one, then rolled back; the answers follow."""
-    data = tmp_path / "data"
+    data = data_dir(tmp_path)
     assert efs("publish", iris_folder, "--data-dir", data).code == 0
     assert efs("publish", _version(iris_folder, "2"), "--data-dir", data).code == 0
     listed = efs("list", "--data-dir", data, "--json")
@@ -47,7 +47,7 @@ def test_publish_list_and_rollback(efs: Efs, tmp_path: Path, iris_folder: Path) 
 def test_a_broken_version_never_becomes_latest(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
     """A version whose metadata names an output the graph lacks is refused at publish: nothing lands, LATEST and
     the served version stay."""
-    data = tmp_path / "data"
+    data = data_dir(tmp_path)
     assert efs("publish", iris_folder, "--data-dir", data).code == 0
     metadata = json.loads((iris_folder / "metadata.json").read_text())
     broken = _version(
@@ -63,7 +63,7 @@ def test_a_broken_version_never_becomes_latest(efs: Efs, tmp_path: Path, iris_fo
 def test_the_same_version_with_other_metadata_is_refused(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
     """metadata.json is part of the version: labels reversed under the same version is refused like another model,
     and the published metadata is unchanged."""
-    data = tmp_path / "data"
+    data = data_dir(tmp_path)
     assert efs("publish", iris_folder, "--data-dir", data).code == 0
     published = (data / "models" / "iris" / "1" / "metadata.json").read_bytes()
     _version(iris_folder, "1", labels=["virginica", "versicolor", "setosa"])
@@ -76,7 +76,7 @@ def test_the_same_version_with_other_metadata_is_refused(efs: Efs, tmp_path: Pat
 def test_the_name_comes_from_the_metadata_or_the_flag(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
     """A folder renamed `flowers` holding `iris` is refused without --name, and published under --name with it."""
     flowers = iris_folder.rename(tmp_path / "flowers")
-    data = tmp_path / "data"
+    data = data_dir(tmp_path)
     refused = efs("publish", flowers, "--data-dir", data)
     assert refused.code == 1 and "or give the name to publish under (--name flowers)" in refused.err
     assert efs("publish", flowers, "--data-dir", data, "--name", "flowers").code == 0
@@ -85,7 +85,7 @@ def test_the_name_comes_from_the_metadata_or_the_flag(efs: Efs, tmp_path: Path, 
 
 def test_list_says_when_latest_is_damaged(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
     """A file damaged after publishing: the listing names LATEST's problem and what is served instead."""
-    data = tmp_path / "data"
+    data = data_dir(tmp_path)
     assert efs("publish", iris_folder, "--data-dir", data).code == 0
     assert efs("publish", _version(iris_folder, "2"), "--data-dir", data).code == 0
     (data / "models" / "iris" / "2" / "metadata.json").write_text("{}")

@@ -559,7 +559,14 @@ def _classifier(work: _Work) -> dict[str, Any]:
     fields: dict[str, Any] = {"labels": labels, "probabilities_output": output.name}
     if output.is_map_sequence and classes is not None:
         fields["classes"] = classes
-    if options.softmax:
+    already = _already_probabilities(graph, output, value) if options.softmax else None
+    if already:
+        problems.append(
+            f"--softmax: {already}, so it already holds probabilities, and softmax over them would answer other, "
+            "wrong ones (0, 0.8, 0.2 would become 0.22, 0.50, 0.27): drop --softmax, which is for outputs of scores "
+            "(logits)"
+        )
+    elif options.softmax:
         fields["softmax"] = True
     elif value is not None and not isinstance(value, list) and _looks_like_scores(value):
         problems.append(
@@ -590,6 +597,30 @@ def _looks_like_scores(value: Any) -> bool:
 
     array = np.asarray(value, dtype=np.float64)
     return bool(array.size) and (float(array.min()) < 0 or float(array.max()) > 1)
+
+
+def _already_probabilities(graph: GraphInfo, output: Port, value: Any) -> str | None:
+    """Why ``output`` already holds probabilities (its rows, on the probe run, are within 0..1 and sum to 1), or
+    None: what skl2onnx's classifiers give (ZipMap's maps, or its ``probabilities`` tensor), and any graph that ends
+    in a Softmax. Scores (logits) are never all within 0..1 summing to 1, whatever their source."""
+    import numpy as np
+
+    if isinstance(value, list):
+        rows = [list(item.values()) if isinstance(item, dict) else None for item in value]
+        if not rows or any(row is None for row in rows):
+            return None
+        array = np.asarray(rows, dtype=np.float64)
+    elif getattr(value, "ndim", 0) == 2:
+        array = np.asarray(value, dtype=np.float64)
+    else:
+        return None
+    if not array.size or _looks_like_scores(array) or not np.allclose(array.sum(axis=1), 1, atol=1e-3):
+        return None
+    if output.is_map_sequence:
+        return f"{output.name} is one map of class to probability per input (skl2onnx's ZipMap), each summing to 1"
+    if graph.classes is not None and output.name == "probabilities":
+        return f"{output.name} is the probabilities output of {graph.producer or 'the converter'}, each row summing to 1"
+    return f"on a probe run, each row of {output.name} is within 0..1 and sums to 1"
 
 
 def _probabilities_output(work: _Work) -> Port | None:

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import onnx
+import pytest
 from onnx import TensorProto, helper
 
 from tests.efs_models.conftest import Efs, iris_source
@@ -106,6 +107,52 @@ def test_scores_without_softmax_are_refused(efs: Efs, tmp_path: Path) -> None:
     problems = _refused(efs, tmp_path, image_classifier(), "--image-preset", "imagenet", "--labels", "a,b")
     assert any("2 labels for the 5 probabilities of logits" in problem for problem in problems)
     assert any("holds scores (logits), not probabilities: add --softmax" in problem for problem in problems)
+
+
+@pytest.mark.parametrize("zipmap", [True, False], ids=["zipmap", "probabilities-tensor"])
+def test_softmax_over_probabilities_is_refused(efs: Efs, tmp_path: Path, zipmap: bool) -> None:
+    """skl2onnx's classifiers give probabilities already (ZipMap's maps, or its `probabilities` tensor): softmax
+    over them would answer other, wrong ones, so --softmax is refused with the hint to drop it, and nothing is
+    written."""
+    from scripts.example_exports import iris_classifier
+
+    source = tmp_path / "iris.onnx"
+    source.write_bytes(iris_classifier(zipmap=zipmap))
+    ran = efs("init", source, "--name", "iris", "--out", tmp_path / "iris", "--softmax")
+    assert ran.code == 2
+    (problem,) = ran.problems()
+    output = "output_probability" if zipmap else "probabilities"
+    assert problem.startswith(f"--softmax: {output} is ")
+    assert "already holds probabilities" in problem and "drop --softmax" in problem
+    assert not (tmp_path / "iris").exists()
+
+
+def test_softmax_after_a_graph_that_ends_in_softmax_is_refused(efs: Efs, tmp_path: Path) -> None:
+    """Any output whose rows are probabilities on the probe run (a graph ending in Softmax) is recognised; the same
+    graph's logits with --softmax are described."""
+    weights = helper.make_tensor("w", TensorProto.FLOAT, [4, 3], [0.5, -1.0, 2.0, 1.5, 0.25, -0.5] * 2)
+    bias = helper.make_tensor("b", TensorProto.FLOAT, [3], [0.3, -0.2, 1.1])
+    graph = helper.make_graph(
+        [
+            helper.make_node("MatMul", ["x", "w"], ["product"]),
+            helper.make_node("Add", ["product", "b"], ["logits"]),
+            helper.make_node("Softmax", ["logits"], ["scores"], axis=-1),
+        ],
+        "softmaxed",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["n", 3])],
+        initializer=[weights, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    problems = _refused(efs, tmp_path, model, "--labels", "a,b,c", "--softmax")
+    assert any(p.startswith("--softmax: on a probe run, each row of scores is within 0..1") for p in problems)
+    graph.output[0].name = "logits"
+    del graph.node[-1]
+    source = tmp_path / "logits.onnx"
+    source.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString())
+    ran = efs("init", source, "--name", "logits", "--out", tmp_path / "logits", "--labels", "a,b,c", "--softmax")
+    assert ran.code == 0, ran.err
+    assert json.loads((tmp_path / "logits" / "metadata.json").read_text())["softmax"] is True
 
 
 def test_check_lists_every_problem_of_hand_written_metadata(efs: Efs, tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ from inference.models.metadata import (
 )
 
 TOKENIZER_FILE = "tokenizer.json"
+DEFAULT_MODELS_DIR = "models"  # init writes DEFAULT_MODELS_DIR/<name> when no --out is given
 DEFAULT_MAX_TEXT_BYTES = 16 * 1024
 IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     # torchvision's ImageNet models: RGB, 224x224, values 0..1 normalised by ImageNet's per-channel mean and std.
@@ -67,7 +68,7 @@ class UsageProblems(ModelProblems):
 @dataclass
 class InitOptions:
     name: str
-    out: Path
+    out: Path | None  # None where no folder can be named (no --out, and no valid --name to name one after)
     version: str = "1"
     description: str | None = None
     task: str | None = None
@@ -87,6 +88,7 @@ class InitOptions:
     value_range: tuple[float, float] | None = None
     samples: Path | None = None
     force: bool = False
+    out_by_default: bool = False  # out is DEFAULT_MODELS_DIR/<name>, no --out being given
 
 
 @dataclass
@@ -133,6 +135,7 @@ def describe(source: Path, options: InitOptions) -> Draft:
     work = _Work(graph, found, options, draft, problems)
     kind = _kind(work)
     task = _task(work, kind)
+    problems.extend(_flags_that_do_not_apply(options, kind, task))
     metadata: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "name": options.name,
@@ -175,7 +178,7 @@ def preflight_problems(source: Path | str, options: InitOptions) -> list[str]:
             problems.append(problem)
     if source and not Path(source).exists():
         problems.append(f"{source} does not exist: give an .onnx file or a folder holding one")
-    if options.out:
+    if options.out is not None:
         _check_out(options, problems)
     return problems
 
@@ -321,6 +324,50 @@ def _task(work: _Work, kind: str) -> str:
         draft.inferred.append("an embedding model: a text model whose output is vectors (no --labels given)")
         return TASK_EMBEDDING
     return TASK_TENSOR
+
+
+# The flags that describe one kind of input, or one task: given for another, each would be silently ignored.
+_KIND_FLAGS = {
+    "tokenizer": ("--tokenizer", (KIND_TEXT,)),
+    "max_tokens": ("--max-tokens", (KIND_TEXT,)),
+    "max_text_bytes": ("--max-text-bytes", (KIND_TEXT,)),
+    "max_batch": ("--max-batch", (KIND_TEXT,)),
+    "image_preset": ("--image-preset", (KIND_IMAGE,)),
+    "image_size": ("--image-size", (KIND_IMAGE,)),
+    "image_mode": ("--image-mode", (KIND_IMAGE,)),
+    "value_range": ("--range", (KIND_TENSOR, KIND_IMAGE)),
+}
+_TASK_FLAGS = {
+    "labels": ("--labels", TASK_CLASSIFICATION),
+    "softmax": ("--softmax", TASK_CLASSIFICATION),
+    "pooling": ("--pooling", TASK_EMBEDDING),
+    "normalize": ("--normalize", TASK_EMBEDDING),
+}
+
+
+def _flags_that_do_not_apply(options: InitOptions, kind: str, task: str) -> list[str]:
+    """A problem for each flag given that does not apply to the kind of input and the task init found."""
+    words = _words(task, kind).lower()
+    found = f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+    problems = []
+    for field_name, (flag, kinds) in _KIND_FLAGS.items():
+        if getattr(options, field_name) is not None and kind not in kinds:
+            wanted = " or ".join(kinds)
+            problems.append(
+                f"{flag} is for {wanted} models, but this one is {found}: drop {flag}, or say --kind {kinds[0]} "
+                "if it is one"
+            )
+    for field_name, (flag, wanted_task) in _TASK_FLAGS.items():
+        value = getattr(options, field_name)
+        given = value is not None if field_name == "normalize" else value not in (None, False)  # --no-normalize
+        if given and task != wanted_task:
+            shown = "--no-normalize" if value is False else flag
+            noun = {TASK_CLASSIFICATION: "classifiers", TASK_EMBEDDING: "embedding models"}[wanted_task]
+            problems.append(
+                f"{shown} is for {noun}, but this one is {found}: drop {shown}, or say --task {wanted_task} if it is "
+                "one"
+            )
+    return problems
 
 
 def _words(task: str, kind: str) -> str:
@@ -619,7 +666,8 @@ def _already_probabilities(graph: GraphInfo, output: Port, value: Any) -> str | 
     if output.is_map_sequence:
         return f"{output.name} is one map of class to probability per input (skl2onnx's ZipMap), each summing to 1"
     if graph.classes is not None and output.name == "probabilities":
-        return f"{output.name} is the probabilities output of {graph.producer or 'the converter'}, each row summing to 1"
+        producer = graph.producer or "the converter"
+        return f"{output.name} is the probabilities output of {producer}, each row summing to 1"
     return f"on a probe run, each row of {output.name} is within 0..1 and sums to 1"
 
 
@@ -734,13 +782,13 @@ def _samples(options: InitOptions, problems: list[str]) -> list[dict[str, Any]]:
 
 
 def _check_out(options: InitOptions, problems: list[str]) -> None:
+    assert options.out is not None
     out = Path(options.out)
+    said = f"--out {out}" + (f" (the default, {DEFAULT_MODELS_DIR}/NAME)" if options.out_by_default else "")
     if out.exists() and not out.is_dir():
-        problems.append(f"--out {out} is a file: give a folder to write the model into")
+        problems.append(f"{said} is a file: give a folder to write the model into")
     elif out.is_dir() and any(out.iterdir()):
         if not options.force:
-            problems.append(f"--out {out} exists and is not empty: give a new folder, or --force to replace it")
+            problems.append(f"{said} exists and is not empty: give a new folder, or --force to replace it")
         elif not (out / METADATA_FILE).is_file():
-            problems.append(
-                f"--out {out} is not a model folder (no {METADATA_FILE}): --force replaces model folders only"
-            )
+            problems.append(f"{said} is not a model folder (no {METADATA_FILE}): --force replaces model folders only")

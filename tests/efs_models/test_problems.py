@@ -10,7 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from tests.efs_models.conftest import Efs, iris_source
+from tests.efs_models.conftest import Efs, data_dir, iris_source
 
 
 def test_every_bad_flag_is_listed_at_once(efs: Efs, tmp_path: Path) -> None:
@@ -55,6 +55,95 @@ def test_a_data_dir_that_does_not_exist_is_refused(efs: Efs, tmp_path: Path, iri
     a_file = tmp_path / "data.txt"
     a_file.write_text("")
     assert f"--data-dir {a_file} is not a folder" in efs("publish", iris_folder, "--data-dir", a_file).err
+
+
+def _flags_named(problems: list[str]) -> list[str]:
+    """The flags that problems of the form "FLAG is for ..." name, in order."""
+    return [problem.split()[0] for problem in problems if " is for " in problem]
+
+
+def test_flags_that_do_not_apply_to_a_tabular_classifier_are_listed(efs: Efs, tmp_path: Path) -> None:
+    """skl2onnx's iris classifier takes a tensor: every text, image and embedding flag given is named, with what
+    init found and how to say otherwise, along with the empty --version, in one message; nothing is written."""
+    tokenizer = tmp_path / "tokenizer.json"
+    tokenizer.write_text("{}")
+    flags = ["--pooling", "cls", "--no-normalize", "--tokenizer", tokenizer, "--max-tokens", "5"]
+    flags += ["--max-text-bytes", "10", "--max-batch", "3", "--image-size", "8x8", "--image-mode", "L"]
+    ran = efs("init", iris_source(tmp_path), "--name", "wine", "--out", tmp_path / "wine", "--version", "", *flags)
+    assert ran.code == 2
+    problems = ran.problems()
+    assert "--version is empty: give the version to write (default 1), or leave the flag out" in problems
+    assert _flags_named(problems) == [
+        "--tokenizer",
+        "--max-tokens",
+        "--max-text-bytes",
+        "--max-batch",
+        "--image-size",
+        "--image-mode",
+        "--pooling",
+        "--no-normalize",
+    ]
+    assert len(problems) == 9, ran.err
+    assert (
+        "--pooling is for embedding models, but this one is a tensor classifier: drop --pooling, or say --task "
+        "embedding if it is one"
+    ) in problems
+    assert (
+        "--image-size is for image models, but this one is a tensor classifier: drop --image-size, or say --kind "
+        "image if it is one"
+    ) in problems
+    assert not (tmp_path / "wine").exists()
+
+
+def test_flags_that_do_not_apply_to_text_models_are_listed(efs: Efs, tmp_path: Path) -> None:
+    """A text classifier (a Hugging Face export) takes no --range, --image-preset or --pooling; a sentence embedding
+    described as one (--task embedding) takes no --labels or --softmax."""
+    from scripts.example_exports import write_sentence_embedding, write_text_classifier
+
+    classifier = write_text_classifier(tmp_path / "sentiment")
+    text_flags = ("--softmax", "--range", "0,1", "--image-preset", "imagenet", "--pooling", "mean")
+    ran = efs("init", classifier, "--name", "sentiment", "--out", tmp_path / "out", *text_flags)
+    assert ran.code == 2
+    assert _flags_named(ran.problems()) == ["--image-preset", "--range", "--pooling"]
+    assert "but this one is a text classifier" in ran.problems()[0]
+    embedder = write_sentence_embedding(tmp_path / "embedder")
+    task_flags = ("--task", "embedding", "--labels", "a,b", "--softmax")
+    ran = efs("init", embedder, "--name", "embedder", "--out", tmp_path / "out", *task_flags)
+    assert ran.code == 2
+    assert _flags_named(ran.problems()) == ["--labels", "--softmax"]
+    assert "but this one is a text embedding model: drop --labels, or say --task classification" in ran.err
+
+
+def test_empty_and_invalid_names_and_versions_are_listed(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
+    """An empty flag (an unset shell variable) never silently means its default, and a version that cannot be one
+    is a flag problem: init, check, publish and rollback list them all, status 2."""
+    data = data_dir(tmp_path)
+    init = efs("init", tmp_path / "iris.onnx", "--name", "wine", "--out", tmp_path / "w", "--version", "a/b")
+    assert init.code == 2
+    assert init.problems() == [
+        "--version \"a/b\" is not allowed: use 1-64 of A-Z a-z 0-9 . _ -, starting with a letter or digit, without '..'"
+    ]
+    size = efs("init", tmp_path / "iris.onnx", "--name", "wine", "--out", tmp_path / "w", "--image-size", "8.5x8")
+    assert "--image-size must be WIDTHxHEIGHT in whole pixels, got '8.5x8'" in size.problems()
+    publish = efs("publish", iris_folder, "--data-dir", data, "--version", "", "--name", "", "--description", "x")
+    assert publish.code == 2
+    assert publish.problems() == [
+        "unknown argument '--description' (see efs-models publish --help)",
+        "unknown argument 'x' (see efs-models publish --help)",
+        "--name is empty: give the name to publish under (default: the metadata's, which the folder's must match), "
+        "or leave the flag out",
+        "--version is empty: give the version to publish as (default: the metadata's), or leave the flag out",
+    ]
+    bad_version = efs("publish", iris_folder, "--data-dir", data, "--version", "../1")
+    assert bad_version.code == 2 and bad_version.problems()[0].startswith('--version "../1" is not allowed')
+    assert efs("check", iris_folder, "--name", "").problems() == [
+        "--name is empty: give the name to publish under, if not the folder's, or leave the flag out"
+    ]
+    rollback = efs("rollback", "../iris", "1", "--data-dir", data, "--region", "eu-west-1")
+    assert rollback.code == 2
+    assert rollback.problems()[0].startswith('NAME "../iris" is not allowed')
+    assert rollback.problems()[1].startswith("give either --data-dir (the local stack) or a stack")
+    assert not any((data / "models").glob("*"))
 
 
 def test_a_file_that_is_not_onnx_is_named(efs: Efs, tmp_path: Path) -> None:

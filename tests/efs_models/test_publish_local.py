@@ -4,6 +4,7 @@ immutable versions (metadata included), and rollbacks."""
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import pytest
 
 from inference.models.pointer import read_latest
 from inference.models.registry import ModelRegistry
-from tests.efs_models.conftest import Efs, data_dir
+from tests.efs_models.conftest import Efs, data_dir, iris_source
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,13 +75,62 @@ def test_the_same_version_with_other_metadata_is_refused(efs: Efs, tmp_path: Pat
 
 
 def test_the_name_comes_from_the_metadata_or_the_flag(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:
-    """A folder renamed `flowers` holding `iris` is refused without --name, and published under --name with it."""
+    """A folder renamed `flowers` holding `iris` is refused without --name, with the hint to give the metadata's own
+    name first; published under --name with it, either name."""
     flowers = iris_folder.rename(tmp_path / "flowers")
     data = data_dir(tmp_path)
     refused = efs("publish", flowers, "--data-dir", data)
-    assert refused.code == 1 and "or give the name to publish under (--name flowers)" in refused.err
+    assert refused.code == 1
+    (problem,) = refused.problems()
+    assert problem.startswith(
+        "the folder 'flowers' holds a model whose metadata names it 'iris': give --name iris to publish it under its "
+        "own name (--name flowers would publish it as another model)"
+    )
+    assert efs("publish", flowers, "--data-dir", data, "--name", "iris").code == 0
+    assert read_latest(data / "models" / "iris") == "1"
     assert efs("publish", flowers, "--data-dir", data, "--name", "flowers").code == 0
     assert read_latest(data / "models" / "flowers") == "1"
+
+
+def _next_step(printed: str) -> list[str]:
+    """The arguments of the command init prints as its next step."""
+    (line,) = [line for line in printed.splitlines() if line.startswith("Next: efs-models ")]
+    return shlex.split(line.removeprefix("Next: efs-models ").split("   (or")[0])
+
+
+def test_the_next_step_init_prints_works(efs: Efs, tmp_path: Path) -> None:
+    """init into a folder named otherwise than the model (models/wine-v3 for wine version 3) prints a publish that
+    names the model, and that command, run as printed, publishes wine version 3."""
+    source = iris_source(tmp_path)
+    folder = tmp_path / "models" / "wine-v3"
+    ran = efs("init", source, "--name", "wine", "--version", "3", "--out", folder)
+    assert ran.code == 0, ran.err
+    step = _next_step(ran.out)
+    assert step == ["publish", str(folder), "--name", "wine", "--data-dir", ".local/data"]
+    data = data_dir(tmp_path)
+    published = efs(*step[:-1], data)
+    assert published.code == 0, published.err
+    assert read_latest(data / "models" / "wine") == "3"
+
+
+def test_init_writes_to_models_name_by_default(efs: Efs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --out, init writes models/<name> (and says so), whose next step needs no --name; without --name
+    either, the one problem is the missing name."""
+    monkeypatch.chdir(tmp_path)
+    source = iris_source(tmp_path)
+    missing = efs("init", source)
+    assert missing.code == 2
+    assert missing.problems() == ["missing --name: the model's name, as requests will use it, e.g. iris"]
+    ran = efs("init", source, "--name", "wine")
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith("Wrote models/wine/ (the default --out: models/NAME)")
+    assert (tmp_path / "models" / "wine" / "metadata.json").is_file()
+    assert _next_step(ran.out) == ["publish", "models/wine", "--data-dir", ".local/data"]
+    again = efs("init", source, "--name", "wine")
+    assert again.problems() == [
+        "--out models/wine (the default, models/NAME) exists and is not empty: give a new folder, or --force to "
+        "replace it"
+    ]
 
 
 def test_list_says_when_latest_is_damaged(efs: Efs, tmp_path: Path, iris_folder: Path) -> None:

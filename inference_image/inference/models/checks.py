@@ -71,9 +71,13 @@ def publish_name(folder: Path, metadata: ModelMetadata, explicit: str | None = N
         return explicit
     folder_name = Path(folder).resolve().name
     if folder_name != metadata.name:
-        fix = f"rename the folder to {metadata.name!r} or set the metadata's name to {folder_name!r}"
+        # The metadata's own name first: a folder such as models/wine-v3 most often holds a version of `wine`.
+        fix = f"rename the folder to {metadata.name!r}, or set the metadata's name to {folder_name!r}"
         if name_flag:
-            fix += f", or give the name to publish under ({name_flag} {folder_name})"
+            fix = (
+                f"give {name_flag} {metadata.name} to publish it under its own name ({name_flag} {folder_name} would "
+                f"publish it as another model), or rename the folder to {metadata.name!r}"
+            )
         raise ModelProblems(
             f"the folder {folder_name!r} holds a model whose metadata names it {metadata.name!r}: {fix}"
         )

@@ -19,12 +19,14 @@ on it. Every problem with the flags or the graph is collected and raised at once
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from efs_models.graph import GraphInfo, Port, read_graph
+from inference.models.checks import PROBE_TEXTS, made_up_tensors
 from inference.models.metadata import (
     DTYPES,
     FORMAT_VERSION,
@@ -57,8 +59,9 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
         "std": [0.229, 0.224, 0.225],
     },
 }
+# Made-up samples larger than this would weigh on every GET /models (the UI's and the jobs' catalogue).
+MAX_MADE_UP_SAMPLE_VALUES = 1024
 _ROLE_NAMES = {"input_ids": "input_ids", "attention_mask": "attention_mask", "token_type": "token_type_ids"}
-_PROBE_TEXTS = ["A first probe sentence.", "A second one, a little longer than the first."]
 
 
 class UsageProblems(ModelProblems):
@@ -155,7 +158,7 @@ def describe(source: Path, options: InitOptions) -> Draft:
     elif task == TASK_EMBEDDING:
         metadata["embedding"] = _embedding(work)
     metadata["graph"]["outputs"] = _outputs(work, task, metadata)
-    metadata["samples"] = _samples(options, problems)
+    metadata["samples"] = _samples(work, metadata)
     metadata["provenance"] = {
         "source": found.model.name,
         "producer": graph.producer or None,
@@ -538,7 +541,7 @@ def _probe_outputs(found: _Source, graph: GraphInfo, metadata: dict[str, Any]) -
 
         tokenizer = Tokenizer.from_file(str(found.tokenizer))
         tokenizer.enable_padding()
-        encodings = tokenizer.encode_batch(_PROBE_TEXTS[:batch])
+        encodings = tokenizer.encode_batch(list(PROBE_TEXTS[:batch]))
         arrays = {
             "input_ids": [item.ids for item in encodings],
             "attention_mask": [item.attention_mask for item in encodings],
@@ -771,14 +774,37 @@ def _names(graph: GraphInfo) -> list[str]:
     return [port.words() for port in graph.outputs]
 
 
-def _samples(options: InitOptions, problems: list[str]) -> list[dict[str, Any]]:
-    if options.samples is None:
-        return []
-    raw = _json_file(options.samples, problems)
-    if not isinstance(raw, list) or not raw:
-        problems.append(f"--samples {options.samples} must hold a JSON list of inputs, or of {{label, input}} objects")
-        return []
-    return [item if isinstance(item, dict) and "input" in item else {"input": item} for item in raw]
+def _samples(work: _Work, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """--samples's, else the made-up inputs the publish checks run (with no label: they have no true one), so that
+    the UI offers them and `make smoke` runs the model; none where one would be large (a picture's pixels)."""
+    options, problems, draft = work.options, work.problems, work.draft
+    if options.samples is not None:
+        raw = _json_file(options.samples, problems)
+        if not isinstance(raw, list) or not raw:
+            problems.append(
+                f"--samples {options.samples} must hold a JSON list of inputs, or of {{label, input}} objects"
+            )
+            return []
+        return [item if isinstance(item, dict) and "input" in item else {"input": item} for item in raw]
+    if metadata["input"]["kind"] == KIND_TEXT:
+        inputs: list[Any] = list(PROBE_TEXTS[: metadata["input"].get("max_batch")])  # smoke sends them at once
+    else:
+        (graph_input,) = metadata["graph"]["inputs"]
+        row_shape = tuple(graph_input["shape"][1:])
+        values = math.prod(row_shape)
+        if values > MAX_MADE_UP_SAMPLE_VALUES:
+            draft.assumed.append(
+                f"no samples: a made-up input of {values:,} values would weigh on every GET /models; give "
+                '--samples FILE with a few real inputs (pictures as {"image": base64}) for the UI and `make smoke`'
+            )
+            return []
+        value_range = metadata["input"].get("range")
+        inputs = made_up_tensors(row_shape, graph_input["dtype"], tuple(value_range) if value_range else None)
+    draft.assumed.append(
+        f"samples: the publish checks' {len(inputs)} made-up inputs, unlabelled (the UI offers them and `make smoke` "
+        "runs them): give --samples FILE for real ones"
+    )
+    return [{"input": value} for value in inputs]
 
 
 def _check_out(options: InitOptions, problems: list[str]) -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from inference.models.pointer import read_latest
 from inference.models.registry import ModelRegistry
+from scripts.smoke import samples_of
 from tests.efs_models.conftest import Efs, data_dir, iris_source
 
 REPO = Path(__file__).resolve().parents[2]
@@ -156,3 +157,46 @@ def test_the_command_runs_as_a_module_and_as_a_console_script(command: list[str]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert all(word in done.stdout for word in ("init", "check", "publish", "list", "rollback"))
+
+
+def test_init_writes_the_probe_inputs_as_samples(efs: Efs, tmp_path: Path) -> None:
+    """Without --samples, init writes the made-up inputs the publish checks run as unlabelled samples (within
+    --range), says so, and they are published and listed, as `make smoke` reads them, and answered; a text model's
+    are the probe texts; --samples replaces them."""
+    source = iris_source(tmp_path)
+    ran = efs("init", source, "--name", "iris", "--out", tmp_path / "iris", "--range", "0.5,8")
+    assert ran.code == 0, ran.err
+    assert "samples: the publish checks' 2 made-up inputs, unlabelled" in ran.out
+    metadata = json.loads((tmp_path / "iris" / "metadata.json").read_text())
+    assert metadata["samples"] == [{"input": [0.5] * 4}, {"input": [1.0] * 4}]
+    data = data_dir(tmp_path)
+    assert efs("publish", tmp_path / "iris", "--data-dir", data).code == 0
+    registry = ModelRegistry(data / "models", "iris")
+    (listed,) = registry.list_models()["models"]
+    inputs = [sample["input"] for sample in samples_of(listed)]
+    assert inputs == [[0.5] * 4, [1.0] * 4]
+    assert len(registry.predict("iris", inputs)["outputs"]) == 2
+    given = tmp_path / "samples.json"
+    given.write_text(json.dumps([{"label": "setosa", "input": [5.1, 3.5, 1.4, 0.2]}]))
+    ran = efs("init", source, "--name", "iris", "--out", tmp_path / "given", "--samples", given)
+    assert ran.code == 0 and "made-up" not in ran.out
+    assert json.loads((tmp_path / "given" / "metadata.json").read_text())["samples"] == json.loads(given.read_text())
+
+
+def test_a_text_model_gets_the_probe_texts_and_a_large_picture_none(efs: Efs, tmp_path: Path) -> None:
+    """A text model's samples are the checks' probe texts; an image model of 3x224x224 values gets none (one would
+    weigh on every GET /models), and init says how to give real ones."""
+    from inference.models.checks import PROBE_TEXTS
+    from scripts.example_exports import IMAGE_LABELS, image_classifier, write_sentence_embedding
+
+    ran = efs("init", write_sentence_embedding(tmp_path / "export"), "--name", "embedder", "--out", tmp_path / "e")
+    assert ran.code == 0, ran.err
+    samples = json.loads((tmp_path / "e" / "metadata.json").read_text())["samples"]
+    assert samples == [{"input": text} for text in PROBE_TEXTS]
+    pets = tmp_path / "pets.onnx"
+    pets.write_bytes(image_classifier().SerializeToString())
+    flags = ("--image-preset", "imagenet", "--labels", ",".join(IMAGE_LABELS), "--softmax")
+    ran = efs("init", pets, "--name", "pets", "--out", tmp_path / "pets", *flags)
+    assert ran.code == 0, ran.err
+    assert "no samples: a made-up input of 150,528 values would weigh on every GET /models" in ran.out
+    assert json.loads((tmp_path / "pets" / "metadata.json").read_text())["samples"] == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -152,6 +153,16 @@ class _Flags:
             return None
         return int(numbers[0]), int(numbers[1])
 
+    def value_range(self, value: str | None, flag: str) -> tuple[float, float] | None:
+        numbers = self.numbers(value, flag, 2)
+        if numbers is None:
+            return None
+        low, high = numbers
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            self.problems.append(f"{flag} must be LOW,HIGH with finite LOW <= HIGH, got {value!r}")
+            return None
+        return low, high
+
     def numbers(self, value: str | None, flag: str, count: int) -> tuple[float, ...] | None:
         if value is None:
             return None
@@ -181,7 +192,7 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
     if folder is None:
         folder = str(Path(DEFAULT_MODELS_DIR) / name) if is_valid_name(name) else ""
     size = flags.size(args.image_size, "--image-size")
-    value_range = flags.numbers(args.range, "--range", 2)
+    value_range = flags.value_range(args.range, "--range")
     options = InitOptions(
         name=name,
         out=Path(folder) if folder else None,
@@ -201,7 +212,7 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
         image_preset=flags.choice(args.image_preset, "--image-preset", tuple(IMAGE_PRESETS)),
         image_size=size,
         image_mode=flags.choice(args.image_mode, "--image-mode", tuple(IMAGE_MODES)),
-        value_range=(value_range[0], value_range[1]) if value_range else None,
+        value_range=value_range,
         samples=Path(args.samples) if args.samples else None,
         force=args.force,
         out_by_default=args.out is None,

@@ -125,6 +125,10 @@ def test_empty_and_invalid_names_and_versions_are_listed(efs: Efs, tmp_path: Pat
     ]
     size = efs("init", tmp_path / "iris.onnx", "--name", "wine", "--out", tmp_path / "w", "--image-size", "8.5x8")
     assert "--image-size must be WIDTHxHEIGHT in whole pixels, got '8.5x8'" in size.problems()
+    for value_range in ("5,1", "nan,1"):
+        ran = efs("init", tmp_path / "iris.onnx", "--name", "wine", "--out", tmp_path / "w", "--range", value_range)
+        assert ran.problems() == [f"--range must be LOW,HIGH with finite LOW <= HIGH, got {value_range!r}"]
+    assert not (tmp_path / "w").exists()
     publish = efs("publish", iris_folder, "--data-dir", data, "--version", "", "--name", "", "--description", "x")
     assert publish.code == 2
     assert publish.problems() == [

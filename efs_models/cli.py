@@ -1,6 +1,6 @@
 """`efs-models`: bring your own ONNX model, from a file to a served, checked version.
 
-    efs-models init SRC --name NAME --out DIR [--labels a,b,c] [--tokenizer tokenizer.json] [--pooling mean|cls]
+    efs-models init SRC --name NAME [--out DIR] [--labels a,b,c] [--tokenizer tokenizer.json] [--pooling mean|cls]
                     [--softmax] [--image-preset imagenet] ...      describe a model: a folder ready to publish
     efs-models check DIR [--name NAME]                            every check publishing runs, and one run
     efs-models publish DIR --data-dir .local/data                 publish to the local stack (`make dev`)
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
@@ -23,7 +24,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from efs_models.describe import IMAGE_PRESETS, InitOptions, UsageProblems, describe, preflight_problems, write_folder
+from efs_models.describe import (
+    DEFAULT_MODELS_DIR,
+    IMAGE_PRESETS,
+    InitOptions,
+    UsageProblems,
+    describe,
+    preflight_problems,
+    write_folder,
+)
 from inference.models.metadata import (
     IMAGE_MODES,
     KINDS,
@@ -32,6 +41,8 @@ from inference.models.metadata import (
     TASKS,
     ModelMetadata,
     ModelProblems,
+    is_valid_name,
+    name_problem,
 )
 
 PROG = "efs-models"
@@ -47,6 +58,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
             parser.print_help(out)
             return 0
         args.unknown = [f"unknown argument {item!r} (see {PROG} {command} --help)" for item in unknown]
+        args.unknown += _empty_flags(args.command_parser, args)
         return int(_COMMANDS[command](args, out))
     except UsageProblems as problems:
         _print_problems(f"{PROG} {command}", problems.problems, sys.stderr)
@@ -76,6 +88,17 @@ def _print_problems(what: str, problems: Sequence[str], stream: TextIO) -> None:
 
 # --- flags: read as text, then checked together so that every bad one is named at once ------------------------
 
+_MAY_BE_EMPTY = ("stack",)  # `--stack ""` is `--stack`: the current stack
+
+
+def _empty_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The flags given as "" (an unset shell variable, say), each of which would silently mean its default."""
+    return [
+        f"{action.option_strings[-1]} is empty: give {action.help}, or leave the flag out"
+        for action in parser._actions
+        if action.option_strings and action.dest not in _MAY_BE_EMPTY and getattr(args, action.dest, None) == ""
+    ]
+
 
 class _Flags:
     def __init__(self, args: argparse.Namespace) -> None:
@@ -86,6 +109,13 @@ class _Flags:
             self.problems.append(f"missing {flag}: {meaning}")
             return ""
         return value
+
+    def name(self, value: str | None, flag: str) -> str:
+        """A model name or version, when given (an empty one is said by ``_empty_flags`` or ``required``)."""
+        problem = name_problem(value, flag) if value else None
+        if problem:
+            self.problems.append(problem)
+        return value or ""
 
     def integer(self, value: str | None, flag: str) -> int | None:
         if value is None:
@@ -114,6 +144,25 @@ class _Flags:
             return None
         return items
 
+    def size(self, value: str | None, flag: str) -> tuple[int, int] | None:
+        numbers = self.numbers(value, flag, 2)
+        if numbers is None:
+            return None
+        if not all(number.is_integer() and number > 0 for number in numbers):
+            self.problems.append(f"{flag} must be WIDTHxHEIGHT in whole pixels, got {value!r}")
+            return None
+        return int(numbers[0]), int(numbers[1])
+
+    def value_range(self, value: str | None, flag: str) -> tuple[float, float] | None:
+        numbers = self.numbers(value, flag, 2)
+        if numbers is None:
+            return None
+        low, high = numbers
+        if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+            self.problems.append(f"{flag} must be LOW,HIGH with finite LOW <= HIGH, got {value!r}")
+            return None
+        return low, high
+
     def numbers(self, value: str | None, flag: str, count: int) -> tuple[float, ...] | None:
         if value is None:
             return None
@@ -138,13 +187,16 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
     flags = _Flags(args)
     source = flags.required(args.source, "SRC", "the .onnx file, or a folder holding it")
     name = flags.required(args.name, "--name", "the model's name, as requests will use it, e.g. iris")
-    folder = flags.required(args.out, "--out", "the folder to write the model into, e.g. models/iris")
-    size = flags.numbers(args.image_size, "--image-size", 2)
-    value_range = flags.numbers(args.range, "--range", 2)
+    # A folder named as the model is what publish, `make dev MODEL_DIRS=` and modelDirs take without --name.
+    folder = args.out
+    if folder is None:
+        folder = str(Path(DEFAULT_MODELS_DIR) / name) if is_valid_name(name) else ""
+    size = flags.size(args.image_size, "--image-size")
+    value_range = flags.value_range(args.range, "--range")
     options = InitOptions(
         name=name,
-        out=Path(folder),
-        version=args.version or "1",
+        out=Path(folder) if folder else None,
+        version=args.version if args.version is not None else "1",
         description=args.description,
         task=flags.choice(args.task, "--task", TASKS),
         kind=flags.choice(args.kind, "--kind", KINDS),
@@ -158,30 +210,44 @@ def _init(args: argparse.Namespace, out: TextIO) -> int:
         max_text_bytes=flags.integer(args.max_text_bytes, "--max-text-bytes"),
         max_batch=flags.integer(args.max_batch, "--max-batch"),
         image_preset=flags.choice(args.image_preset, "--image-preset", tuple(IMAGE_PRESETS)),
-        image_size=(int(size[0]), int(size[1])) if size else None,
+        image_size=size,
         image_mode=flags.choice(args.image_mode, "--image-mode", tuple(IMAGE_MODES)),
-        value_range=(value_range[0], value_range[1]) if value_range else None,
+        value_range=value_range,
         samples=Path(args.samples) if args.samples else None,
         force=args.force,
+        out_by_default=args.out is None,
     )
     flags.problems.extend(preflight_problems(source, options))
+    draft = None
+    if source and Path(source).exists():
+        # What the graph is decides which flags apply: read it even when some flags are wrong, to list them all.
+        try:
+            draft = describe(Path(source), options)
+        except ModelProblems as problems:
+            if not flags.problems:
+                raise
+            flags.problems.extend(problem for problem in problems.problems if problem not in flags.problems)
     flags.done()
-    draft = describe(Path(source), options)
+    assert draft is not None and options.out is not None  # flags.done() raised otherwise
     written = write_folder(draft, options.out, force=options.force)
-    print(f"Wrote {written}/ ({', '.join(sorted(draft.files))}, {METADATA_FILE}).", file=out)
+    default = f" (the default --out: {DEFAULT_MODELS_DIR}/NAME)" if options.out_by_default else ""
+    print(f"Wrote {written}/{default} ({', '.join(sorted(draft.files))}, {METADATA_FILE}).", file=out)
     _say("Inferred", draft.inferred, out)
     _say("Assumed (check these; flags change them)", draft.assumed, out)
     try:
         _check_and_report(written, out)
     except ModelProblems as problems:
         raise ModelProblems([f"{written} is written but does not pass the checks:", *problems.problems]) from None
-    print(f"Next: {PROG} publish {written} --data-dir .local/data   (or --stack STACK)", file=out)
+    # publish takes a folder's own name as the model's: one named otherwise needs the model's name said.
+    named = f" --name {name}" if written.resolve().name != name else ""
+    print(f"Next: {PROG} publish {written}{named} --data-dir .local/data   (or --stack STACK)", file=out)
     return 0
 
 
 def _check(args: argparse.Namespace, out: TextIO) -> int:
     flags = _Flags(args)
     folder = Path(flags.required(args.folder, "DIR", "the model folder to check"))
+    flags.name(args.name, "--name")
     flags.done()
     metadata = _check_and_report(folder, out)
     from inference.models.checks import publish_name
@@ -194,13 +260,15 @@ def _check(args: argparse.Namespace, out: TextIO) -> int:
 def _publish(args: argparse.Namespace, out: TextIO) -> int:
     flags = _Flags(args)
     folder = Path(flags.required(args.folder, "DIR", "the model folder to publish"))
+    flags.name(args.name, "--name")
+    flags.name(args.version, "--version")
     target = _target(args, flags)
     flags.done()
     from inference.models.checks import publish_name
 
     metadata = _check_and_report(folder, out)
     name = publish_name(folder, metadata, args.name, name_flag="--name")
-    version = args.version or metadata.version
+    version = args.version if args.version is not None else metadata.version
     started = time.perf_counter()
     where = target.publish(folder, name, version)
     seconds = time.perf_counter() - started
@@ -235,8 +303,8 @@ def _list(args: argparse.Namespace, out: TextIO) -> int:
 
 def _rollback(args: argparse.Namespace, out: TextIO) -> int:
     flags = _Flags(args)
-    name = flags.required(args.name, "NAME", "the model to roll back")
-    version = flags.required(args.version, "VERSION", "the published version to serve again")
+    name = flags.name(flags.required(args.name, "NAME", "the model to roll back"), "NAME")
+    version = flags.name(flags.required(args.version, "VERSION", "the published version to serve again"), "VERSION")
     target = _target(args, flags)
     flags.done()
     where = target.rollback(name, version)
@@ -285,12 +353,23 @@ def _say(heading: str, lines: list[str], out: TextIO) -> None:
 def _target(args: argparse.Namespace, flags: _Flags) -> Any:
     from efs_models.targets import LocalModels, StackModels
 
-    remote = args.stack is not None or args.bucket or args.function
+    remote = args.stack is not None or args.bucket or args.function or args.region
     if args.data_dir and remote:
-        flags.problems.append("give either --data-dir (the local stack) or a stack (--stack, --bucket/--function)")
+        flags.problems.append(
+            "give either --data-dir (the local stack) or a stack (--stack, --bucket/--function, --region)"
+        )
         return None
     if args.data_dir:
-        return LocalModels(Path(args.data_dir))
+        data_dir = Path(args.data_dir)
+        if not data_dir.is_dir():
+            # Publishing into a folder nothing serves would say "Published" and serve nothing: a typo, most likely.
+            what = "is not a folder" if data_dir.exists() else "does not exist"
+            flags.problems.append(
+                f"--data-dir {data_dir} {what}: give the local stack's data folder (.local/data, which `make dev` "
+                "creates when it starts)"
+            )
+            return None
+        return LocalModels(data_dir)
     if not remote:
         flags.problems.append("missing --data-dir D (the local stack's, e.g. .local/data) or --stack STACK")
         return None
@@ -315,7 +394,7 @@ def _parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="describe an ONNX model: a model folder ready to publish")
     init.add_argument("source", nargs="?", metavar="SRC", help="the .onnx file, or a folder holding it")
     init.add_argument("--name", help="the model's name, as requests use it")
-    init.add_argument("--out", help="the model folder to write")
+    init.add_argument("--out", help=f"the model folder to write (default: {DEFAULT_MODELS_DIR}/NAME)")
     init.add_argument("--version", help="the version to write (default 1)")
     init.add_argument("--description", help="one line for people (the UI shows it)")
     init.add_argument("--labels", help="a classifier's class names in the order of its probabilities: a,b,c")
@@ -358,6 +437,8 @@ def _parser() -> argparse.ArgumentParser:
     rollback.add_argument("name", nargs="?", metavar="NAME")
     rollback.add_argument("version", nargs="?", metavar="VERSION")
     _target_flags(rollback)
+    for command in (init, check, publish, listing, rollback):
+        command.set_defaults(command_parser=command)
     return parser
 
 

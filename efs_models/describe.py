@@ -19,12 +19,14 @@ on it. Every problem with the flags or the graph is collected and raised at once
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from efs_models.graph import GraphInfo, Port, read_graph
+from inference.models.checks import PROBE_TEXTS, made_up_tensors
 from inference.models.metadata import (
     DTYPES,
     FORMAT_VERSION,
@@ -44,6 +46,7 @@ from inference.models.metadata import (
 )
 
 TOKENIZER_FILE = "tokenizer.json"
+DEFAULT_MODELS_DIR = "models"  # init writes DEFAULT_MODELS_DIR/<name> when no --out is given
 DEFAULT_MAX_TEXT_BYTES = 16 * 1024
 IMAGE_PRESETS: dict[str, dict[str, Any]] = {
     # torchvision's ImageNet models: RGB, 224x224, values 0..1 normalised by ImageNet's per-channel mean and std.
@@ -56,8 +59,9 @@ IMAGE_PRESETS: dict[str, dict[str, Any]] = {
         "std": [0.229, 0.224, 0.225],
     },
 }
+# Made-up samples larger than this would weigh on every GET /models (the UI's and the jobs' catalogue).
+MAX_MADE_UP_SAMPLE_VALUES = 1024
 _ROLE_NAMES = {"input_ids": "input_ids", "attention_mask": "attention_mask", "token_type": "token_type_ids"}
-_PROBE_TEXTS = ["A first probe sentence.", "A second one, a little longer than the first."]
 
 
 class UsageProblems(ModelProblems):
@@ -67,7 +71,7 @@ class UsageProblems(ModelProblems):
 @dataclass
 class InitOptions:
     name: str
-    out: Path
+    out: Path | None  # None where no folder can be named (no --out, and no valid --name to name one after)
     version: str = "1"
     description: str | None = None
     task: str | None = None
@@ -87,6 +91,7 @@ class InitOptions:
     value_range: tuple[float, float] | None = None
     samples: Path | None = None
     force: bool = False
+    out_by_default: bool = False  # out is DEFAULT_MODELS_DIR/<name>, no --out being given
 
 
 @dataclass
@@ -133,6 +138,7 @@ def describe(source: Path, options: InitOptions) -> Draft:
     work = _Work(graph, found, options, draft, problems)
     kind = _kind(work)
     task = _task(work, kind)
+    problems.extend(_flags_that_do_not_apply(options, kind, task))
     metadata: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "name": options.name,
@@ -152,7 +158,7 @@ def describe(source: Path, options: InitOptions) -> Draft:
     elif task == TASK_EMBEDDING:
         metadata["embedding"] = _embedding(work)
     metadata["graph"]["outputs"] = _outputs(work, task, metadata)
-    metadata["samples"] = _samples(options, problems)
+    metadata["samples"] = _samples(work, metadata)
     metadata["provenance"] = {
         "source": found.model.name,
         "producer": graph.producer or None,
@@ -175,7 +181,7 @@ def preflight_problems(source: Path | str, options: InitOptions) -> list[str]:
             problems.append(problem)
     if source and not Path(source).exists():
         problems.append(f"{source} does not exist: give an .onnx file or a folder holding one")
-    if options.out:
+    if options.out is not None:
         _check_out(options, problems)
     return problems
 
@@ -321,6 +327,50 @@ def _task(work: _Work, kind: str) -> str:
         draft.inferred.append("an embedding model: a text model whose output is vectors (no --labels given)")
         return TASK_EMBEDDING
     return TASK_TENSOR
+
+
+# The flags that describe one kind of input, or one task: given for another, each would be silently ignored.
+_KIND_FLAGS = {
+    "tokenizer": ("--tokenizer", (KIND_TEXT,)),
+    "max_tokens": ("--max-tokens", (KIND_TEXT,)),
+    "max_text_bytes": ("--max-text-bytes", (KIND_TEXT,)),
+    "max_batch": ("--max-batch", (KIND_TEXT,)),
+    "image_preset": ("--image-preset", (KIND_IMAGE,)),
+    "image_size": ("--image-size", (KIND_IMAGE,)),
+    "image_mode": ("--image-mode", (KIND_IMAGE,)),
+    "value_range": ("--range", (KIND_TENSOR, KIND_IMAGE)),
+}
+_TASK_FLAGS = {
+    "labels": ("--labels", TASK_CLASSIFICATION),
+    "softmax": ("--softmax", TASK_CLASSIFICATION),
+    "pooling": ("--pooling", TASK_EMBEDDING),
+    "normalize": ("--normalize", TASK_EMBEDDING),
+}
+
+
+def _flags_that_do_not_apply(options: InitOptions, kind: str, task: str) -> list[str]:
+    """A problem for each flag given that does not apply to the kind of input and the task init found."""
+    words = _words(task, kind).lower()
+    found = f"{'an' if words[0] in 'aeiou' else 'a'} {words}"
+    problems = []
+    for field_name, (flag, kinds) in _KIND_FLAGS.items():
+        if getattr(options, field_name) is not None and kind not in kinds:
+            wanted = " or ".join(kinds)
+            problems.append(
+                f"{flag} is for {wanted} models, but this one is {found}: drop {flag}, or say --kind {kinds[0]} "
+                "if it is one"
+            )
+    for field_name, (flag, wanted_task) in _TASK_FLAGS.items():
+        value = getattr(options, field_name)
+        given = value is not None if field_name == "normalize" else value not in (None, False)  # --no-normalize
+        if given and task != wanted_task:
+            shown = "--no-normalize" if value is False else flag
+            noun = {TASK_CLASSIFICATION: "classifiers", TASK_EMBEDDING: "embedding models"}[wanted_task]
+            problems.append(
+                f"{shown} is for {noun}, but this one is {found}: drop {shown}, or say --task {wanted_task} if it is "
+                "one"
+            )
+    return problems
 
 
 def _words(task: str, kind: str) -> str:
@@ -491,7 +541,7 @@ def _probe_outputs(found: _Source, graph: GraphInfo, metadata: dict[str, Any]) -
 
         tokenizer = Tokenizer.from_file(str(found.tokenizer))
         tokenizer.enable_padding()
-        encodings = tokenizer.encode_batch(_PROBE_TEXTS[:batch])
+        encodings = tokenizer.encode_batch(list(PROBE_TEXTS[:batch]))
         arrays = {
             "input_ids": [item.ids for item in encodings],
             "attention_mask": [item.attention_mask for item in encodings],
@@ -559,7 +609,14 @@ def _classifier(work: _Work) -> dict[str, Any]:
     fields: dict[str, Any] = {"labels": labels, "probabilities_output": output.name}
     if output.is_map_sequence and classes is not None:
         fields["classes"] = classes
-    if options.softmax:
+    already = _already_probabilities(graph, output, value) if options.softmax else None
+    if already:
+        problems.append(
+            f"--softmax: {already}, so it already holds probabilities, and softmax over them would answer other, "
+            "wrong ones (0, 0.8, 0.2 would become 0.22, 0.50, 0.27): drop --softmax, which is for outputs of scores "
+            "(logits)"
+        )
+    elif options.softmax:
         fields["softmax"] = True
     elif value is not None and not isinstance(value, list) and _looks_like_scores(value):
         problems.append(
@@ -590,6 +647,31 @@ def _looks_like_scores(value: Any) -> bool:
 
     array = np.asarray(value, dtype=np.float64)
     return bool(array.size) and (float(array.min()) < 0 or float(array.max()) > 1)
+
+
+def _already_probabilities(graph: GraphInfo, output: Port, value: Any) -> str | None:
+    """Why ``output`` already holds probabilities (its rows, on the probe run, are within 0..1 and sum to 1), or
+    None: what skl2onnx's classifiers give (ZipMap's maps, or its ``probabilities`` tensor), and any graph that ends
+    in a Softmax. Scores (logits) are never all within 0..1 summing to 1, whatever their source."""
+    import numpy as np
+
+    if isinstance(value, list):
+        rows = [list(item.values()) if isinstance(item, dict) else None for item in value]
+        if not rows or any(row is None for row in rows):
+            return None
+        array = np.asarray(rows, dtype=np.float64)
+    elif getattr(value, "ndim", 0) == 2:
+        array = np.asarray(value, dtype=np.float64)
+    else:
+        return None
+    if not array.size or _looks_like_scores(array) or not np.allclose(array.sum(axis=1), 1, atol=1e-3):
+        return None
+    if output.is_map_sequence:
+        return f"{output.name} is one map of class to probability per input (skl2onnx's ZipMap), each summing to 1"
+    if graph.classes is not None and output.name == "probabilities":
+        producer = graph.producer or "the converter"
+        return f"{output.name} is the probabilities output of {producer}, each row summing to 1"
+    return f"on a probe run, each row of {output.name} is within 0..1 and sums to 1"
 
 
 def _probabilities_output(work: _Work) -> Port | None:
@@ -692,24 +774,47 @@ def _names(graph: GraphInfo) -> list[str]:
     return [port.words() for port in graph.outputs]
 
 
-def _samples(options: InitOptions, problems: list[str]) -> list[dict[str, Any]]:
-    if options.samples is None:
-        return []
-    raw = _json_file(options.samples, problems)
-    if not isinstance(raw, list) or not raw:
-        problems.append(f"--samples {options.samples} must hold a JSON list of inputs, or of {{label, input}} objects")
-        return []
-    return [item if isinstance(item, dict) and "input" in item else {"input": item} for item in raw]
+def _samples(work: _Work, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    """--samples's, else the made-up inputs the publish checks run (with no label: they have no true one), so that
+    the UI offers them and `make smoke` runs the model; none where one would be large (a picture's pixels)."""
+    options, problems, draft = work.options, work.problems, work.draft
+    if options.samples is not None:
+        raw = _json_file(options.samples, problems)
+        if not isinstance(raw, list) or not raw:
+            problems.append(
+                f"--samples {options.samples} must hold a JSON list of inputs, or of {{label, input}} objects"
+            )
+            return []
+        return [item if isinstance(item, dict) and "input" in item else {"input": item} for item in raw]
+    if metadata["input"]["kind"] == KIND_TEXT:
+        inputs: list[Any] = list(PROBE_TEXTS[: metadata["input"].get("max_batch")])  # smoke sends them at once
+    else:
+        (graph_input,) = metadata["graph"]["inputs"]
+        row_shape = tuple(graph_input["shape"][1:])
+        values = math.prod(row_shape)
+        if values > MAX_MADE_UP_SAMPLE_VALUES:
+            draft.assumed.append(
+                f"no samples: a made-up input of {values:,} values would weigh on every GET /models; give "
+                '--samples FILE with a few real inputs (pictures as {"image": base64}) for the UI and `make smoke`'
+            )
+            return []
+        value_range = metadata["input"].get("range")
+        inputs = made_up_tensors(row_shape, graph_input["dtype"], tuple(value_range) if value_range else None)
+    draft.assumed.append(
+        f"samples: the publish checks' {len(inputs)} made-up inputs, unlabelled (the UI offers them and `make smoke` "
+        "runs them): give --samples FILE for real ones"
+    )
+    return [{"input": value} for value in inputs]
 
 
 def _check_out(options: InitOptions, problems: list[str]) -> None:
+    assert options.out is not None
     out = Path(options.out)
+    said = f"--out {out}" + (f" (the default, {DEFAULT_MODELS_DIR}/NAME)" if options.out_by_default else "")
     if out.exists() and not out.is_dir():
-        problems.append(f"--out {out} is a file: give a folder to write the model into")
+        problems.append(f"{said} is a file: give a folder to write the model into")
     elif out.is_dir() and any(out.iterdir()):
         if not options.force:
-            problems.append(f"--out {out} exists and is not empty: give a new folder, or --force to replace it")
+            problems.append(f"{said} exists and is not empty: give a new folder, or --force to replace it")
         elif not (out / METADATA_FILE).is_file():
-            problems.append(
-                f"--out {out} is not a model folder (no {METADATA_FILE}): --force replaces model folders only"
-            )
+            problems.append(f"{said} is not a model folder (no {METADATA_FILE}): --force replaces model folders only")

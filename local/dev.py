@@ -363,7 +363,8 @@ def _supervise(
     api_ready = wait_until_ready(lambda: api_answers(args.host, args.api_port, keys), children, stop)
     ready = api_ready and wait_until_ready(lambda: ui_answers(args.host, args.ui_port), children, stop)
     if ready:
-        print(f"\nLocal stack is up:\n  API  {api_url}  (try {api_url}/health)\n  UI   {ui_url}", flush=True)
+        hint = "signed, as below" if keys else f"try {api_url}/health"
+        print(f"\nLocal stack is up:\n  API  {api_url}  ({hint})\n  UI   {ui_url}", flush=True)
         if not args.verbose:
             print(f"  Function log (START/END/REPORT, logs, metrics): {args.function_log}", flush=True)
             others = ", ".join(f"{child.name} {child.log_path}" for child in children if child.log_path)

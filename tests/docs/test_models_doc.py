@@ -1,6 +1,6 @@
 """docs/MODELS.md's "Bring your own model" worked examples, run as written (but for the URL and the working folder)
 against the local stack with the real handler, as the README's commands are: every command must succeed, with no
-hand-written JSON, and each model must answer."""
+hand-written JSON, and each model must answer; then `make smoke`'s checks run each model's samples."""
 
 from __future__ import annotations
 
@@ -89,3 +89,16 @@ def test_the_four_worked_examples_run_as_written(tmp_path: Path, local_stack: Ru
         for output in answers["sentiment"]["outputs"]
     )
     assert all(answer["version"] == "1" for answer in answers.values())
+    # init wrote each model's probe inputs as samples (but the picture model's, too large): `make smoke` runs them.
+    smoke = subprocess.run(
+        [sys.executable, "-m", "scripts.smoke", "--url", local_stack.url, "--auth", "none"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = {" ".join(line.split()[:3]): line for line in smoke.stdout.splitlines()}
+    for name in ("iris", "embedder", "sentiment"):
+        assert "2 samples answered by version 1" in lines.get(f"PASS predict {name}", ""), smoke.stdout
+    assert "the model's metadata has no samples" in lines.get("SKIP predict pets", ""), smoke.stdout

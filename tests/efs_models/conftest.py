@@ -41,6 +41,13 @@ def efs() -> Efs:
     return run
 
 
+def data_dir(folder: Path) -> Path:
+    """A local stack's data folder in ``folder``, as `make dev` creates it (publish refuses one that is missing)."""
+    data = folder / "data"
+    data.mkdir(exist_ok=True)
+    return data
+
+
 def iris_source(folder: Path) -> Path:
     """skl2onnx's default export of an iris classifier (ZipMap, classes 0..2), as iris.onnx in ``folder``."""
     source = folder / "iris.onnx"

@@ -28,7 +28,7 @@ from scripts.example_exports import (
     write_sentence_embedding,
     write_text_classifier,
 )
-from tests.efs_models.conftest import Efs
+from tests.efs_models.conftest import Efs, data_dir
 
 TOLERANCE = 1e-4
 IRIS_NAMES = np.array(["setosa", "versicolor", "virginica"])
@@ -46,7 +46,7 @@ def _publish(efs: Efs, tmp_path: Path, source: Path, name: str, *flags: str) -> 
     folder = tmp_path / "models" / name
     init = efs("init", source, "--name", name, "--out", folder, *flags)
     assert init.code == 0, init.err
-    published = efs("publish", folder, "--data-dir", tmp_path / "data")
+    published = efs("publish", folder, "--data-dir", data_dir(tmp_path))
     assert published.code == 0, published.err
     return ModelRegistry(tmp_path / "data" / "models", name)
 

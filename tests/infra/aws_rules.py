@@ -136,43 +136,52 @@ def _validate(validator: type[IAMPolicyDocumentValidator | IAMTrustPolicyDocumen
     return ""
 
 
-@rule(
+def _names_principal(statement: dict[str, Any]) -> bool:
+    return "Principal" in statement or "NotPrincipal" in statement
+
+
+def _policy_rule(
+    name: str,
+    documents: Mapping[str, str],
+    validator: type[IAMPolicyDocumentValidator | IAMTrustPolicyDocumentValidator],
+    principals: bool,
+    doc: str,
+) -> None:
+    """A rule for the policy documents of ``documents`` (type -> input key): IAM's grammar as ``validator`` reads
+    it, and a Principal in every statement (``principals``) or in none."""
+
+    @rule(name, *documents, doc=doc)
+    def check(item: Registered, _: Stack) -> Iterable[str]:
+        document = item.inputs[documents[item.type]]
+        if problem := _validate(validator, document):
+            yield f"AWS refuses the policy: {problem}"
+        elif principals and not all(_names_principal(statement) for statement in _statements(document)):
+            yield "every statement names its Principal"
+        elif not principals and any(_names_principal(statement) for statement in _statements(document)):
+            yield "an identity policy names no Principal (IAM: 'Policy document should not specify a principal')"
+
+
+_policy_rule(
     "iam-identity-policy",
-    *IDENTITY_POLICIES,
+    IDENTITY_POLICIES,
+    IAMPolicyDocumentValidator,
+    principals=False,
     doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html",
 )
-def _identity_policy(item: Registered, _: Stack) -> Iterable[str]:
-    document = item.inputs[IDENTITY_POLICIES[item.type]]
-    if problem := _validate(IAMPolicyDocumentValidator, document):
-        yield f"IAM refuses the policy: {problem}"
-    elif any("Principal" in statement or "NotPrincipal" in statement for statement in _statements(document)):
-        yield "an identity policy names no Principal (IAM: 'Policy document should not specify a principal')"
-
-
-@rule(
+_policy_rule(
     "iam-trust-policy",
-    *TRUST_POLICIES,
+    TRUST_POLICIES,
+    IAMTrustPolicyDocumentValidator,
+    principals=True,
     doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html",
 )
-def _trust_policy(item: Registered, _: Stack) -> Iterable[str]:
-    document = item.inputs[TRUST_POLICIES[item.type]]
-    if problem := _validate(IAMTrustPolicyDocumentValidator, document):
-        yield f"IAM refuses the trust policy: {problem}"
-    elif not all("Principal" in statement for statement in _statements(document)):
-        yield "every statement of a trust policy names its Principal"
-
-
-@rule(
+_policy_rule(
     "resource-policy",
-    *RESOURCE_POLICIES,
+    RESOURCE_POLICIES,
+    IAMPolicyDocumentValidator,
+    principals=True,
     doc="https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_identity-vs-resource.html",
 )
-def _resource_policy(item: Registered, _: Stack) -> Iterable[str]:
-    document = item.inputs[RESOURCE_POLICIES[item.type]]
-    if problem := _validate(IAMPolicyDocumentValidator, document):
-        yield f"AWS refuses the policy: {problem}"
-    elif not all("Principal" in statement or "NotPrincipal" in statement for statement in _statements(document)):
-        yield "every statement of a resource-based policy names its Principal"
 
 
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html#reference_iam-quotas-names

@@ -1,9 +1,14 @@
-"""Atomic publishing: temporary folder, fsync, rename, then LATEST."""
+"""Atomic publishing: temporary folder, fsync, rename, then LATEST; the temporary folders of publishers that died
+removed by the next publish, and never one a live publisher is writing."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +17,16 @@ from inference.errors import BadRequest
 from inference.models.integrity import RECORD_FILE
 from inference.models.metadata import METADATA_FILE, MODEL_FILE
 from inference.models.pointer import read_latest
-from inference.models.publishing import STALE_TEMP_SECONDS, TEMP_PREFIX, PublishError, publish_files, publish_version
+from inference.models.publishing import (
+    LOCK_SUFFIX,
+    STALE_TEMP_SECONDS,
+    TEMP_PREFIX,
+    PublishError,
+    publish_files,
+    publish_version,
+    remove_abandoned_stages,
+    repoint,
+)
 from tests.models.conftest import PublishTiny
 from tests.models.factory import DIGITS_DIR, tiny_model_dir
 
@@ -120,3 +134,104 @@ def test_extra_files_travel_with_the_model(tmp_path: Path, models_dir: Path) -> 
     (source / ".DS_Store").write_text("junk")
     path = publish_version(source, models_dir, "tiny")
     assert sorted(p.name for p in path.iterdir()) == [RECORD_FILE, "README.txt", METADATA_FILE, MODEL_FILE]
+
+
+# A publisher in a child process, as `efs-models publish` or the publisher function runs one: publish_files into
+# argv[1] of model tiny, version argv[2], copying argv[3]'s files with copy_file; model.onnx comes from argv[4] (a
+# named pipe, so the copy stops half way for as long as the test wants), or else the child waits for the file argv[5]
+# to appear once its files are copied.
+PUBLISHER = """
+import sys, time
+from pathlib import Path
+from inference.models.publishing import copy_file, publish_files
+
+models, version, source, pipe, go = sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4], Path(sys.argv[5])
+
+def fill(stage):
+    copy_file(source / "metadata.json", stage / "metadata.json")
+    copy_file(Path(pipe) if pipe else source / "model.onnx", stage / "model.onnx")
+    (stage.parent / f"ready-{version}-{stage.name}").touch()
+    deadline = time.monotonic() + 60
+    while not go.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+publish_files(Path(models), "tiny", version, fill)
+"""
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _publisher(models_dir: Path, version: str, source: Path, pipe: Path | None, go: Path) -> subprocess.Popen[bytes]:
+    argv = [sys.executable, "-c", PUBLISHER, str(models_dir), version, str(source), str(pipe or ""), str(go)]
+    return subprocess.Popen(argv, cwd=REPO, stderr=subprocess.PIPE)
+
+
+def _wait_for(condition: Callable[[], bool], what: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def _temporary(name_dir: Path) -> list[str]:
+    return sorted(entry.name for entry in name_dir.iterdir() if entry.name.startswith(TEMP_PREFIX))
+
+
+@pytest.mark.parametrize("then", ["publish the same version", "roll back"])
+def test_a_publisher_killed_mid_copy_leaves_nothing_after_the_next_publish(
+    tmp_path: Path, models_dir: Path, then: str
+) -> None:
+    """SIGKILL a publisher half way through copying model.onnx: its partial copy (and its lock) stay, since nothing
+    of it can run; the next publish of that model, of the same version, or a rollback, removes them at once."""
+    source = tiny_model_dir(tmp_path / "source", version="2")
+    if then == "roll back":
+        publish_version(tiny_model_dir(tmp_path / "one", version="1"), models_dir, "tiny")
+    pipe = tmp_path / "model-pipe"
+    os.mkfifo(pipe)
+    child = _publisher(models_dir, "2", source, pipe, tmp_path / "never")
+    name_dir = models_dir / "tiny"
+    with open(pipe, "wb") as writer:  # opens once the child, its stage made, starts copying
+        writer.write(b"\0" * (2 << 20))
+        writer.flush()
+        _wait_for(
+            lambda: any(path.stat().st_size >= 2 << 20 for path in name_dir.glob(f"{TEMP_PREFIX}*/model.onnx")),
+            "the child's copy to reach 2 MB",
+        )
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(timeout=60) == -signal.SIGKILL
+    (stage,) = [name for name in _temporary(name_dir) if not name.endswith(LOCK_SUFFIX)]
+    assert _temporary(name_dir) == [stage, stage + LOCK_SUFFIX]
+    assert (name_dir / stage / "model.onnx").stat().st_size == 2 << 20  # the partial copy, left behind
+    if then == "roll back":
+        repoint(models_dir, "tiny", "1")
+        assert read_latest(name_dir) == "1"
+    else:
+        publish_version(source, models_dir, "tiny")
+        assert read_latest(name_dir) == "2"
+    assert _temporary(name_dir) == []
+
+
+def test_two_publishers_at_once_keep_each_others_temporary_folders(tmp_path: Path, models_dir: Path) -> None:
+    """Two publishers of the same version at once, the first one's folder aged past STALE_TEMP_SECONDS (as a slow
+    copy of a large model would be): the second's sweep, and another one meanwhile, remove neither live folder;
+    both publishers succeed, the version lands once, and nothing temporary stays."""
+    source = tiny_model_dir(tmp_path / "source")
+    go = tmp_path / "go"
+    name_dir = models_dir / "tiny"
+    first = _publisher(models_dir, "1", source, None, go)
+    _wait_for(lambda: len(list(name_dir.glob("ready-*"))) == 1, "the first publisher to copy its files")
+    (first_stage,) = [name_dir / name for name in _temporary(name_dir) if not name.endswith(LOCK_SUFFIX)]
+    old = time.time() - STALE_TEMP_SECONDS - 60
+    os.utime(first_stage, (old, old))
+    second = _publisher(models_dir, "1", source, None, go)
+    _wait_for(lambda: len(list(name_dir.glob("ready-*"))) == 2, "the second publisher to copy its files")
+    remove_abandoned_stages(name_dir)
+    assert len(_temporary(name_dir)) == 4  # two folders, each with its lock
+    assert (first_stage / "model.onnx").read_bytes() == (source / MODEL_FILE).read_bytes()
+    for ready in name_dir.glob("ready-*"):
+        ready.unlink()
+    go.touch()
+    for child in (first, second):
+        _, err = child.communicate(timeout=60)
+        assert child.returncode == 0, err.decode()
+    assert sorted(entry.name for entry in name_dir.iterdir()) == ["1", "LATEST"]
+    assert read_latest(name_dir) == "1"

@@ -71,9 +71,13 @@ def publish_name(folder: Path, metadata: ModelMetadata, explicit: str | None = N
         return explicit
     folder_name = Path(folder).resolve().name
     if folder_name != metadata.name:
-        fix = f"rename the folder to {metadata.name!r} or set the metadata's name to {folder_name!r}"
+        # The metadata's own name first: a folder such as models/wine-v3 most often holds a version of `wine`.
+        fix = f"rename the folder to {metadata.name!r}, or set the metadata's name to {folder_name!r}"
         if name_flag:
-            fix += f", or give the name to publish under ({name_flag} {folder_name})"
+            fix = (
+                f"give {name_flag} {metadata.name} to publish it under its own name ({name_flag} {folder_name} would "
+                f"publish it as another model), or rename the folder to {metadata.name!r}"
+            )
         raise ModelProblems(
             f"the folder {folder_name!r} holds a model whose metadata names it {metadata.name!r}: {fix}"
         )
@@ -129,13 +133,20 @@ def _made_up_inputs(metadata: ModelMetadata) -> list[Any]:
         return list(PROBE_TEXTS)
     assert metadata.input is not None
     spec = metadata.input
-    low, high = spec.value_range or (-math.inf, math.inf)
-    value: float = min(max(0.0, low), high)
-    tensor = _filled(spec.row_shape, int(value) if spec.dtype.startswith("int") else value)
+    tensors = made_up_tensors(spec.row_shape, spec.dtype, spec.value_range)
     if metadata.kind == KIND_IMAGE and metadata.image is not None:
-        return [{"image": _probe_picture(metadata.image.mode, metadata.image.size)}, tensor]
-    second = min(max(1.0, low), high)
-    return [tensor, _filled(spec.row_shape, int(second) if spec.dtype.startswith("int") else second)]
+        return [{"image": _probe_picture(metadata.image.mode, metadata.image.size)}, tensors[0]]
+    return tensors
+
+
+def made_up_tensors(
+    row_shape: tuple[int, ...], dtype: str, value_range: tuple[float, float] | None = None
+) -> list[Any]:
+    """Two inputs of one row's shape, as nested lists: one filled with 0s, one with 1s, each brought within
+    ``value_range``."""
+    low, high = value_range or (-math.inf, math.inf)
+    values = (min(max(0.0, low), high), min(max(1.0, low), high))
+    return [_filled(row_shape, int(value) if dtype.startswith("int") else value) for value in values]
 
 
 def _filled(shape: tuple[int, ...], value: float) -> Any:

@@ -10,12 +10,19 @@ final name, and ignore ``.tmp-*`` folders. A version that fails a check is refus
 Publishing a version that already exists with the same files (``metadata.json`` included) only points LATEST at
 it again, which is how to roll back; with any file different it is refused (versions are immutable).
 
+A publisher holds an exclusive ``flock`` on ``.tmp-<version>-<random>.lock`` beside its temporary folder from before
+the folder exists until after it is renamed or removed (flock works across EFS clients, and the kernel releases it
+when the process dies, SIGKILL or a Lambda timeout included). So every publish and rollback of a model removes the
+temporary folders of its publishers that died, at once, and never one that a live publisher is writing. A temporary
+folder without a lock file (left by a publisher from before the locks) is removed once an hour old.
+
 Used by the local stack and `efs-models` (``publish_version``) and by the Lambda publisher (``publish_files``)."""
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import secrets
 import shutil
@@ -45,7 +52,8 @@ from inference.models.metadata import (
 from inference.models.pointer import write_latest
 
 TEMP_PREFIX = ".tmp-"
-# A temporary folder this old belongs to a publisher that died; nobody will finish it.
+LOCK_SUFFIX = ".lock"  # .tmp-<version>-<random>.lock: held by the publisher writing .tmp-<version>-<random>/
+# A temporary folder without a lock file this old belongs to a publisher that died; nobody will finish it.
 STALE_TEMP_SECONDS = 3600.0
 
 
@@ -81,20 +89,16 @@ def publish_files(
     version = check_version(version)
     first = not name_dir.exists()
     name_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_stages(name_dir)
-    stage = name_dir / f"{TEMP_PREFIX}{version}-{secrets.token_hex(6)}"
-    stage.mkdir()
+    remove_abandoned_stages(name_dir)
     try:
-        fill(stage)
-        return _commit(stage, name_dir, version, content_sha256)
+        with _stage(name_dir, version) as stage:
+            fill(stage)
+            return _commit(stage, name_dir, version, content_sha256)
     except BaseException:
         if first:  # a refused first version leaves no empty model behind (GET /models would list it)
-            shutil.rmtree(stage, ignore_errors=True)
             with contextlib.suppress(OSError):
                 name_dir.rmdir()  # only if empty: another publisher may have landed a version meanwhile
         raise
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)  # gone already after a successful rename
 
 
 def repoint(models_dir: Path, name: str, version: str) -> Path:
@@ -103,6 +107,7 @@ def repoint(models_dir: Path, name: str, version: str) -> Path:
     final = name_dir / check_version(version)
     if not final.is_dir():
         raise PublishError(f"model {name!r} has no version {version!r} in {name_dir}")
+    remove_abandoned_stages(name_dir)
     try:
         verify_version_dir(final)
     except PublishError as error:
@@ -207,14 +212,73 @@ def _require_same_files(final: Path, stage: Path) -> None:
         )
 
 
-def _remove_stale_stages(name_dir: Path) -> None:
+@contextmanager
+def _stage(name_dir: Path, version: str) -> Iterator[Path]:
+    """A new temporary folder for ``version``, locked as this publisher's until it is renamed or removed."""
+    while True:
+        stage = name_dir / f"{TEMP_PREFIX}{version}-{secrets.token_hex(6)}"
+        lock_path = _lock_path(stage)
+        lock = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        fcntl.flock(lock, fcntl.LOCK_EX)  # waits only while a sweeper holds it
+        if _still_linked(lock_path, lock):
+            break
+        os.close(lock)  # a sweeper took the new lock for an abandoned one before this publisher held it: anew
+    try:
+        stage.mkdir()
+        yield stage
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)  # gone already after a successful rename
+        os.close(lock)  # only now that the folder is gone may a sweeper take the lock
+        lock_path.unlink(missing_ok=True)
+
+
+def remove_abandoned_stages(name_dir: Path) -> None:
+    """Remove the model's temporary folders that no live publisher is writing (their lock is free), and those
+    without a lock file once STALE_TEMP_SECONDS old."""
     cutoff = time.time() - STALE_TEMP_SECONDS
-    for entry in name_dir.iterdir():
+    for entry in Path(name_dir).iterdir():
+        if not entry.name.startswith(TEMP_PREFIX):
+            continue
+        if entry.name.endswith(LOCK_SUFFIX):
+            _remove_if_abandoned(entry.with_name(entry.name.removesuffix(LOCK_SUFFIX)), entry)
+            continue
         try:
-            if entry.name.startswith(TEMP_PREFIX) and entry.stat().st_mtime < cutoff:
-                shutil.rmtree(entry, ignore_errors=True)
+            unlocked_and_old = not _lock_path(entry).exists() and entry.stat().st_mtime < cutoff
         except FileNotFoundError:
-            continue  # another publisher removed it first
+            continue  # removed meanwhile by its publisher or another sweeper
+        if unlocked_and_old:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _remove_if_abandoned(stage: Path, lock_path: Path) -> None:
+    try:
+        lock = os.open(lock_path, os.O_RDWR)
+    except OSError:
+        return  # gone meanwhile, or not this identity's to take
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return  # its publisher is alive and writing it (or locks fail here: then keep everything)
+        if _still_linked(lock_path, lock):  # else its publisher or another sweeper removed both meanwhile
+            shutil.rmtree(stage, ignore_errors=True)
+            lock_path.unlink(missing_ok=True)
+    finally:
+        os.close(lock)
+
+
+def _lock_path(stage: Path) -> Path:
+    return stage.with_name(stage.name + LOCK_SUFFIX)
+
+
+def _still_linked(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (not unlinked, nor replaced)."""
+    try:
+        named = os.stat(path)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _fsync_dir(folder: Path) -> None:

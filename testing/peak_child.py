@@ -23,6 +23,7 @@ from typing import Any
 
 MB = 1024 * 1024
 UI_DIR_ENV = "PEAK_UI_DIR"
+UPLOAD_TIMEOUT_SECONDS = 120  # how long the page may take over one upload (a JPEG of 20,000 scans took 126 s)
 
 
 def status_kb(field: str) -> int:
@@ -100,13 +101,22 @@ def upload_picture(data: bytes, work: Path) -> dict[str, Any]:
     # The app of the code measured: AppTest puts the script's folder first on sys.path, so its ui package is
     # the one imported (PEAK_UI_DIR points at another checkout's, for a benchmark's "before").
     ui_dir = Path(os.environ.get(UI_DIR_ENV) or REPO / "ui_image")
-    app = AppTest.from_file(str(ui_dir / "app.py"), default_timeout=120).run()
+    app = AppTest.from_file(str(ui_dir / "app.py"), default_timeout=UPLOAD_TIMEOUT_SECONDS).run()
     app.selectbox(key="model_name").set_value("digits").run()
     app.segmented_control(key="input_mode_digits").set_value("Upload").run()
     jpeg = data.startswith(b"\xff\xd8")
     upload = ("upload.jpg", data, "image/jpeg") if jpeg else ("upload.png", data, "image/png")
     with Meter() as meter:
-        app.file_uploader(key="digit_upload").set_value(upload).run()
+        try:
+            app.file_uploader(key="digit_upload").set_value(upload).run()
+        except RuntimeError as error:  # AppTest's own timeout: the page was still working on the upload
+            if "timed out" not in str(error):
+                raise
+            timed_out = True
+        else:
+            timed_out = False
+    if timed_out:
+        return meter.result(f"still working after {UPLOAD_TIMEOUT_SECONDS} s")
     if app.exception:
         return meter.result("exception")
     return meter.result("shown" if app.image else "not shown")

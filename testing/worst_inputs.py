@@ -1,5 +1,6 @@
-"""The inputs of each kind that a hostile or careless caller would send, beside honest inputs of the same kind,
-written to files once (so that a measuring child process reads bytes, and never pays for making them).
+"""The inputs of each kind that a hostile or careless caller would send, and the honest ones that once cost the most
+(pictures with transparency), beside honest inputs of the same kind, written to files once (so that a measuring
+child process reads bytes, and never pays for making them).
 
 Each kind names the honest case its worst cases are judged against: the largest input an honest caller sends."""
 
@@ -50,9 +51,11 @@ def line_png(width: int, height: int, mode: str = "L") -> bytes:
     return png(image)
 
 
-def digit_photo_jpeg(side: int) -> bytes:
+def digit_photo_jpeg(side: int, *, progressive: bool = False) -> bytes:
     """A '1' written large on a shaded, slightly noisy page, as a phone's JPEG photo of it: the honest large
-    image (within what one request carries: the API takes 6 MB, base64 included)."""
+    image (within what one request carries: the API takes 6 MB, base64 included). ``progressive``: as GIMP
+    writes a photo at high quality, progressive and without chroma subsampling (4:4:4), the costliest honest
+    JPEG to decode: its decoder holds every coefficient of all three channels until the last scan."""
     rng = np.random.default_rng(0)
     shade = np.linspace(170, 230, side, dtype=np.float32)
     page = (shade[None, :] + rng.normal(0, 4, (side, side)).astype(np.float32)).clip(0, 255).astype(np.uint8)
@@ -62,14 +65,42 @@ def digit_photo_jpeg(side: int) -> bytes:
     draw.line([(side // 2, side // 6), (side // 2, side - side // 6)], fill=20, width=width)
     draw.line([(side // 2, side // 6), (side // 2 - side // 8, side // 4)], fill=20, width=width)
     buffer = io.BytesIO()
-    image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    image.convert("RGB").save(
+        buffer, format="JPEG", quality=80, **({"progressive": True, "subsampling": "4:4:4"} if progressive else {})
+    )
     return buffer.getvalue()
+
+
+def many_scans_jpeg(side: int, extra_scans: int) -> bytes:
+    """A blank progressive JPEG with its last scan (a tiny AC scan: its SOS segment and its entropy-coded data)
+    repeated ``extra_scans`` times before its end. A decoder runs every scan over the whole picture: 20,000 at
+    4096x4096 are 759 KB, and took 20 s to decode."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (side, side), "white").save(buffer, format="JPEG", progressive=True)
+    data = buffer.getvalue()
+    last_scan = data[data.rindex(b"\xff\xda") : -2]  # up to the EOI marker
+    return data[:-2] + last_scan * extra_scans + data[-2:]
 
 
 def small_digit_png() -> bytes:
     """A 28x28 drawing of a '1', the size a canvas or a scan of one digit usually is."""
     image = Image.new("L", (28, 28), 255)
     ImageDraw.Draw(image).line([(14, 4), (14, 24)], fill=0, width=3)
+    return png(image)
+
+
+def transparent_drawing_png(side: int, mode: str) -> bytes:
+    """A '1' drawn with a thick pen on a transparent page, as drawing apps and canvases export it: RGBA, LA (grey
+    and alpha), or P (a palette) whose background entry is transparent (a tRNS chunk)."""
+    if mode == "P":
+        image = Image.new("P", (side, side), 0)
+        image.putpalette([255, 255, 255, 0, 0, 0])
+        image.info["transparency"] = 0  # the background entry
+        ink: int | tuple[int, ...] = 1
+    else:
+        image = Image.new(mode, (side, side), (0,) * len(mode))
+        ink = (0,) * (len(mode) - 1) + (255,)
+    ImageDraw.Draw(image).line([(side // 2, side // 6), (side // 2, side - side // 6)], fill=ink, width=side // 20)
     return png(image)
 
 
@@ -135,10 +166,13 @@ def cases() -> list[Case]:
             lambda: digit_photo_jpeg(4096),
             honest=True,
         ),
+        progressive_photo(IMAGE),
+        *transparent_drawings(IMAGE),
         Case(IMAGE, "line_8192x2048", "a white 8192x2048 PNG with one black line", lambda: line_png(8192, 2048)),
         Case(IMAGE, "line_32768x512", "a white 32768x512 PNG with one black line", lambda: line_png(32768, 512)),
         Case(IMAGE, "line_65536x256", "a white 65536x256 PNG with one black line", lambda: line_png(65536, 256)),
         Case(IMAGE, "line_262144x64", "a white 262144x64 PNG with one black line", lambda: line_png(262144, 64)),
+        many_scans(IMAGE),
         Case(
             TEXT,
             "prose",
@@ -156,6 +190,8 @@ def cases() -> list[Case]:
         Case(
             UPLOAD, "drawing_4096", "a 4096x4096 RGB PNG drawing of one digit", lambda: drawing_png(4096), honest=True
         ),
+        progressive_photo(UPLOAD),
+        *transparent_drawings(UPLOAD),
         Case(
             UPLOAD,
             "line_8192x2048",
@@ -168,6 +204,7 @@ def cases() -> list[Case]:
             "a white 12000x12000 RGB PNG with one black line",
             lambda: line_png(12000, 12000, "RGB"),
         ),
+        many_scans(UPLOAD),
     ]
     found += [
         Case(
@@ -198,6 +235,39 @@ def cases() -> list[Case]:
     return found
 
 
+def progressive_photo(kind: str) -> Case:
+    return Case(
+        kind,
+        "progressive_4096",
+        "a 4096x4096 progressive 4:4:4 JPEG photo of one digit",
+        lambda: digit_photo_jpeg(4096, progressive=True),
+        honest=True,
+    )
+
+
+def transparent_drawings(kind: str) -> list[Case]:
+    """4096x4096 drawings of one digit on a transparent page (RGBA, LA, and a palette with a transparent entry)."""
+    described = {"RGBA": "an RGBA", "LA": "an LA (grey and alpha)", "P": "a palette (P with tRNS)"}
+    return [
+        Case(
+            kind,
+            f"transparent_{mode.lower()}_4096",
+            f"{described[mode]} 4096x4096 PNG drawing of one digit on a transparent page",
+            partial(transparent_drawing_png, 4096, mode),
+        )
+        for mode in ("RGBA", "LA", "P")
+    ]
+
+
+def many_scans(kind: str) -> Case:
+    return Case(
+        kind,
+        "scans_20000",
+        "a blank 4096x4096 progressive JPEG with 20,000 more tiny scans (759 KB)",
+        partial(many_scans_jpeg, 4096, 20_000),
+    )
+
+
 def nested() -> bytes:
     """6 MB of ever deeper lists around one input."""
     depth = (SYNC_BODY_BYTES - 16) // 2
@@ -208,8 +278,9 @@ def case(kind: str, name: str) -> Case:
     return next(item for item in cases() if item.kind == kind and item.name == name)
 
 
-# The largest honest input of each kind: what its worst cases are measured against.
-REFERENCE = {IMAGE: "photo_4096", TEXT: "prose", UPLOAD: "drawing_4096", PREDICT_JSON: "photo_base64"}
+# The largest honest input of each kind: what its worst cases are measured against. For pictures, a progressive
+# 4:4:4 JPEG photo: its decoder holds the coefficients of the whole picture (96 MB at 4096x4096) beside the pixels.
+REFERENCE = {IMAGE: "progressive_4096", TEXT: "prose", UPLOAD: "progressive_4096", PREDICT_JSON: "photo_base64"}
 
 
 def reference_case(kind: str) -> Case:

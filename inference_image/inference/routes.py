@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 DEFAULT_ROUTE_KEY = "$default"
 # The functions that serve routes: the API function (in the VPC, with EFS) and, on stacks with jobs,
@@ -81,21 +82,29 @@ def allowed_methods(path: str) -> tuple[str, ...]:
     return tuple(route.method for route in ROUTES if route.match(route.method, path) is not None)
 
 
+def _meant_segments(path: str) -> list[str]:
+    """The path's non-empty segments as a person typing it meant them: percent-decoded and case-folded, so that
+    ``/messages%2F``, ``//messages`` and ``/Messages`` all mean ``/messages``."""
+    return [segment for segment in unquote(path).casefold().split("/") if segment]
+
+
 def under_json_prefix(path: str) -> bool:
-    """Whether the path's first segment is one of the JSON API's (``/predict/``, ``/models/digits``)."""
-    return path.split("/")[1] in JSON_PREFIXES if path.startswith("/") else False
+    """Whether the path's first segment, as meant, is one of the JSON API's (``/predict/``, ``/models/digits``,
+    ``/Predict``, ``//messages``, ``/health%2F``); the old app's own URLs (``/``, ``/prod``) are outside them."""
+    segments = _meant_segments(path)
+    return bool(segments) and segments[0] in JSON_PREFIXES
 
 
 def nearest_route(method: str, path: str) -> Route:
-    """The route a mistaken request most likely meant: the most leading path segments in common (a parameter
-    matches any non-empty segment), then the same method, then the closest length."""
-    given = path.split("/")
+    """The route a mistaken request most likely meant: the most leading path segments in common (as meant; a
+    parameter matches any segment), then the same method, then the closest length."""
+    given = _meant_segments(path)
 
     def closeness(route: Route) -> tuple[int, bool, int]:
-        wanted = route.path.split("/")
+        wanted = route.path.split("/")[1:]
         shared = 0
         for want, got in zip(wanted, given, strict=False):
-            if not (want == got or (want.startswith("{") and got)):
+            if not (want == got or want.startswith("{")):
                 break
             shared += 1
         return shared, route.method == method.upper(), -abs(len(wanted) - len(given))

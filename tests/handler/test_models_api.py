@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from sklearn.datasets import load_digits
 
+from inference.api.http_io import PREDICT_FIELDS
+from inference.jobs.service import JOB_FIELDS
 from inference.routes import ROUTES
 from testing.api_events import http_event, json_event
 from tests.handler.conftest import Invoke, body_json
@@ -133,3 +135,14 @@ def test_openapi_document_covers_the_route_table(invoke: Invoke) -> None:
     documented = {(method.upper(), path) for path, item in document["paths"].items() for method in item}
     assert documented == {(route.method, route.path) for route in ROUTES}
     assert document["openapi"].startswith("3.")
+
+
+def test_openapi_document_lists_the_fields_the_bodies_may_hold(invoke: Invoke) -> None:
+    """A predict body and a job body have exactly the fields their routes accept (any other is a 400), and a
+    version may be a whole number."""
+    document = body_json(invoke(http_event("GET", "/openapi.json")))
+    predict = document["components"]["schemas"]["PredictRequest"]
+    job = document["paths"]["/jobs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    for schema, fields in ((predict, PREDICT_FIELDS), (job, JOB_FIELDS)):
+        assert tuple(schema["properties"]) == fields and schema["additionalProperties"] is False
+        assert schema["properties"]["version"]["type"] == ["string", "integer"]

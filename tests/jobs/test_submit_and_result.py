@@ -91,6 +91,11 @@ def test_inputs_uploaded_through_a_presigned_url_are_submitted_by_reference(make
         ({"model": "../x", "inputs": [[1] * 64]}, BadRequest, "invalid_model_name"),
         ({"model": "digits", "inputs_upload": "not-an-id"}, BadRequest, "invalid_upload"),
         ({"model": "digits", "inputs_upload": "0" * 32}, BadRequest, "upload_not_found"),
+        ({"model": "digits", "inputs": [[1] * 64], "extra": 1}, BadRequest, "unknown_field"),
+        ({"model": "digits", "input": [[1] * 64]}, BadRequest, "unknown_field"),
+        ({"model": "digits", "version": -2, "inputs": [[1] * 64]}, BadRequest, "invalid_version"),
+        ({"model": "digits", "version": True, "inputs": [[1] * 64]}, BadRequest, "invalid_version"),
+        ({"model": "digits", "version": 9, "inputs": [[1] * 64]}, NotFound, "version_not_found"),
     ],
 )
 def test_bad_input_is_refused_at_submit_and_nothing_is_stored_or_queued(
@@ -104,6 +109,21 @@ def test_bad_input_is_refused_at_submit_and_nothing_is_stored_or_queued(
     assert list(stack.store.list(JOBS_PREFIX)) == []
     messages = stack.sqs.receive_message(QueueUrl=stack.settings.queue_url, WaitTimeSeconds=0)
     assert messages.get("Messages", []) == []
+
+
+def test_a_job_takes_the_fields_and_versions_predict_takes(make_stack: MakeStack) -> None:
+    """The same rules as /predict's: an unknown field is named (predict's message, a job's fields), and
+    "version": 2 means "2"."""
+    stack = make_stack()
+    service = stack.service()
+    with pytest.raises(BadRequest) as raised:
+        service.submit({"inputs": digit_batch(1), "extra": 1})
+    assert raised.value.message == (
+        'unknown field(s) "extra" in the body; a job body has only model, version, inputs, inputs_upload'
+    )
+    version = int(service.submit({"inputs": digit_batch(1)})["version"])  # the newest
+    accepted = service.submit({"inputs": digit_batch(1), "version": version})
+    assert accepted["version"] == str(version)
 
 
 def test_the_first_bad_input_of_a_large_batch_is_named(make_stack: MakeStack) -> None:

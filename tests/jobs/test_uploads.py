@@ -174,6 +174,30 @@ def test_an_upload_holding_more_structure_than_a_job_can_is_refused_unparsed(
     assert "'digits' (at most 100 inputs)" in raised.value.message
 
 
+@pytest.mark.parametrize(
+    ("body", "around"),
+    [
+        (b'{"inputs": [[0, 1, 2]]}', True),
+        (b'\xef\xbb\xbf \n {"model": "digits", "inputs": []}', True),
+        (b'"[[0, 1]]"', False),
+        (b"  ", False),
+    ],
+    ids=["object", "object-after-a-byte-order-mark", "string", "white-space"],
+)
+def test_an_upload_that_is_not_a_list_is_told_to_be_one(make_stack: MakeStack, body: bytes, around: bool) -> None:
+    """An upload holding an object such as an inline job's body is a 400 saying to upload the list of inputs
+    itself, not a count of strings a job cannot hold."""
+    stack = make_stack()
+    service = stack.service()
+    upload_id = _upload(service, body)
+    with pytest.raises(BadRequest) as raised:
+        service.submit({"inputs_upload": upload_id})
+    assert raised.value.code == "invalid_input"
+    message = f"upload {upload_id} is not a JSON list: upload the list of inputs itself, [input, ...]"
+    assert raised.value.message == message + (', not an object around it such as {"inputs": [...]}' if around else "")
+    assert list(stack.store.list(JOBS_PREFIX)) == []
+
+
 def test_an_inline_body_holding_more_structure_than_any_job_can_is_refused_unparsed(
     make_stack: MakeStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -15,12 +15,19 @@ from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from inference.models.metadata import METADATA_FILE, MODEL_FILE, sha256_hex
+from inference.models.metadata import METADATA_FILE, MODEL_FILE, ImageSpec, ModelMetadata, sha256_hex
 
 REPO = Path(__file__).resolve().parents[2]
 DIGITS_DIR = REPO / "models" / "digits"
 MINILM_DIR = REPO / "models" / "minilm"
 MINILM_REFERENCE = REPO / "scripts" / "minilm_reference.json"
+
+
+def digits_image_spec() -> ImageSpec:
+    """How the digits example turns a picture into its input (its metadata's image block)."""
+    spec = ModelMetadata.read(DIGITS_DIR).image
+    assert spec is not None
+    return spec
 
 
 @functools.cache

@@ -13,20 +13,12 @@ from sklearn.datasets import load_digits
 from inference.errors import BadRequest
 from inference.models import images
 from inference.models.images import MAX_SIDE, ImageBytes, canvas_side
-from inference.models.metadata import ImageSpec, ModelMetadata
 from inference.models.publishing import publish_version
 from inference.models.registry import ModelRegistry
 from testing.worst_inputs import line_png
-from tests.models.factory import DIGITS_DIR, digit_png
+from tests.models.factory import DIGITS_DIR, digit_png, digits_image_spec
 
-
-def _digits_spec() -> ImageSpec:
-    spec = ModelMetadata.read(DIGITS_DIR).image
-    assert spec is not None
-    return spec
-
-
-SPEC = _digits_spec()
+SPEC = digits_image_spec()
 
 
 def _padded_at_full_size(image: Any, _: int) -> Any:
@@ -84,3 +76,72 @@ def test_a_thin_line_across_a_wide_picture_is_answered(tmp_path: Any) -> None:
     publish_version(DIGITS_DIR, tmp_path, "digits")
     answer = ModelRegistry(tmp_path, "digits").predict(None, [ImageBytes(line_png(8192, 2048), "image/png")])
     assert answer["outputs"][0]["label"] in [str(digit) for digit in range(10)]
+
+
+def _composited_whole(image: Any, mode: str) -> Any:
+    """What the server did before: the whole picture composited over white in RGBA, then converted."""
+    rgba = image.convert("RGBA")
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba).convert(mode)
+
+
+def _transparent_pictures() -> dict[str, Any]:
+    """A digit as coloured ink of partial opacity, and in every PNG mode that can carry transparency."""
+    digit = Image.fromarray((load_digits().images[3] / 16 * 255).astype(np.uint8), mode="L")
+    opacity = digit.resize((90, 130), Image.Resampling.BILINEAR)
+    rgba = Image.new("RGBA", opacity.size, (40, 90, 160, 0))
+    rgba.putalpha(opacity)
+    la = Image.new("LA", opacity.size, (70, 0))
+    la.putalpha(opacity)
+    levels = opacity.point(lambda value: value // 32).convert("P")  # eight palette entries
+    levels.putpalette([channel for entry in range(8) for channel in (255 - 30 * entry,) * 3])
+    palette_opacities, one_transparent = levels.copy(), levels.copy()
+    palette_opacities.info["transparency"] = bytes(36 * entry for entry in range(8))
+    one_transparent.info["transparency"] = 0
+    grey_key, rgb_key = opacity.copy(), opacity.convert("RGB")
+    grey_key.info["transparency"] = 0
+    rgb_key.info["transparency"] = (0, 0, 0)
+    return {
+        "RGBA": rgba,
+        "LA": la,
+        "P, an opacity per entry": palette_opacities,
+        "P, one transparent entry": one_transparent,
+        "L, a colour key": grey_key,
+        "RGB, a colour key": rgb_key,
+    }
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+@pytest.mark.parametrize("name", list(_transparent_pictures()))
+def test_flattening_strip_by_strip_gives_what_the_whole_picture_gave(
+    monkeypatch: pytest.MonkeyPatch, name: str, mode: str
+) -> None:
+    """Transparent pixels become white exactly as compositing the whole picture at once made them, whatever the
+    strips (here of 1,000 pixels: 11 rows, the last strip shorter)."""
+    monkeypatch.setattr(images, "FLATTEN_STRIP_PIXELS", 1000)
+    picture = _transparent_pictures()[name]
+    flat = images._flattened(picture, mode)
+    assert flat.mode == mode
+    assert flat.tobytes() == _composited_whole(picture, mode).tobytes()
+
+
+def test_no_full_size_rgba_copy_is_made_of_a_transparent_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 2048x2048 RGBA drawing is flattened without any RGBA image larger than a strip (4 MB): three full-size
+    copies of a 4096x4096 picture took 192 MB."""
+    made: list[tuple[str, int]] = []
+    convert, new = Image.Image.convert, Image.new
+
+    def recording_convert(image: Any, mode: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        made.append((str(mode), image.width * image.height))
+        return convert(image, mode, *args, **kwargs)
+
+    def recording_new(mode: str, size: tuple[int, int], *args: Any, **kwargs: Any) -> Any:
+        made.append((mode, size[0] * size[1]))
+        return new(mode, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", recording_convert)
+    monkeypatch.setattr(Image, "new", recording_new)
+    drawing = new("RGBA", (2048, 2048), (0, 0, 0, 0))
+    drawing.paste((0, 0, 0, 255), (1000, 300, 1100, 1700))
+    values = images.preprocess(drawing, SPEC, "x")
+    assert values.shape == (8, 8, 1)
+    assert max(pixels for mode, pixels in made if mode == "RGBA") <= images.FLATTEN_STRIP_PIXELS

@@ -1,7 +1,8 @@
 """Hypothesis-generated extreme images and pathological texts through the real handler (issue 19): every answer
 is a 2xx or a JSON 4xx, never a 5xx or an exception; images of any shape within the caps are answered, strips
-beyond a side or the pixel cap are refused by name; texts of any mix are embedded as the model reads them.
-Their memory is bounded in tests/bounds (child processes); here, what comes back."""
+beyond a side or the pixel cap are refused by name, and so are JPEGs of more scans than any encoder writes; texts
+of any mix are embedded as the model reads them. Their memory is bounded in tests/bounds (child processes); here,
+what comes back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
-from inference.models.images import MAX_SIDE
+from inference.models.images import MAX_JPEG_SCANS, MAX_SIDE
 from inference.models.metadata import DEFAULT_MAX_PIXELS
 from inference.models.publishing import publish_version
 from testing.api_events import http_event, json_event
@@ -81,6 +82,46 @@ def test_extreme_image_shapes_are_answered_or_refused_by_name(invoke: Invoke) ->
 
     one()
     assert 200 in seen and 400 in seen, seen
+
+
+@st.composite
+def scanned_jpegs(draw: st.DrawFn) -> tuple[int, bytes]:
+    """A progressive JPEG with a line of ink, one of its scans (any: DC, AC, refinement) repeated a number of
+    times before its end, or a run of scans cut from any point: (its scan count, the file)."""
+    side = draw(st.sampled_from([8, 64, 512, 4096]))
+    image = Image.new(draw(st.sampled_from(["L", "RGB"])), (side, side), "white")
+    ImageDraw.Draw(image).line([(0, side // 2), (side - 1, side // 2)], fill="black", width=max(1, side // 16))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", progressive=True)
+    data = out.getvalue()
+    starts = [index for index in range(len(data) - 1) if data[index : index + 2] == b"\xff\xda"]
+    bounds = [*starts, len(data) - 2]
+    first = draw(st.integers(0, len(starts) - 1))
+    last = draw(st.integers(first + 1, len(starts)))
+    copies = draw(st.sampled_from([1, 2, MAX_JPEG_SCANS // (last - first), MAX_JPEG_SCANS, 5000]))
+    repeated = data[bounds[first] : bounds[last]] * copies
+    return len(starts) + (last - first) * copies, data[:-2] + repeated + data[-2:]
+
+
+def test_jpegs_of_any_number_of_scans_are_answered_or_refused_by_name(invoke: Invoke) -> None:
+    """Scans repeated (valid or not as a progression): up to MAX_JPEG_SCANS an answer or a 400, past it a 400
+    naming the limit."""
+    seen: dict[tuple[int, bool], int] = {}
+
+    @settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @given(picture=scanned_jpegs())
+    def one(picture: tuple[int, bytes]) -> None:
+        scans, jpeg = picture
+        event = http_event("POST", "/models/digits/predict", jpeg, headers={"content-type": "image/jpeg"})
+        response = invoke(event)
+        status = _answer(response)
+        over = scans > MAX_JPEG_SCANS
+        seen[(status, over)] = seen.get((status, over), 0) + 1
+        if over:
+            assert status == 400 and f"more than {MAX_JPEG_SCANS} scans" in response["body"], scans
+
+    one()
+    assert (200, False) in seen and (400, True) in seen, seen
 
 
 _texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=600).map("".join).filter(str.strip)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from typing import Any
 
+import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from testing.worst_inputs import line_png
+from inference.models import images
+from testing.worst_inputs import line_png, many_scans_jpeg, transparent_drawing_png
+from tests.models.test_jpeg_scans import record_decoding, scan_samples
 from tests.ui.fakes import DIGITS, FakeApi
 from tests.ui.images import digit_png
 from ui import digit_input
@@ -25,12 +29,19 @@ def _upload(app: AppTest, data: bytes, name: str = "upload.png") -> None:
 def test_a_picture_with_too_many_pixels_is_refused_before_it_is_decoded(app: AppTest, fake_api: FakeApi) -> None:
     """A 445 KB PNG of 12000x12000 pixels: an error naming the size and the limit, no picture, nothing to send."""
     _upload(app, line_png(12000, 12000, "RGB"))
+    _assert_refused(
+        app,
+        fake_api,
+        "This picture is 12000x12000 pixels; the model takes at most 16,777,216 pixels, each side at most 8,192. "
+        "Send a smaller picture.",
+    )
+
+
+def _assert_refused(app: AppTest, fake_api: FakeApi, message: str) -> None:
+    """The page shows ``message`` as an error, no picture, and nothing can be sent."""
     assert not app.exception
     assert not app.image
-    assert app.error[0].value == (
-        "This picture is 12000x12000 pixels; the model takes at most 16,777,216 pixels, each side at most 8,192. "
-        "Send a smaller picture."
-    )
+    assert app.error[0].value == message
     assert app.button(key="predict").disabled
     assert not fake_api.predict_calls
 
@@ -40,6 +51,31 @@ def test_a_file_larger_than_one_request_is_refused_by_its_size(app: AppTest) -> 
     _upload(app, b"\x89PNG" + b"\0" * digit_input.MAX_UPLOAD_BYTES)
     assert app.error[0].value.startswith("This file is 4.4 MB; one request to the API carries at most 4.4 MB")
     assert app.button(key="predict").disabled
+
+
+def test_a_jpeg_of_too_many_scans_is_refused_before_it_is_decoded(
+    app: AppTest, fake_api: FakeApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 759 KB progressive JPEG of 20,010 scans (20 s to decode): an error naming the limit, no preview, nothing
+    to send, and Pillow's decoder never called."""
+    decoded = record_decoding(monkeypatch)
+    _upload(app, many_scans_jpeg(4096, 20_000), "upload.jpg")
+    _assert_refused(
+        app,
+        fake_api,
+        "This JPEG holds more than 100 scans; no encoder writes so many (a progressive JPEG has about 10). "
+        "Save the picture again and send that.",
+    )
+    assert decoded == []
+
+
+def test_the_page_counts_scans_as_the_server_does() -> None:
+    """The UI's copy of the server's scan count (the two images share no package) agrees with it on every
+    sample, and has the same limits."""
+    assert digit_input.MAX_JPEG_SCANS == images.MAX_JPEG_SCANS
+    assert digit_input.MAX_JPEG_SEGMENTS == images.MAX_JPEG_SEGMENTS
+    for name, (data, expected) in scan_samples().items():
+        assert digit_input.jpeg_scans(data) == images.jpeg_scans(data) == expected, name
 
 
 def test_the_models_own_pixel_cap_is_the_one_applied(app: AppTest, fake_api: FakeApi) -> None:
@@ -58,6 +94,28 @@ def test_the_page_shows_a_small_copy_of_a_large_picture() -> None:
     preview = digit_input.upload_preview(buffer.getvalue())
     assert preview is not None and max(preview.size) <= digit_input.PREVIEW_SIDE
     assert digit_input.upload_preview(b"not a picture") is None
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_a_transparent_picture_is_previewed_without_a_full_size_copy(
+    monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """A 2048x2048 drawing with an alpha band is shrunk a band at a time: Pillow's own shrinking would first copy
+    all of it premultiplied by its alpha (RGBa, La); the preview still shows the ink."""
+    premultiplied: list[tuple[int, int]] = []
+    convert = Image.Image.convert
+
+    def recording_convert(image: Any, target: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        if target in ("RGBa", "La"):
+            premultiplied.append(image.size)
+        return convert(image, target, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "convert", recording_convert)
+    preview = digit_input.upload_preview(transparent_drawing_png(2048, mode))
+    assert preview is not None and max(preview.size) <= digit_input.PREVIEW_SIDE
+    assert max(max(size) for size in premultiplied) <= 2 * digit_input.PREVIEW_SIDE
+    opacity = preview.getchannel("A")
+    assert opacity.getextrema() == (0, 255)  # the transparent page and the opaque ink both survive
 
 
 def test_the_api_client_reads_the_models_pixel_cap() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 import warnings
 from typing import Any
 
@@ -20,9 +21,15 @@ from ui.api_client import InputSpec, Sample
 DIGITS_RANGE = (0.0, 16.0)  # scikit-learn's digits, for a model whose metadata gives no range
 # Lambda takes 6 MB per request, and a picture travels base64-encoded (4/3 of its size) inside JSON.
 MAX_UPLOAD_BYTES = 4_400_000
-# The server's own limits on a picture (inference/models/images.py, metadata's max_pixels default).
+# The server's own limits on a picture (inference/models/images.py, metadata's max_pixels default), and its count
+# of a JPEG's scans, which this image cannot import (tests/ui/test_upload_bounds.py checks that both agree).
 MAX_SIDE = 8192
 DEFAULT_MAX_PIXELS = 4096 * 4096
+MAX_JPEG_SCANS = 100
+MAX_JPEG_SEGMENTS = 1000
+_JPEG_START, _JPEG_SCAN = b"\xff\xd8", b"\xff\xda"
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")  # not a stuffed zero, a restart marker or fill
+_JPEG_END, _JPEG_NO_LENGTH = 0xD9, (0x01, 0xD8)
 PREVIEW_SIDE = 320  # pixels on the longer side of the copy the page shows (it shows it 160 wide)
 
 Pixels = list[list[float]]
@@ -109,7 +116,33 @@ def upload_problem(data: bytes, max_pixels: int | None) -> str | None:
             f"This picture is {width}x{height} pixels; the model takes at most {limit:,} pixels, each side at most "
             f"{MAX_SIDE:,}. Send a smaller picture."
         )
+    if data.startswith(_JPEG_START) and jpeg_scans(data) > MAX_JPEG_SCANS:  # each scan is a pass over every pixel
+        return (
+            f"This JPEG holds more than {MAX_JPEG_SCANS} scans; no encoder writes so many (a progressive JPEG has "
+            "about 10). Save the picture again and send that."
+        )
     return None
+
+
+def jpeg_scans(data: bytes) -> int:
+    """How many scans a JPEG's first picture holds, as far as ``MAX_JPEG_SCANS`` needs to know, as the server
+    counts them (``inference.models.images.jpeg_scans`` says how): outright, then, over the limit, segment by
+    segment to the picture's end."""
+    outright = data.count(_JPEG_SCAN)
+    if outright <= MAX_JPEG_SCANS:
+        return outright
+    scans = 0
+    found = _JPEG_MARKER.search(data, len(_JPEG_START))
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if found is None or scans > MAX_JPEG_SCANS:
+            return scans
+        at, code = found.start(), data[found.start() + 1]
+        if code == _JPEG_END:
+            return scans
+        scans += code == _JPEG_SCAN[1]
+        length = 0 if code in _JPEG_NO_LENGTH else int.from_bytes(data[at + 2 : at + 4], "big")
+        found = _JPEG_MARKER.search(data, at + 2 + length)
+    return outright
 
 
 def upload_preview(data: bytes) -> Image.Image | None:
@@ -118,10 +151,19 @@ def upload_preview(data: bytes) -> Image.Image | None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.draft("RGB", (PREVIEW_SIDE, PREVIEW_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
-            image.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
-            return image.copy()
+            small = _shrunk_band_by_band(image, PREVIEW_SIDE) if image.mode in ("LA", "RGBA") else image
+            small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE))
+            return small.copy()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return None
+
+
+def _shrunk_band_by_band(image: Image.Image, side: int) -> Image.Image:
+    """A picture with an alpha band shrunk to at most twice ``side``, one band at a time: Pillow would first copy
+    all of it, premultiplied by its alpha (64 MB more for a 4096x4096 RGBA upload). Unpremultiplied, the colour
+    of transparent pixels may tint the ink's edges a little, which a preview can bear."""
+    factor = math.ceil(max(image.size) / (2 * side))
+    return Image.merge(image.mode, [image.getchannel(band).reduce(factor) for band in image.getbands()])
 
 
 def _header_size(data: bytes) -> tuple[int, int] | None:

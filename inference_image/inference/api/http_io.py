@@ -13,6 +13,7 @@ from typing import Any
 from inference.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from inference.models.images import ImageBytes, image_content_types
 from inference.models.json_bounds import CHEAP_TO_PARSE_BYTES
+from inference.models.request_fields import check_fields, version_name
 
 JSON_TYPE = "application/json"
 # A JSON string escapes a character in at most 6 bytes (\u0000); an object around one field needs a few more.
@@ -124,17 +125,10 @@ def predict_request(
     check_charset(charset)
     check_json(data)
     request = parse_json_object(data)
-    unknown = [key for key in request if key not in PREDICT_FIELDS]
-    if unknown:
-        named = ", ".join(json.dumps(key[:40]) for key in unknown[:5])
-        raise BadRequest(
-            f"unknown field(s) {named} in the body; a predict body has only {', '.join(PREDICT_FIELDS)}"
-            " (the model is named in the path: /models/{name}/predict)",
-            "unknown_field",
-        )
+    check_fields(request, PREDICT_FIELDS, "a predict body", " (the model is named in the path: /models/{name}/predict)")
     if "inputs" not in request:
         raise BadRequest('the JSON body needs an "inputs" field: a list of inputs', "invalid_input")
-    version = _version(request.get("version"))
+    version = version_name(request.get("version"))
     if version is not None and query_version is not None and version != query_version:
         raise BadRequest(
             f"the body asks for version {version!r} but the query for {query_version!r}", "invalid_version"
@@ -142,15 +136,6 @@ def predict_request(
     return PredictRequest(
         request["inputs"], version or query_version, check_encoding(request.get("encoding_format", ENCODING_FLOAT))
     )
-
-
-def _version(value: object) -> str | None:
-    """Versions are names, but ``"version": 1`` plainly means "1"."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
-    raise BadRequest('"version" must be a string such as "1" (or a whole number)', "invalid_version")
 
 
 def message_text(headers: Mapping[str, str], data: bytes, max_bytes: int) -> str:

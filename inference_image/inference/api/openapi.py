@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from inference.models.outputs import ENCODINGS
 from inference.routes import ROUTES
 
 _ERROR = {
@@ -26,13 +27,17 @@ _MESSAGE = {
         "created_at": {"type": "string", "format": "date-time"},
     },
 }
+# A version is a name; a whole number stands for its digits ("version": 2 is "2").
+_VERSION = {"type": ["string", "integer"], "minimum": 0}
 _PREDICT_REQUEST = {
     "type": "object",
     "required": ["inputs"],
     "properties": {
         "inputs": {"type": "array", "minItems": 1, "items": {}},
-        "version": {"type": "string"},
+        "version": _VERSION,
+        "encoding_format": {"enum": list(ENCODINGS)},
     },
+    "additionalProperties": False,  # 400 unknown_field
 }
 _PREDICTION = {
     "type": "object",
@@ -136,10 +141,12 @@ _OPERATIONS: dict[str, dict[str, Any]] = {
                     "type": "object",
                     "properties": {
                         "model": {"type": "string"},
-                        "version": {"type": "string"},
+                        "version": _VERSION,
                         "inputs": {"type": "array", "minItems": 1, "items": {}},
                         "inputs_upload": {"type": "string"},
                     },
+                    "oneOf": [{"required": ["inputs"]}, {"required": ["inputs_upload"]}],
+                    "additionalProperties": False,  # 400 unknown_field
                 }
             ),
         },

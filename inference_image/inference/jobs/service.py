@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,9 +25,13 @@ from inference.jobs.store import JobStore, ObjectChanged, StoredObject
 from inference.models.inputs import InputChecker
 from inference.models.json_bounds import JsonBound, check_within
 from inference.models.metadata import ModelMetadata
+from inference.models.request_fields import check_fields, version_name
 from inference.models.text import checked_texts
 
 UPLOAD_CONTENT_TYPE = "application/json"
+JOB_FIELDS = ("model", "version", "inputs", "inputs_upload")
+# The first byte of a JSON document, past a UTF-8 byte-order mark (some editors write one) and white space.
+_FIRST_JSON_BYTE = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*(.?)", re.DOTALL)
 _SEND_BATCH = 10  # SQS SendMessageBatch's limit
 _PARALLEL_PUTS = 8
 # A shard's last attempt that has said nothing for this long past the worker's timeout has died with its worker.
@@ -155,9 +160,8 @@ class JobService:
 
     def submit(self, request: dict[str, Any]) -> dict[str, Any]:
         """Check the request against the model, store its inputs by shard, queue every shard."""
-        version = request.get("version")
-        if version is not None and not isinstance(version, str):
-            raise BadRequest('"version" must be a string', "invalid_version")
+        check_fields(request, JOB_FIELDS, "a job body")
+        version = version_name(request.get("version"))
         model = request.get("model", self._default_model)
         has_inputs, has_upload = "inputs" in request, "inputs_upload" in request
         if has_inputs == has_upload:
@@ -206,6 +210,13 @@ class JobService:
             body = self._store.read_measured(key, head)
         except ObjectChanged:
             raise Conflict(f"upload {upload_id} changed while it was read: submit it again", "upload_changed") from None
+        opening = _first_json_byte(body)
+        if opening != b"[":  # judged before counting, whose verdict would not say this
+            around = ', not an object around it such as {"inputs": [...]}' if opening == b"{" else ""
+            raise BadRequest(
+                f"upload {upload_id} is not a JSON list: upload the list of inputs itself, [input, ...]{around}",
+                "invalid_input",
+            )
         limit = self._settings.max_inputs
         why = f"a job of model {metadata.name!r} (at most {limit:,} inputs)"
         check_within(body, JsonBound.for_inputs(metadata, limit), f"upload {upload_id}", why)
@@ -345,6 +356,12 @@ class JobService:
                     "at": iso(item.last_modified + timeout),
                 }
         return None
+
+
+def _first_json_byte(body: bytes) -> bytes:
+    """The byte a JSON document opens with (empty if there is none), found without copying the body."""
+    found = _FIRST_JSON_BYTE.match(body)
+    return found.group(1) if found else b""
 
 
 def _not_before(moment: str, earlier: str) -> str:

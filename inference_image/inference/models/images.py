@@ -3,7 +3,8 @@
 
 Memory is bounded by the model, never by what a file claims. Each side (``MAX_SIDE``) and the pixel count
 (``max_pixels``) are read from the header and capped before anything is decoded, so a small file that claims
-huge dimensions (a decompression bomb) costs nothing. After decoding, every step works on the decoded image or
+huge dimensions (a decompression bomb) costs nothing; so do a JPEG's scans (``MAX_JPEG_SCANS``), each of
+which the decoder runs over the whole picture. After decoding, every step works on the decoded image or
 something smaller: the crop to the ink is shrunk to at most ``CANVAS_MULTIPLE`` times the model's side *before*
 it is padded to a square, so a thin 32768x512 strip never becomes a 32768x32768 canvas. Pillow and numpy are
 imported on first use."""
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,23 @@ MAX_SIDE = 8192
 CANVAS_MULTIPLE = 8
 MIN_CANVAS_SIDE = 1024
 _MIME_FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG"}
+# Pixels of a picture with transparency flattened at a time: each RGBA strip is 4 MB.
+FLATTEN_STRIP_PIXELS = 1 << 20
+# Scans (SOS segments) in one JPEG picture. The decoder runs each scan over every block of the picture, however
+# little it holds (about a millisecond at 4096x4096), so 20,000 tiny scans in 759 KB took 20 s to decode.
+# Encoders write one scan per component at most for a baseline file; libjpeg's progressive scripts write 10
+# (colour), 6 (grey) or 18 (CMYK), and mozjpeg's scan optimisation keeps a dozen or so of its 64 candidates: 100
+# leaves five times what libjpeg writes, and costs at most about 0.1 s more than an honest picture of its size.
+MAX_JPEG_SCANS = 100
+# Segments a JPEG walk reads before it gives up on finding the picture's end: encoders write a few dozen (tables
+# before each scan, metadata in 64 KB chunks), so the walk never costs more than a glance.
+MAX_JPEG_SEGMENTS = 1000
+_JPEG_START = b"\xff\xd8"
+_JPEG_SCAN = b"\xff\xda"
+# A marker: 0xFF and a code that is neither a stuffed zero (0x00), a restart (RST0-7, 0xD0-0xD7) nor fill (0xFF).
+# Inside entropy-coded data 0xFF is only ever followed by those, so the next marker ends a scan's data.
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_JPEG_END, _JPEG_NO_LENGTH = 0xD9, (0x01, 0xD8)  # EOI; TEM and SOI have no length field
 
 
 @dataclass(frozen=True)
@@ -100,6 +119,11 @@ def decode(data: bytes, spec: ImageSpec, where: str, formats: tuple[str, ...], p
         raise _invalid(f"{where} is {width}x{height} pixels; at most {spec.max_pixels:,} pixels are accepted")
     if width * height > pixel_budget:
         raise _invalid(f"the images up to {where} hold too many pixels for one request; send fewer per request")
+    if data.startswith(_JPEG_START) and jpeg_scans(data) > MAX_JPEG_SCANS:
+        raise _invalid(
+            f"{where} is a JPEG of more than {MAX_JPEG_SCANS} scans; no encoder writes so many (a progressive JPEG "
+            "has about 10): save the picture again"
+        )
     try:
         image.load()
     except (OSError, ValueError, SyntaxError, EOFError):
@@ -107,14 +131,37 @@ def decode(data: bytes, spec: ImageSpec, where: str, formats: tuple[str, ...], p
     return image
 
 
+def jpeg_scans(data: bytes) -> int:
+    """How many scans a JPEG's first picture holds, as far as ``MAX_JPEG_SCANS`` needs to know, without decoding.
+
+    SOS markers are counted outright first: that count is never too low, but metadata and what follows the
+    picture (a second picture, a phone's video) may hold the same two bytes. When it is over the limit, the
+    segments are walked as a decoder meets them, each skipped by its length and each scan's data to the next
+    marker, up to the picture's end (EOI) or the first scan past the limit; a file still going after
+    ``MAX_JPEG_SEGMENTS`` segments keeps the outright count."""
+    outright = data.count(_JPEG_SCAN)
+    if outright <= MAX_JPEG_SCANS:
+        return outright
+    scans = 0
+    found = _JPEG_MARKER.search(data, len(_JPEG_START))
+    for _ in range(MAX_JPEG_SEGMENTS):
+        if found is None or scans > MAX_JPEG_SCANS:
+            return scans
+        at, code = found.start(), data[found.start() + 1]
+        if code == _JPEG_END:
+            return scans
+        scans += code == _JPEG_SCAN[1]
+        length = 0 if code in _JPEG_NO_LENGTH else int.from_bytes(data[at + 2 : at + 4], "big")
+        found = _JPEG_MARKER.search(data, at + 2 + length)
+    return outright
+
+
 def preprocess(image: Any, spec: ImageSpec, where: str) -> Any:
     """The steps of the metadata's ``image`` block, in order."""
     import numpy as np
     from PIL import Image, ImageOps
 
-    image = _flattened(image)
-    if image.mode != spec.mode:  # convert() copies even when the mode is already right
-        image = image.convert(spec.mode)
+    image = _flattened(image, spec.mode)
     gray = image if spec.mode == "L" else ImageOps.grayscale(image)
     if spec.invert is True or (spec.invert == "auto" and _has_light_border(gray)):
         image, gray = ImageOps.invert(image), ImageOps.invert(gray)
@@ -138,14 +185,22 @@ def preprocess(image: Any, spec: ImageSpec, where: str) -> Any:
     return np.ascontiguousarray(values, dtype=np.float32)
 
 
-def _flattened(image: Any) -> Any:
-    """Transparent pixels become white, as a viewer shows them, so the ink stays the ink."""
+def _flattened(image: Any, mode: str) -> Any:
+    """The image in the model's colour ``mode``, its transparent pixels white, as a viewer shows them, so the ink
+    stays the ink. A picture with transparency is flattened a strip at a time (``FLATTEN_STRIP_PIXELS``), so the
+    RGBA copies that compositing needs are strips: three full-size ones of a 4096x4096 picture took 192 MB. Each
+    step works pixel by pixel, so the result is the same as flattening the whole picture at once."""
     from PIL import Image
 
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        rgba = image.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, "white"), rgba)
-    return image
+    if image.mode not in ("RGBA", "LA", "PA") and "transparency" not in image.info:
+        return image if image.mode == mode else image.convert(mode)  # convert() copies even when the mode is right
+    flat = Image.new(mode, image.size)
+    rows = max(1, FLATTEN_STRIP_PIXELS // image.width)
+    for top in range(0, image.height, rows):
+        strip = image.crop((0, top, image.width, min(top + rows, image.height))).convert("RGBA")
+        white = Image.new("RGBA", strip.size, "white")
+        flat.paste(Image.alpha_composite(white, strip).convert(mode), (0, top))
+    return flat
 
 
 def _has_light_border(gray: Any) -> bool:

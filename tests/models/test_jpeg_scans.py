@@ -98,3 +98,26 @@ def test_what_encoders_write_is_decoded(loads: list[Any], name: str) -> None:
     data, _ = scan_samples()[name]
     image = images.decode(data, SPEC, "inputs[0]", ("JPEG",), SPEC.max_pixels)
     assert image.size == (64, 64) and len(loads) == 1
+
+
+def test_a_jpeg_of_too_many_segments_before_its_picture_is_never_opened(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pillow reads the segments before the first scan one by one in Python (6 MB of empty comments took 1.2 s to
+    open): more than MAX_JPEG_SEGMENTS of them is a 400 invalid_image before Image.open; honest metadata passes."""
+    opened: list[object] = []
+    open_image = Image.open
+
+    def recording_open(*args: Any, **kwargs: Any) -> Any:
+        opened.append(args)
+        return open_image(*args, **kwargs)
+
+    monkeypatch.setattr(Image, "open", recording_open)
+    comments = b"\xff\xfe\x00\x02" * (MAX_JPEG_SEGMENTS + 1)
+    flood = jpeg()[:2] + comments + jpeg()[2:]
+    assert images.jpeg_header_segments(flood) == MAX_JPEG_SEGMENTS + 1
+    with pytest.raises(BadRequest) as caught:
+        images.decode(flood, SPEC, "inputs[0]", ("JPEG",), SPEC.max_pixels)
+    assert caught.value.code == "invalid_image" and f"more than {MAX_JPEG_SEGMENTS} segments" in caught.value.message
+    assert opened == []
+    metadata = with_comment(jpeg(), b"x" * 60_000)  # one large segment, as EXIF or an ICC profile's chunk
+    assert images.jpeg_header_segments(metadata) < 20
+    images.decode(metadata, SPEC, "inputs[0]", ("JPEG",), SPEC.max_pixels)

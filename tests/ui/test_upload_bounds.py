@@ -69,6 +69,18 @@ def test_a_jpeg_of_too_many_scans_is_refused_before_it_is_decoded(
     assert decoded == []
 
 
+def test_a_jpeg_of_too_many_segments_before_its_picture_is_refused_unopened(app: AppTest, fake_api: FakeApi) -> None:
+    """Thousands of empty comment segments before the picture (Pillow reads each in Python): refused by the count."""
+    picture = many_scans_jpeg(64, 0)
+    _upload(app, picture[:2] + b"\xff\xfe\x00\x02" * 2_000 + picture[2:], "upload.jpg")
+    _assert_refused(
+        app,
+        fake_api,
+        "This JPEG holds more than 1000 segments before its picture; encoders write a few dozen. "
+        "Save the picture again and send that.",
+    )
+
+
 def test_the_page_counts_scans_as_the_server_does() -> None:
     """The UI's copy of the server's scan count (the two images share no package) agrees with it on every
     sample, and has the same limits."""
@@ -76,6 +88,7 @@ def test_the_page_counts_scans_as_the_server_does() -> None:
     assert digit_input.MAX_JPEG_SEGMENTS == images.MAX_JPEG_SEGMENTS
     for name, (data, expected) in scan_samples().items():
         assert digit_input.jpeg_scans(data) == images.jpeg_scans(data) == expected, name
+        assert digit_input.jpeg_header_segments(data) == images.jpeg_header_segments(data), name
 
 
 def test_the_models_own_pixel_cap_is_the_one_applied(app: AppTest, fake_api: FakeApi) -> None:

@@ -106,6 +106,11 @@ def upload_problem(data: bytes, max_pixels: int | None) -> str | None:
             f"This file is {len(data) / 1e6:.1f} MB; one request to the API carries at most "
             f"{MAX_UPLOAD_BYTES / 1e6:.1f} MB of picture. Send a smaller picture."
         )
+    if data.startswith(_JPEG_START) and jpeg_header_segments(data) > MAX_JPEG_SEGMENTS:  # Pillow reads each in Python
+        return (
+            f"This JPEG holds more than {MAX_JPEG_SEGMENTS} segments before its picture; encoders write a few dozen. "
+            "Save the picture again and send that."
+        )
     size = _header_size(data)
     if size is None:
         return None
@@ -122,6 +127,21 @@ def upload_problem(data: bytes, max_pixels: int | None) -> str | None:
             "about 10). Save the picture again and send that."
         )
     return None
+
+
+def jpeg_header_segments(data: bytes) -> int:
+    """The segments before a JPEG's first scan, counted up to ``MAX_JPEG_SEGMENTS`` + 1, as the server counts them
+    (``inference.models.images.jpeg_header_segments``)."""
+    count, at = 0, len(_JPEG_START)
+    while count <= MAX_JPEG_SEGMENTS:
+        found = _JPEG_MARKER.search(data, at)
+        if found is None or data[found.start() + 1] in (_JPEG_SCAN[1], _JPEG_END):
+            return count
+        count += 1
+        code = data[found.start() + 1]
+        length = 0 if code in _JPEG_NO_LENGTH else int.from_bytes(data[found.start() + 2 : found.start() + 4], "big")
+        at = found.start() + 2 + length
+    return count
 
 
 def jpeg_scans(data: bytes) -> int:

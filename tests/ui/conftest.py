@@ -42,6 +42,17 @@ def no_deprecated_streamlit_calls() -> Iterator[None]:
     assert not collected.messages, f"deprecated Streamlit calls: {collected.messages}"
 
 
+@pytest.fixture(autouse=True)
+def main_module_restored() -> Iterator[None]:
+    """AppTest runs a script as ``__main__`` and leaves it in ``sys.modules``; a later test that spawns a process
+    (the local stack's workers) would then have multiprocessing re-run that script, deleted or not, in the child."""
+    main = sys.modules["__main__"]
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
+
+
 @pytest.fixture
 def fake_api(monkeypatch: pytest.MonkeyPatch) -> FakeApi:
     fake = FakeApi()

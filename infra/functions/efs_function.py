@@ -17,7 +17,7 @@ from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import ObservabilityConfig, StackConfig
-from infra.functions.lambda_function import FunctionCode, function_problems, lambda_function
+from infra.functions.lambda_function import FunctionCode, FunctionComponent, function_problems, lambda_function
 from infra.images.container_image import ContainerImage
 from infra.network.network import Network
 from infra.storage.file_system import SharedFileSystem
@@ -156,11 +156,7 @@ def validate_efs_function_args(args: EfsFunctionArgs) -> None:
             raise ValueError(f"EfsFunctionArgs.{message}")
 
 
-class EfsFunction(pulumi.ComponentResource):
-    function_name: pulumi.Output[str]
-    function_arn: pulumi.Output[str]
-    log_group_name: pulumi.Output[str]
-
+class EfsFunction(FunctionComponent):
     def __init__(self, name: str, args: EfsFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_efs_function_args(args)
         super().__init__("efs-inference:efs_function:EfsFunction", name, None, opts)
@@ -196,19 +192,4 @@ class EfsFunction(pulumi.ComponentResource):
             # The mount targets before the function, or Lambda cannot attach the file system.
             depends_on=placement.mount_targets,
         )
-        self.log_group, self.role, self.role_policy, self.function = (
-            made.log_group,
-            made.role,
-            made.role_policy,
-            made.function,
-        )
-        self.function_name = self.function.name
-        self.function_arn = self.function.arn
-        self.log_group_name = self.log_group.name
-        self.register_outputs(
-            {
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "log_group_name": self.log_group_name,
-            }
-        )
+        self._hold(made)

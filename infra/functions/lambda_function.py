@@ -49,6 +49,38 @@ class LambdaFunction:
     function: aws.lambda_.Function
 
 
+class FunctionComponent(pulumi.ComponentResource):
+    """A component built around one ``lambda_function``: its parts as attributes, and the outputs every function
+    component exports, named once here."""
+
+    log_group: aws.cloudwatch.LogGroup
+    role: aws.iam.Role
+    role_policy: aws.iam.RolePolicy
+    function: aws.lambda_.Function
+    function_name: pulumi.Output[str]
+    function_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def _hold(self, made: LambdaFunction) -> None:
+        """Keep ``made``'s parts and register the function's outputs."""
+        self.log_group, self.role, self.role_policy, self.function = (
+            made.log_group,
+            made.role,
+            made.role_policy,
+            made.function,
+        )
+        self.function_name = self.function.name
+        self.function_arn = self.function.arn
+        self.log_group_name = self.log_group.name
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "function_arn": self.function_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+
 def lambda_function(
     name: str,
     code: FunctionCode,

@@ -15,7 +15,7 @@ from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import JobsConfig, StackConfig
 from infra.functions.efs_function import common_environment
-from infra.functions.lambda_function import FunctionCode, function_problems, lambda_function
+from infra.functions.lambda_function import FunctionCode, FunctionComponent, function_problems, lambda_function
 from infra.images.container_image import ContainerImage
 from infra.jobs.bucket import JobBucket
 from infra.jobs.policies import job_api_statements
@@ -99,11 +99,7 @@ def validate_job_api_function_args(args: JobApiFunctionArgs) -> None:
             raise ValueError(f"JobApiFunctionArgs.{message}")
 
 
-class JobApiFunction(pulumi.ComponentResource):
-    function_name: pulumi.Output[str]
-    function_arn: pulumi.Output[str]
-    log_group_name: pulumi.Output[str]
-
+class JobApiFunction(FunctionComponent):
     def __init__(self, name: str, args: JobApiFunctionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_job_api_function_args(args)
         super().__init__("efs-inference:job_api_function:JobApiFunction", name, None, opts)
@@ -130,19 +126,4 @@ class JobApiFunction(pulumi.ComponentResource):
             statements=lambda arns: job_api_statements(arns[0], arns[1], arns[2]),
             parent=self,
         )
-        self.log_group, self.role, self.role_policy, self.function = (
-            made.log_group,
-            made.role,
-            made.role_policy,
-            made.function,
-        )
-        self.function_name = self.function.name
-        self.function_arn = self.function.arn
-        self.log_group_name = self.log_group.name
-        self.register_outputs(
-            {
-                "function_name": self.function_name,
-                "function_arn": self.function_arn,
-                "log_group_name": self.log_group_name,
-            }
-        )
+        self._hold(made)

@@ -16,7 +16,7 @@ from infra.config.limits import SQS_MAPPING_CONCURRENCY
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
 from infra.functions.efs_function import common_environment
-from infra.functions.lambda_function import FunctionCode, function_problems, lambda_function
+from infra.functions.lambda_function import FunctionCode, FunctionComponent, function_problems, lambda_function
 from infra.images.container_image import ContainerImage
 from infra.jobs.api_function import job_environment
 from infra.jobs.bucket import JobBucket
@@ -69,10 +69,7 @@ def validate_job_dead_letters_args(args: JobDeadLettersArgs) -> None:
             raise ValueError(f"JobDeadLettersArgs.{message}")
 
 
-class JobDeadLetters(pulumi.ComponentResource):
-    function_name: pulumi.Output[str]
-    log_group_name: pulumi.Output[str]
-
+class JobDeadLetters(FunctionComponent):
     def __init__(self, name: str, args: JobDeadLettersArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         validate_job_dead_letters_args(args)
         super().__init__("efs-inference:job_dead_letters:JobDeadLetters", name, None, opts)
@@ -95,22 +92,14 @@ class JobDeadLetters(pulumi.ComponentResource):
             statements=lambda arns: dead_letter_statements(arns[0], arns[1]),
             parent=self,
         )
-        self.log_group, self.role, self.role_policy, self.function = (
-            made.log_group,
-            made.role,
-            made.role_policy,
-            made.function,
-        )
         # Dead letters are rare: the fewest pollers a mapping allows.
         self.mapping = queue_trigger(
             f"{name}-dead-letters",
             queue_arn=args.dead_letter_queue_arn,
-            function_arn=self.function.arn,
+            function_arn=made.function.arn,
             batch_size=BATCH_SIZE,
             max_concurrency=SQS_MAPPING_CONCURRENCY[0],
             parent=self,
-            depends_on=[self.function, self.role_policy],
+            depends_on=[made.function, made.role_policy],
         )
-        self.function_name = self.function.name
-        self.log_group_name = self.log_group.name
-        self.register_outputs({"function_name": self.function_name, "log_group_name": self.log_group_name})
+        self._hold(made)

@@ -17,7 +17,13 @@ from infra.config.limits import LAMBDA_MAX_TIMEOUT_SECONDS
 from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import ObservabilityConfig, StackConfig
-from infra.functions.lambda_function import FunctionCode, FunctionComponent, function_problems, lambda_function
+from infra.functions.lambda_function import (
+    FunctionCode,
+    FunctionComponent,
+    function_problems,
+    lambda_function,
+    raise_first_problem,
+)
 from infra.images.container_image import ContainerImage
 from infra.network.network import Network
 from infra.storage.file_system import SharedFileSystem
@@ -151,9 +157,7 @@ def validate_efs_function_args(args: EfsFunctionArgs) -> None:
         (args.reserved_concurrency < -1, "reserved_concurrency must be -1 (unreserved) or more"),
         (not args.placement.mount_targets, "placement.mount_targets must not be empty"),
     ]
-    for failed, message in problems:
-        if failed:
-            raise ValueError(f"EfsFunctionArgs.{message}")
+    raise_first_problem("EfsFunctionArgs", problems)
 
 
 class EfsFunction(FunctionComponent):

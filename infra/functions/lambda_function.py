@@ -6,7 +6,7 @@ own name, so every function is wired the same way and keeps its resource names."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +125,13 @@ def lambda_function(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy, *depends_on]),
     )
     return LambdaFunction(log_group, role, role_policy, function)
+
+
+def raise_first_problem(args_name: str, problems: Iterable[tuple[bool, str]]) -> None:
+    """Raise a ``ValueError`` naming ``args_name`` and what must hold, for the first check that failed."""
+    for failed, message in problems:
+        if failed:
+            raise ValueError(f"{args_name}.{message}")
 
 
 def function_problems(

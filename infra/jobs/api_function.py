@@ -15,7 +15,13 @@ from infra.config.model_dirs import ModelBundle
 from infra.config.names import StackNames
 from infra.config.schema import JobsConfig, StackConfig
 from infra.functions.efs_function import common_environment
-from infra.functions.lambda_function import FunctionCode, FunctionComponent, function_problems, lambda_function
+from infra.functions.lambda_function import (
+    FunctionCode,
+    FunctionComponent,
+    function_problems,
+    lambda_function,
+    raise_first_problem,
+)
 from infra.images.container_image import ContainerImage
 from infra.jobs.bucket import JobBucket
 from infra.jobs.policies import job_api_statements
@@ -94,9 +100,7 @@ def validate_job_api_function_args(args: JobApiFunctionArgs) -> None:
         *function_problems(args.function_name, args.architecture, args.memory_mb, args.log_retention_days),
         (not 1 <= args.timeout_seconds <= HTTP_API_TIMEOUT_SECONDS, "timeout_seconds must be from 1 to 30"),
     ]
-    for failed, message in problems:
-        if failed:
-            raise ValueError(f"JobApiFunctionArgs.{message}")
+    raise_first_problem("JobApiFunctionArgs", problems)
 
 
 class JobApiFunction(FunctionComponent):

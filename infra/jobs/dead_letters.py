@@ -16,7 +16,13 @@ from infra.config.limits import SQS_MAPPING_CONCURRENCY
 from infra.config.names import StackNames
 from infra.config.schema import StackConfig
 from infra.functions.efs_function import common_environment
-from infra.functions.lambda_function import FunctionCode, FunctionComponent, function_problems, lambda_function
+from infra.functions.lambda_function import (
+    FunctionCode,
+    FunctionComponent,
+    function_problems,
+    lambda_function,
+    raise_first_problem,
+)
 from infra.images.container_image import ContainerImage
 from infra.jobs.api_function import job_environment
 from infra.jobs.bucket import JobBucket
@@ -64,9 +70,7 @@ class JobDeadLettersArgs:
 
 def validate_job_dead_letters_args(args: JobDeadLettersArgs) -> None:
     problems = function_problems(args.function_name, args.architecture, DEAD_LETTERS_MEMORY_MB, args.log_retention_days)
-    for failed, message in problems:
-        if failed:
-            raise ValueError(f"JobDeadLettersArgs.{message}")
+    raise_first_problem("JobDeadLettersArgs", problems)
 
 
 class JobDeadLetters(FunctionComponent):

@@ -330,7 +330,6 @@ def _event_rule(item: Registered, _: Stack) -> Iterable[str]:
         yield f"schedule expression {expression!r} is neither rate(...) nor cron(...)"
 
 
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutDashboard.html
 @rule(
     "cloudwatch-dashboard",
     "aws:cloudwatch/dashboard:Dashboard",
@@ -349,7 +348,6 @@ def _dashboard(item: Registered, _: Stack) -> Iterable[str]:
         yield "a dashboard body has at most 1 MB"
 
 
-# https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html
 @rule(
     "cloudwatch-alarm",
     "aws:cloudwatch/metricAlarm:MetricAlarm",
@@ -466,7 +464,6 @@ def _bucket_cors(item: Registered, _: Stack) -> Iterable[str]:
             yield f"allowed methods {cors_rule['allowedMethods']} are not all ones S3 takes"
 
 
-# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
 @rule(
     "sqs-queue",
     "aws:sqs/queue:Queue",
